@@ -1,0 +1,89 @@
+package dev.octet.kernels;
+
+import java.util.Arrays;
+
+/**
+ * Quantization of one block held in local arrays: the absmax, then the nearest code of every element.
+ * Everything that stores 8-bit values (the stand-alone quantizer, the optimizer state) goes through here.
+ *
+ * <p>Defined results for awkward inputs:
+ * <ul>
+ *   <li>a block of zeros stores absmax 0 and the map's zero code (decodes to 0);
+ *   <li>denormal values are normalized by division rather than by the (infinite) reciprocal of a
+ *       denormal absmax, so they keep their relative precision;
+ *   <li>NaN stores the zero code; +-Inf saturates to the largest code of its sign, with the block's
+ *       absmax taken over its finite values (so it decodes to +-absmax); the finite values of such a
+ *       block are quantized as usual.
+ * </ul>
+ */
+final class BlockCodec {
+
+    private BlockCodec() {
+    }
+
+    /** Quantizes {@code values[0..n)} into {@code codes[0..n)} and returns the block's absmax. */
+    static float encode(float[] values, int n, byte[] codes, QuantizationMap map, boolean keepSign) {
+        float absmax = 0f;
+        for (int i = 0; i < n; i++) {
+            absmax = Math.max(absmax, Math.abs(values[i]));
+        }
+        if (absmax == 0f) {
+            Arrays.fill(codes, 0, n, (byte) map.zeroCode());
+            return 0f;
+        }
+        if (!(absmax <= Float.MAX_VALUE)) {
+            return encodeWithNonFinite(values, n, codes, map, keepSign);
+        }
+        float reciprocal = 1f / absmax;
+        if (reciprocal > Float.MAX_VALUE) {
+            // Denormal absmax: its reciprocal overflows, divide instead.
+            for (int i = 0; i < n; i++) {
+                codes[i] = (byte) code(map, values[i] / absmax, keepSign);
+            }
+        } else if (keepSign) {
+            for (int i = 0; i < n; i++) {
+                codes[i] = (byte) map.nearestCodeKeepingSign(values[i] * reciprocal);
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                codes[i] = (byte) map.nearestCode(values[i] * reciprocal);
+            }
+        }
+        return absmax;
+    }
+
+    private static float encodeWithNonFinite(float[] values, int n, byte[] codes, QuantizationMap map,
+            boolean keepSign) {
+        float absmax = 0f;
+        for (int i = 0; i < n; i++) {
+            if (Float.isFinite(values[i])) {
+                absmax = Math.max(absmax, Math.abs(values[i]));
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            float x = values[i];
+            int c;
+            if (Float.isNaN(x)) {
+                c = map.zeroCode();
+            } else if (Float.isInfinite(x)) {
+                c = x > 0 ? map.maxCode() : map.minCode();
+            } else {
+                c = absmax == 0f ? map.zeroCode() : code(map, x / absmax, keepSign);
+            }
+            codes[i] = (byte) c;
+        }
+        return absmax;
+    }
+
+    private static int code(QuantizationMap map, float normalized, boolean keepSign) {
+        return keepSign ? map.nearestCodeKeepingSign(normalized) : map.nearestCode(normalized);
+    }
+
+    /** Decodes {@code codes[0..n)} of a block with this absmax into {@code values[0..n)}. */
+    static void decode(byte[] codes, int n, float absmax, QuantizationMap map, float[] values) {
+        float[] table = map.valuesUnsafe();
+        for (int i = 0; i < n; i++) {
+            values[i] = table[codes[i] & 0xFF] * absmax;
+        }
+    }
+}

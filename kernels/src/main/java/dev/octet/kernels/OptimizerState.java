@@ -1,0 +1,71 @@
+package dev.octet.kernels;
+
+/**
+ * The statistics an optimizer keeps for one tensor, stored 8-bit block-wise ({@link QuantizedState})
+ * or as float32 ({@link Float32State}). The fused update reads and writes it one block at a time
+ * through local arrays, so the same update rule serves both.
+ */
+public abstract sealed class OptimizerState permits QuantizedState, Float32State {
+
+    private final int length;
+    private final StatisticKind[] kinds;
+
+    OptimizerState(int length, StatisticKind[] kinds) {
+        if (length < 0) {
+            throw new IllegalArgumentException("length must be >= 0, got " + length);
+        }
+        if (kinds.length < 1 || kinds.length > FusedUpdate.MAX_STATISTICS) {
+            throw new IllegalArgumentException(
+                    "an optimizer keeps 1 to " + FusedUpdate.MAX_STATISTICS + " statistics, got " + kinds.length);
+        }
+        this.length = length;
+        this.kinds = kinds.clone();
+    }
+
+    /** Elements per statistic (the tensor's element count). */
+    public final int length() {
+        return length;
+    }
+
+    public final int statistics() {
+        return kinds.length;
+    }
+
+    public final StatisticKind kind(int statistic) {
+        return kinds[statistic];
+    }
+
+    /** The unit of {@link #load}/{@link #store}: block starts are multiples of it. */
+    public abstract int blockSize();
+
+    /** Bytes this state occupies. */
+    public abstract long bytes();
+
+    /** Decodes elements {@code [start, start + n)} of a statistic into {@code dst[0..n)}. */
+    abstract void load(int statistic, int start, int n, float[] dst, byte[] codeScratch);
+
+    /** Encodes {@code src[0..n)} as elements {@code [start, start + n)} of a statistic. */
+    abstract void store(int statistic, int start, int n, float[] src, byte[] codeScratch);
+
+    /** Decodes a whole statistic into {@code dst} (tests, checkpoints, conversion to 32-bit). */
+    public final void decodeInto(int statistic, float[] dst) {
+        float[] block = new float[blockSize()];
+        byte[] codes = new byte[blockSize()];
+        for (int start = 0; start < length; start += blockSize()) {
+            int n = Math.min(blockSize(), length - start);
+            load(statistic, start, n, block, codes);
+            System.arraycopy(block, 0, dst, start, n);
+        }
+    }
+
+    /** Encodes a whole statistic from {@code src} (tests, checkpoints, conversion from 32-bit). */
+    public final void encodeFrom(int statistic, float[] src) {
+        float[] block = new float[blockSize()];
+        byte[] codes = new byte[blockSize()];
+        for (int start = 0; start < length; start += blockSize()) {
+            int n = Math.min(blockSize(), length - start);
+            System.arraycopy(src, start, block, 0, n);
+            store(statistic, start, n, block, codes);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package dev.octet.kernels;
+
+/**
+ * How an optimizer statistic is stored in 8 bits: which map, and whether its sign must survive rounding.
+ *
+ * <p>The reference quantizes the first statistic of two-state optimizers (Adam's momentum) on the
+ * signed map with the sign fix, the second (Adam's squared average) on the unsigned map, and the only
+ * statistic of one-state optimizers (momentum, RMSProp, Adagrad, Lion) on the signed map, even when it
+ * is never negative. Parity with the reference needs exactly that choice.
+ */
+public enum StatisticKind {
+    /** Signed dynamic map; a code never takes the other sign than the value (SPEC 4, step 4). */
+    SIGNED(QuantizationMap.dynamicSigned(), true),
+    /** Unsigned dynamic map, for statistics that are never negative. */
+    UNSIGNED(QuantizationMap.dynamicUnsigned(), false);
+
+    private final QuantizationMap map;
+    private final boolean keepsSign;
+
+    StatisticKind(QuantizationMap map, boolean keepsSign) {
+        this.map = map;
+        this.keepsSign = keepsSign;
+    }
+
+    public QuantizationMap map() {
+        return map;
+    }
+
+    public boolean keepsSign() {
+        return keepsSign;
+    }
+}

@@ -1,0 +1,45 @@
+package dev.octet.kernels;
+
+/**
+ * What the fused update does around the rule: gradient scaling and clipping, and where the result goes.
+ *
+ * @param gradScale multiplies the gradient first (a framework's rescale, a global-norm scale); 1 = none
+ * @param gradClip clamps each scaled gradient element to {@code [-gradClip, gradClip]}; 0 = none
+ * @param output whether to move the parameters or to write the update into the gradient buffer
+ */
+public record StepOptions(float gradScale, float gradClip, Output output) {
+
+    public static final StepOptions DEFAULT = new StepOptions(1f, 0f, Output.APPLY_TO_PARAMS);
+
+    public StepOptions {
+        if (!(gradScale > 0f) || !Float.isFinite(gradScale)) {
+            throw new IllegalArgumentException("gradScale must be finite and > 0, got " + gradScale);
+        }
+        if (!(gradClip >= 0f)) {
+            throw new IllegalArgumentException("gradClip must be >= 0 (0 = no clipping), got " + gradClip);
+        }
+    }
+
+    public StepOptions withGradScale(float scale) {
+        return new StepOptions(scale, gradClip, output);
+    }
+
+    public StepOptions withGradClip(float clip) {
+        return new StepOptions(gradScale, clip, output);
+    }
+
+    public StepOptions withOutput(Output out) {
+        return new StepOptions(gradScale, gradClip, out);
+    }
+
+    /** Where a step's result goes. */
+    public enum Output {
+        /** Parameters are moved in place (DJL, the reference). */
+        APPLY_TO_PARAMS,
+        /**
+         * Parameters are left alone and the gradient buffer receives the update to subtract
+         * ({@code p_old - p_new}), as DL4J's updaters do before its step function applies it.
+         */
+        WRITE_UPDATE_TO_GRADIENT
+    }
+}

@@ -1,0 +1,48 @@
+package dev.octet.kernels;
+
+/**
+ * The math of one optimizer for one step, applied to a block of elements in local float arrays.
+ *
+ * <p>A rule is a value for one step: learning rate, bias corrections and any schedule are resolved by
+ * whoever builds it (an adapter keeps its framework's conventions that way), so the block loop only
+ * does arithmetic. The fused update owns memory, quantization, non-finite gradients and threading;
+ * a rule only turns (parameters, gradient, old statistics) into (new statistics, direction). The
+ * parameter then moves as {@code p = (p * decayBefore() - stepScale() * direction) * decayAfter()}.
+ */
+public interface UpdateRule {
+
+    /** The statistics the rule keeps, in order, with how each is stored in 8 bits. */
+    StatisticKind[] statistics();
+
+    /**
+     * Updates {@code stats[k][0..n)} in place and writes the update direction to {@code direction[0..n)}.
+     *
+     * @param params the block's parameters (read only)
+     * @param grad the block's gradient after scaling and clipping (non-finite elements already zeroed)
+     */
+    void update(float[] params, float[] grad, float[][] stats, float[] direction, int n);
+
+    /** Multiplies the direction when it is applied (the learning rate and corrections, typically). */
+    default float stepScale() {
+        return 1f;
+    }
+
+    /** Factor on the parameter before the step (decoupled weight decay in Lion's order). */
+    default float decayBefore() {
+        return 1f;
+    }
+
+    /** Factor on the parameter after the step (decoupled weight decay in AdamW's order). */
+    default float decayAfter() {
+        return 1f;
+    }
+
+    /**
+     * When {@code > 0}, the step over the whole tensor is scaled by
+     * {@code min(1, ratio * ||p|| / ||direction||)}: the trust ratio of LAMB and LARS (the reference
+     * uses 1.0 and 0.02). It costs a second pass: the norms are needed before any parameter moves.
+     */
+    default float maxUpdateNormRatio() {
+        return 0f;
+    }
+}

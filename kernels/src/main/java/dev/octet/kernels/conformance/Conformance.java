@@ -1,0 +1,213 @@
+package dev.octet.kernels.conformance;
+
+import dev.octet.kernels.BlockwiseQuantizer;
+import dev.octet.kernels.FusedUpdate;
+import dev.octet.kernels.KernelPool;
+import dev.octet.kernels.QuantizationMap;
+import dev.octet.kernels.QuantizedState;
+import dev.octet.kernels.StatisticKind;
+import dev.octet.kernels.StepOptions;
+import dev.octet.kernels.UpdateRule;
+import dev.octet.kernels.rules.ReferenceOptimizers;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Checks octet's kernels against a reference file in the comparison SPEC section 7 prescribes:
+ * maps within one float32 ulp; block-wise codes identical and absmax equal; for each optimizer step,
+ * starting from the reference's state after the previous step, at least 99.9% of codes identical per
+ * statistic, none more than one code away, and parameters within {@code 1e-6} of the largest one.
+ */
+public final class Conformance {
+
+    static final double MIN_IDENTICAL_CODES = 0.999;
+    static final int MAX_CODE_DISTANCE = 1;
+    static final double MAX_PARAM_ERROR = 1e-6;
+    static final int REFERENCE_BLOCK_SIZE = 256;
+
+    private final ReferenceFile reference;
+    private final KernelPool pool;
+
+    public Conformance(ReferenceFile reference, KernelPool pool) {
+        this.reference = reference;
+        this.pool = pool;
+    }
+
+    /** One line of the report. */
+    public record Row(String subject, String detail, boolean pass) {
+    }
+
+    public List<Row> run() {
+        List<Row> rows = new ArrayList<>();
+        checkMap(rows, "map/dynamic_signed", QuantizationMap.dynamicSigned());
+        checkMap(rows, "map/dynamic_unsigned", QuantizationMap.dynamicUnsigned());
+        if (reference.has("qb/input")) {
+            float[] input = reference.floats("qb/input");
+            for (String codes : reference.arraysStartingWith("qb/bs")) {
+                if (codes.endsWith("/codes")) {
+                    checkBlockwise(rows, codes.substring(0, codes.length() - "/codes".length()), input);
+                }
+            }
+        }
+        for (String optimizer : reference.optimizers()) {
+            checkOptimizer(rows, optimizer);
+        }
+        return rows;
+    }
+
+    private void checkMap(List<Row> rows, String array, QuantizationMap map) {
+        if (!reference.has(array)) {
+            return;
+        }
+        float[] expected = reference.floats(array);
+        long worst = 0;
+        for (int c = 0; c < expected.length; c++) {
+            worst = Math.max(worst, ulpDistance(map.value(c), expected[c]));
+        }
+        rows.add(new Row(array, "largest difference " + worst + " ulp", worst <= 1));
+    }
+
+    private void checkBlockwise(List<Row> rows, String prefix, float[] input) {
+        int blockSize = Integer.parseInt(prefix.substring("qb/bs".length()));
+        byte[] expectedCodes = reference.bytes(prefix + "/codes");
+        float[] expectedAbsmax = reference.floats(prefix + "/absmax");
+        var quantizer = new BlockwiseQuantizer(QuantizationMap.dynamicSigned(), blockSize, pool);
+        ByteBuffer codes = ByteBuffer.allocate(input.length);
+        FloatBuffer absmax = FloatBuffer.allocate(quantizer.blocks(input.length));
+        quantizer.quantize(FloatBuffer.wrap(input), input.length, codes, absmax);
+        CodeComparison cmp = CodeComparison.of(codes.array(), expectedCodes);
+        int absmaxDiffering = 0;
+        for (int b = 0; b < expectedAbsmax.length; b++) {
+            if (Float.floatToIntBits(absmax.get(b)) != Float.floatToIntBits(expectedAbsmax[b])) {
+                absmaxDiffering++;
+            }
+        }
+        String detail = String.format(Locale.ROOT, "codes %s identical, %d of %d absmax differ",
+                cmp.percentIdentical(), absmaxDiffering, expectedAbsmax.length);
+        rows.add(new Row(prefix, detail, cmp.identical() == cmp.total() && absmaxDiffering == 0));
+    }
+
+    private void checkOptimizer(List<Row> rows, String name) {
+        Map<String, Object> meta = reference.optimizerMeta(name);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> group = (Map<String, Object>) meta.get("group");
+        int steps = Integer.parseInt(String.valueOf(meta.get("step")));
+        float lr = number(group, "lr");
+        float eps = number(group, "eps");
+        float weightDecay = number(group, "weight_decay");
+        float[] betas = betas(String.valueOf(group.get("betas")));
+        UpdateRule probe;
+        try {
+            probe = ReferenceOptimizers.byName(name, lr, betas, eps, weightDecay, 1);
+        } catch (IllegalArgumentException unknown) {
+            rows.add(new Row("opt/" + name, unknown.getMessage(), false));
+            return;
+        }
+        StatisticKind[] kinds = probe.statistics();
+        float[] p0 = reference.floats("opt/p0");
+        float[] grads = reference.floats("opt/grads");
+        int n = p0.length;
+        for (int t = 1; t <= steps; t++) {
+            String before = "opt/" + name + "/step" + (t - 1) + "/";
+            String after = "opt/" + name + "/step" + t + "/";
+            float[] params = t == 1 ? p0 : reference.floats(before + "p");
+            QuantizedState state = QuantizedState.allocate(n, REFERENCE_BLOCK_SIZE, kinds);
+            if (t > 1) {
+                for (int k = 0; k < kinds.length; k++) {
+                    state.codes(k).put(0, reference.bytes(before + "state" + (k + 1)));
+                    state.absmax(k).put(0, reference.floats(before + "absmax" + (k + 1)));
+                }
+            }
+            UpdateRule rule = ReferenceOptimizers.byName(name, lr, betas, eps, weightDecay, t);
+            FloatBuffer p = FloatBuffer.wrap(params.clone());
+            FloatBuffer g = FloatBuffer.wrap(Arrays.copyOfRange(grads, (t - 1) * n, t * n));
+            FusedUpdate.apply(p, g, state, rule, StepOptions.DEFAULT, pool);
+
+            StringBuilder detail = new StringBuilder();
+            boolean pass = true;
+            for (int k = 0; k < kinds.length; k++) {
+                byte[] actual = new byte[n];
+                state.codes(k).get(0, actual);
+                CodeComparison cmp = CodeComparison.of(actual, reference.bytes(after + "state" + (k + 1)));
+                detail.append(String.format(Locale.ROOT, "state%d %s identical (max distance %d), ",
+                        k + 1, cmp.percentIdentical(), cmp.maxDistance()));
+                pass &= cmp.fractionIdentical() >= MIN_IDENTICAL_CODES && cmp.maxDistance() <= MAX_CODE_DISTANCE;
+            }
+            double error = relativeError(p.array(), reference.floats(after + "p"));
+            detail.append(String.format(Locale.ROOT, "param error %.2e", error));
+            pass &= error <= MAX_PARAM_ERROR;
+            rows.add(new Row("opt/" + name + " step " + t, detail.toString(), pass));
+        }
+    }
+
+    /** {@code max|a - b| / max|b|}. */
+    static double relativeError(float[] actual, float[] expected) {
+        double worst = 0;
+        double scale = 0;
+        for (int i = 0; i < expected.length; i++) {
+            worst = Math.max(worst, Math.abs((double) actual[i] - expected[i]));
+            scale = Math.max(scale, Math.abs((double) expected[i]));
+        }
+        return scale == 0 ? worst : worst / scale;
+    }
+
+    static long ulpDistance(float a, float b) {
+        return Math.abs(orderedBits(a) - orderedBits(b));
+    }
+
+    private static long orderedBits(float f) {
+        int bits = Float.floatToIntBits(f);
+        return bits < 0 ? -(long) (bits & 0x7FFFFFFF) : bits;
+    }
+
+    private static float number(Map<String, Object> group, String key) {
+        Object v = group.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException("optimizer group lacks '" + key + "'");
+        }
+        return Float.parseFloat(String.valueOf(v));
+    }
+
+    /** Parses the reference's tuple string, e.g. {@code (0.9, 0.999)}. */
+    static float[] betas(String tuple) {
+        String inner = tuple.replace("(", "").replace(")", "").trim();
+        String[] parts = inner.split(",");
+        float[] out = new float[2];
+        for (int i = 0; i < Math.min(2, parts.length); i++) {
+            if (!parts[i].isBlank()) {
+                out[i] = Float.parseFloat(parts[i].trim());
+            }
+        }
+        return out;
+    }
+
+    /** How two code arrays agree. */
+    record CodeComparison(int identical, int total, int maxDistance) {
+
+        static CodeComparison of(byte[] actual, byte[] expected) {
+            int same = 0;
+            int worst = 0;
+            for (int i = 0; i < expected.length; i++) {
+                int d = Math.abs((actual[i] & 0xFF) - (expected[i] & 0xFF));
+                if (d == 0) {
+                    same++;
+                }
+                worst = Math.max(worst, d);
+            }
+            return new CodeComparison(same, expected.length, worst);
+        }
+
+        double fractionIdentical() {
+            return total == 0 ? 1.0 : (double) identical / total;
+        }
+
+        String percentIdentical() {
+            return String.format(Locale.ROOT, "%.4f%%", 100.0 * fractionIdentical());
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package dev.octet.kernels.rules;
+
+import dev.octet.kernels.StatisticKind;
+import dev.octet.kernels.UpdateRule;
+
+/**
+ * SGD with momentum: {@code g' = g + l2 p}; {@code m = g'} on the first step, else
+ * {@code m = momentum m + (1 - dampening) g'}; direction {@code m}, or {@code g' + momentum m} with
+ * Nesterov; applied times the learning rate. (PyTorch's and the reference's convention.)
+ *
+ * @param maxUpdateNormRatio trust ratio bound (LARS), 0 = none
+ */
+public record MomentumRule(float learningRate, float momentum, float dampening, float l2, boolean nesterov,
+        boolean firstStep, float maxUpdateNormRatio) implements UpdateRule {
+
+    private static final StatisticKind[] KINDS = {StatisticKind.SIGNED};
+
+    @Override
+    public StatisticKind[] statistics() {
+        return KINDS.clone();
+    }
+
+    @Override
+    public float stepScale() {
+        return learningRate;
+    }
+
+    @Override
+    public void update(float[] params, float[] grad, float[][] stats, float[] direction, int n) {
+        float[] m = stats[0];
+        float gradWeight = 1f - dampening;
+        for (int i = 0; i < n; i++) {
+            float g = l2 > 0f ? grad[i] + params[i] * l2 : grad[i];
+            m[i] = firstStep ? g : m[i] * momentum + gradWeight * g;
+            direction[i] = nesterov ? g + momentum * m[i] : m[i];
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package dev.octet.kernels.rules;
+
+import dev.octet.kernels.StatisticKind;
+import dev.octet.kernels.UpdateRule;
+
+/**
+ * RMSProp and Adagrad, the optimizers that divide by the root of a running sum of squares:
+ * {@code s = decay s + weight g^2}, direction {@code g / (sqrt(s) + epsilon)}, times the learning rate.
+ * RMSProp is {@code (decay, weight) = (alpha, 1 - alpha)}, Adagrad {@code (1, 1)}.
+ *
+ * <p>Coupled weight decay {@code g' = g + l2 p} feeds the statistic; whether the direction uses
+ * {@code g'} (textbook) or the raw {@code g} (what the reference's 8-bit block-wise kernel does) is
+ * {@code l2InDirection}.
+ *
+ * <p>The statistic is non-negative but stored on the signed map, as the reference does for every
+ * one-state optimizer (its codes are then all at or above the zero code).
+ */
+public record SquaredAverageRule(float learningRate, float decay, float weight, float epsilon, float l2,
+        boolean l2InDirection) implements UpdateRule {
+
+    private static final StatisticKind[] KINDS = {StatisticKind.SIGNED};
+
+    public static SquaredAverageRule rmsProp(float learningRate, float alpha, float epsilon, float l2,
+            boolean l2InDirection) {
+        return new SquaredAverageRule(learningRate, alpha, 1f - alpha, epsilon, l2, l2InDirection);
+    }
+
+    public static SquaredAverageRule adagrad(float learningRate, float epsilon, float l2, boolean l2InDirection) {
+        return new SquaredAverageRule(learningRate, 1f, 1f, epsilon, l2, l2InDirection);
+    }
+
+    @Override
+    public StatisticKind[] statistics() {
+        return KINDS.clone();
+    }
+
+    @Override
+    public float stepScale() {
+        return learningRate;
+    }
+
+    @Override
+    public void update(float[] params, float[] grad, float[][] stats, float[] direction, int n) {
+        float[] s = stats[0];
+        for (int i = 0; i < n; i++) {
+            float raw = grad[i];
+            float g = l2 > 0f ? raw + params[i] * l2 : raw;
+            s[i] = s[i] * decay + weight * (g * g);
+            direction[i] = (l2InDirection ? g : raw) / ((float) Math.sqrt(s[i]) + epsilon);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package dev.octet.policy;
+
+import java.util.Objects;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * A pattern over names (parameter names, layer names, layer types, optimizer names) as written in a
+ * policy: a glob (see {@link Glob}) or, between slashes as in {@code /dense[0-9]+_W/}, a Java
+ * regular expression. Either must match the whole name, case-sensitively.
+ */
+public final class NamePattern {
+
+    private final String text;
+    private final int line;
+    private final Pattern regex;
+
+    private NamePattern(String text, int line, Pattern regex) {
+        this.text = text;
+        this.line = line;
+        this.regex = regex;
+    }
+
+    /**
+     * Compiles {@code text}, written at {@code line} of the policy (0 if it comes from elsewhere).
+     * Throws an IllegalArgumentException saying what is wrong for an empty pattern, a bad glob or a
+     * regex that does not compile.
+     */
+    public static NamePattern compile(String text, int line) {
+        Objects.requireNonNull(text, "text");
+        boolean isRegex = text.length() >= 2 && text.startsWith("/") && text.endsWith("/");
+        String body = isRegex ? text.substring(1, text.length() - 1) : text;
+        if (body.isEmpty()) {
+            throw new IllegalArgumentException("empty pattern \"" + text + "\" matches no name. "
+                    + "Write a glob such as \"dense*\" (\"*\" matches any name) or a /regex/");
+        }
+        try {
+            return new NamePattern(text, line, Pattern.compile(isRegex ? body : Glob.toRegex(body)));
+        } catch (PatternSyntaxException e) {
+            throw new IllegalArgumentException("invalid regular expression " + text + ": " + e.getDescription()
+                    + " near index " + e.getIndex() + ". Fix the expression (java.util.regex syntax), "
+                    + "or write a glob without the enclosing slashes");
+        }
+    }
+
+    /** Whether the whole of {@code name} matches; an unknown ({@code null}) name matches nothing. */
+    public boolean matches(String name) {
+        return name != null && regex.matcher(name).matches();
+    }
+
+    /** The pattern as written in the policy. */
+    public String text() {
+        return text;
+    }
+
+    /** The 1-based line of the policy it was written on, or 0 if it does not come from a file. */
+    public int line() {
+        return line;
+    }
+
+    /** The pattern as written, quoted, for reports. */
+    @Override
+    public String toString() {
+        return '"' + text + '"';
+    }
+}
