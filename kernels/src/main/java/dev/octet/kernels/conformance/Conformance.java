@@ -138,15 +138,15 @@ public final class Conformance {
                         k + 1, cmp.percentIdentical(), cmp.maxDistance()));
                 pass &= cmp.fractionIdentical() >= MIN_IDENTICAL_CODES && cmp.maxDistance() <= MAX_CODE_DISTANCE;
             }
-            double error = relativeError(p.array(), reference.floats(after + "p"));
+            double error = relativeErrorOf(p.array(), reference.floats(after + "p"));
             detail.append(String.format(Locale.ROOT, "param error %.2e", error));
             pass &= error <= MAX_PARAM_ERROR;
             rows.add(new Row("opt/" + name + " step " + t, detail.toString(), pass));
         }
     }
 
-    /** {@code max|a - b| / max|b|}. */
-    static double relativeError(float[] actual, float[] expected) {
+    /** {@code max|a - b| / max|b|}: the parameter error SPEC section 7 bounds. */
+    public static double relativeErrorOf(float[] actual, float[] expected) {
         double worst = 0;
         double scale = 0;
         for (int i = 0; i < expected.length; i++) {

@@ -1,0 +1,230 @@
+package dev.octet.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.octet.kernels.conformance.Conformance;
+import dev.octet.kernels.rules.ReferenceOptimizers;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class FusedUpdateTest {
+
+    static final String[] OPTIMIZERS = {"adam", "adamw", "lamb", "momentum", "nesterov", "lars", "rmsprop", "adagrad", "lion"};
+
+    /** Hyperparameters per optimizer: lr, beta1, beta2, eps, weight decay. */
+    static ScalarReplay replay(String name) {
+        return switch (name) {
+            case "adam" -> new ScalarReplay(name, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f);
+            case "adamw", "lamb" -> new ScalarReplay(name, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f);
+            case "momentum", "nesterov", "lars" -> new ScalarReplay(name, 1e-2f, 0.9f, 0f, 0f, 1e-4f);
+            case "rmsprop" -> new ScalarReplay(name, 1e-3f, 0.99f, 0f, 1e-8f, 1e-4f);
+            case "adagrad" -> new ScalarReplay(name, 1e-2f, 0f, 0f, 1e-10f, 1e-4f);
+            case "lion" -> new ScalarReplay(name, 1e-4f, 0.9f, 0.99f, 0f, 0.01f);
+            default -> throw new IllegalArgumentException(name);
+        };
+    }
+
+    static UpdateRule rule(ScalarReplay r, int t) {
+        if (r.optimizer.equals("nesterov")) {
+            return ReferenceOptimizers.momentum(r.lr, r.beta1, r.wd, t, true);
+        }
+        return ReferenceOptimizers.byName(r.optimizer, r.lr, new float[] {r.beta1, r.beta2}, r.eps, r.wd, t);
+    }
+
+    static float[] gaussian(Random random, int n, double scale) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (random.nextGaussian() * scale);
+        }
+        return x;
+    }
+
+    @Test
+    void passesTheConformanceCheckOnTheReferenceVectors() {
+        List<Conformance.Row> rows = new Conformance(Golden.file(), KernelPool.shared()).run();
+        assertTrue(rows.size() >= 17, "maps, three block sizes and two optimizers over six steps: " + rows.size());
+        for (Conformance.Row row : rows) {
+            assertTrue(row.pass(), row.subject() + ": " + row.detail());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"adam", "adamw", "lamb", "momentum", "nesterov", "lars", "rmsprop", "adagrad", "lion"})
+    void float32StateFollowsTheFormulas(String name) {
+        ScalarReplay r = replay(name);
+        Random random = new Random(name.hashCode());
+        int n = 10_000;
+        float[] p = gaussian(random, n, 1);
+        float[] expectedP = p.clone();
+        float[] s1 = new float[n];
+        float[] s2 = new float[n];
+        Float32State state = Float32State.allocate(n, rule(r, 1).statistics());
+        for (int t = 1; t <= 5; t++) {
+            float[] g = gaussian(random, n, 0.1);
+            r.step(expectedP, g.clone(), s1, s2, t);
+            FusedUpdate.apply(FloatBuffer.wrap(p), FloatBuffer.wrap(g), state, rule(r, t));
+        }
+        assertEquals(0.0, Conformance.relativeErrorOf(p, expectedP), 1e-6, "parameters");
+        float[] actual1 = new float[n];
+        state.decodeInto(0, actual1);
+        assertEquals(0.0, Conformance.relativeErrorOf(actual1, s1), 1e-6, "first statistic");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"adam", "adamw", "lamb", "momentum", "nesterov", "lars", "rmsprop", "adagrad", "lion"})
+    void quantizedStateMatchesAPlainReplayOfTheSpec(String name) {
+        ScalarReplay r = replay(name);
+        Random random = new Random(name.hashCode() + 1);
+        int n = 40_000 + 77; // several blocks and a partial one
+        int blockSize = 256;
+        StatisticKind[] kinds = rule(r, 1).statistics();
+        QuantizedState state = QuantizedState.allocate(n, blockSize, kinds);
+        float[] p0 = gaussian(random, n, 1);
+        for (int t = 1; t <= 4; t++) {
+            float[] g = gaussian(random, n, 0.1);
+            // The replay starts from octet's own state after the previous step (as SPEC 7 compares).
+            float[] s1 = ScalarReplay.decode(codes(state, 0), absmax(state, 0), blockSize, kinds[0].map());
+            float[] s2 = kinds.length > 1
+                    ? ScalarReplay.decode(codes(state, 1), absmax(state, 1), blockSize, kinds[1].map())
+                    : new float[n];
+            float[] expectedP = p0.clone();
+            r.step(expectedP, g.clone(), s1, s2, t);
+            FusedUpdate.apply(FloatBuffer.wrap(p0), FloatBuffer.wrap(g), state, rule(r, t));
+
+            assertEquals(0.0, Conformance.relativeErrorOf(p0, expectedP), 1e-6, "parameters at step " + t);
+            float[][] expectedStats = {s1, s2};
+            for (int k = 0; k < kinds.length; k++) {
+                byte[] expectedCodes = new byte[n];
+                float[] expectedAbsmax = new float[QuantizedState.blocks(n, blockSize)];
+                ScalarReplay.encode(expectedStats[k], blockSize, kinds[k].map(), kinds[k].keepsSign(), expectedCodes,
+                        expectedAbsmax);
+                assertArrayEquals(expectedAbsmax, absmax(state, k), "absmax of statistic " + k + " at step " + t);
+                int differing = 0;
+                byte[] actual = codes(state, k);
+                for (int i = 0; i < n; i++) {
+                    int d = Math.abs((actual[i] & 0xFF) - (expectedCodes[i] & 0xFF));
+                    assertTrue(d <= 1, "code distance at " + i);
+                    differing += d == 0 ? 0 : 1;
+                }
+                assertTrue(differing <= n / 10_000, differing + " codes differ in statistic " + k);
+            }
+        }
+    }
+
+    static byte[] codes(QuantizedState s, int k) {
+        byte[] out = new byte[s.length()];
+        s.codes(k).get(0, out);
+        return out;
+    }
+
+    static float[] absmax(QuantizedState s, int k) {
+        float[] out = new float[QuantizedState.blocks(s.length(), s.blockSize())];
+        s.absmax(k).get(0, out);
+        return out;
+    }
+
+    @Test
+    void nonFiniteGradientZeroesTheStatisticsAndLeavesTheParameter() {
+        int n = 1024;
+        Random random = new Random(3);
+        float[] p = gaussian(random, n, 1);
+        QuantizedState state = QuantizedState.allocate(n, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
+        FusedUpdate.apply(FloatBuffer.wrap(p), FloatBuffer.wrap(gaussian(random, n, 0.1)), state,
+                ReferenceOptimizers.adamW(1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 1));
+        float[] before = p.clone();
+        float[] g = gaussian(random, n, 0.1);
+        g[10] = Float.NaN;
+        g[11] = Float.POSITIVE_INFINITY;
+        g[700] = Float.NEGATIVE_INFINITY;
+        FusedUpdate.apply(FloatBuffer.wrap(p), FloatBuffer.wrap(g), state,
+                ReferenceOptimizers.adamW(1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 2));
+        float[] m = new float[n];
+        float[] v = new float[n];
+        state.decodeInto(0, m);
+        state.decodeInto(1, v);
+        for (int i : new int[] {10, 11, 700}) {
+            assertEquals(before[i], p[i], 0f, "parameter " + i + " untouched (not even decayed)");
+            assertEquals(0f, Math.abs(m[i]), 1e-30f, "first statistic of " + i);
+            assertEquals(0f, v[i], 0f, "second statistic of " + i);
+        }
+        assertTrue(p[12] != before[12] && Float.isFinite(p[12]), "the rest of the block still updates");
+        for (float x : p) {
+            assertTrue(Float.isFinite(x));
+        }
+    }
+
+    @Test
+    void resultsDoNotDependOnThreadsOrMemoryKind() {
+        int n = 1 << 20;
+        Random random = new Random(5);
+        float[] p = gaussian(random, n, 1);
+        float[] g = gaussian(random, n, 0.1);
+        float[] pHeap = p.clone();
+        QuantizedState heap = QuantizedState.allocate(n, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
+        FusedUpdate.apply(FloatBuffer.wrap(pHeap), FloatBuffer.wrap(g.clone()), heap,
+                ReferenceOptimizers.adam(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1), StepOptions.DEFAULT, KernelPool.ofThreads(1));
+
+        FloatBuffer pDirect = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        pDirect.put(0, p);
+        FloatBuffer gDirect = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        gDirect.put(0, g);
+        QuantizedState direct = QuantizedState.allocateDirect(n, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
+        FusedUpdate.apply(pDirect, gDirect, direct, ReferenceOptimizers.adam(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1),
+                StepOptions.DEFAULT, KernelPool.ofThreads(4));
+
+        float[] pDirectArray = new float[n];
+        pDirect.get(0, pDirectArray);
+        assertArrayEquals(pHeap, pDirectArray, 0f);
+        assertArrayEquals(codes(heap, 0), codes(direct, 0));
+        assertArrayEquals(codes(heap, 1), codes(direct, 1));
+    }
+
+    @Test
+    void writeUpdateToGradientLeavesParametersAndReturnsTheStep() {
+        int n = 5000;
+        Random random = new Random(9);
+        float[] p = gaussian(random, n, 1);
+        float[] g = gaussian(random, n, 0.1);
+        float[] applied = p.clone();
+        var rule = ReferenceOptimizers.momentum(0.01f, 0.9f, 0f, 1, false);
+        FusedUpdate.apply(FloatBuffer.wrap(applied), FloatBuffer.wrap(g.clone()),
+                QuantizedState.allocate(n, 256, StatisticKind.SIGNED), rule);
+        float[] params = p.clone();
+        float[] update = g.clone();
+        FusedUpdate.apply(FloatBuffer.wrap(params), FloatBuffer.wrap(update),
+                QuantizedState.allocate(n, 256, StatisticKind.SIGNED), rule,
+                StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT), KernelPool.shared());
+        assertArrayEquals(p, params, 0f);
+        for (int i = 0; i < n; i++) {
+            assertEquals(applied[i], p[i] - update[i], 0f, "p - update at " + i);
+        }
+    }
+
+    @Test
+    void gradientIsScaledThenClipped() {
+        float[] p = new float[4];
+        float[] g = {1f, -3f, 0.5f, 10f};
+        Float32State state = Float32State.allocate(4, StatisticKind.SIGNED);
+        // Momentum at step 1 with lr 1 moves p by exactly the prepared gradient.
+        FusedUpdate.apply(FloatBuffer.wrap(p), FloatBuffer.wrap(g), state,
+                ReferenceOptimizers.momentum(1f, 0.9f, 0f, 1, false),
+                StepOptions.DEFAULT.withGradScale(2f).withGradClip(3f), KernelPool.shared());
+        assertArrayEquals(new float[] {-2f, 3f, -1f, -3f}, p, 0f);
+    }
+
+    @Test
+    void rejectsARuleThatDoesNotFitTheState() {
+        var state = QuantizedState.allocate(10, 256, StatisticKind.SIGNED);
+        assertThrows(IllegalArgumentException.class, () -> FusedUpdate.apply(FloatBuffer.allocate(10),
+                FloatBuffer.allocate(10), state, ReferenceOptimizers.adam(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1)));
+    }
+}
