@@ -23,17 +23,20 @@ final class BlockCodec {
 
     /** Quantizes {@code values[0..n)} into {@code codes[0..n)} and returns the block's absmax. */
     static float encode(float[] values, int n, byte[] codes, QuantizationMap map, boolean keepSign) {
-        float absmax = 0f;
+        // The largest magnitude as the largest int of the magnitudes' bits: floats of one sign order
+        // like their bits, and an int max reduction vectorizes. A NaN's bits exceed +Inf's.
+        int absmaxBits = 0;
         for (int i = 0; i < n; i++) {
-            absmax = Math.max(absmax, Math.abs(values[i]));
+            absmaxBits = Math.max(absmaxBits, Float.floatToRawIntBits(values[i]) & 0x7FFFFFFF);
         }
-        if (absmax == 0f) {
+        if (absmaxBits == 0) {
             Arrays.fill(codes, 0, n, (byte) map.zeroCode());
             return 0f;
         }
-        if (!(absmax <= Float.MAX_VALUE)) {
+        if (absmaxBits >= 0x7F800000) {
             return encodeWithNonFinite(values, n, codes, map, keepSign);
         }
+        float absmax = Float.intBitsToFloat(absmaxBits);
         float reciprocal = 1f / absmax;
         if (reciprocal > Float.MAX_VALUE) {
             // Denormal absmax: its reciprocal overflows, divide instead.
@@ -42,11 +45,11 @@ final class BlockCodec {
             }
         } else if (keepSign) {
             for (int i = 0; i < n; i++) {
-                codes[i] = (byte) map.nearestCodeKeepingSign(values[i] * reciprocal);
+                codes[i] = (byte) map.nearestCodeKeepingSignOfNormalized(values[i] * reciprocal);
             }
         } else {
             for (int i = 0; i < n; i++) {
-                codes[i] = (byte) map.nearestCode(values[i] * reciprocal);
+                codes[i] = (byte) map.nearestCodeOfNormalized(values[i] * reciprocal);
             }
         }
         return absmax;

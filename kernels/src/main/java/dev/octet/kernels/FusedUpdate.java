@@ -185,14 +185,16 @@ public final class FusedUpdate {
                 g[i] *= scale;
             }
         }
-        boolean any = false;
+        // x * 0 is NaN exactly when x is NaN or infinite: one vectorizable pass finds out whether this
+        // block needs the per-element marking at all.
+        float probe = 0f;
         for (int i = 0; i < n; i++) {
-            boolean bad = !Float.isFinite(g[i]);
-            nonFinite[i] = bad;
-            any |= bad;
+            probe += g[i] * 0f;
         }
+        boolean any = Float.isNaN(probe);
         if (any) {
             for (int i = 0; i < n; i++) {
+                nonFinite[i] = !Float.isFinite(g[i]);
                 if (nonFinite[i]) {
                     g[i] = 0f;
                 }

@@ -10,12 +10,13 @@ import java.util.Arrays;
  * scaled by {@code 10^(i-6)} ({@code k = 2^i + 1} for the signed map, which also holds their
  * negatives, {@code 2^(i+1) + 1} for the unsigned one), plus 0 and 1.
  *
- * <p>Nearest-code search without a per-element binary search: a value's float bits (sign, exponent,
- * the top {@link #mantissaBits} mantissa bits) index a small table holding the number of decision
- * midpoints below that bucket; the construction checks that no bucket holds more than one midpoint,
- * so one comparison with the next midpoint settles the code. Values too small to reach the first
- * midpoint share one bucket. Midpoints are kept in double, where the average of two floats is exact,
- * so the search is exactly nearest (a tie goes to the lower code).
+ * <p>Nearest-code search without a per-element binary search (SPEC section 8): a value's float bits
+ * (the exponent and the top {@link #mantissaBits} mantissa bits of its magnitude, and its sign) index
+ * a small table holding the number of decision midpoints below that bucket. The construction checks
+ * that no bucket holds more than one midpoint, so one comparison with the next midpoint settles the
+ * code. Magnitudes too small to reach the first midpoint share one bucket. Each midpoint is kept as
+ * the largest float not above the exact average of its two entries, so {@code x > midpoint} is exact
+ * for every float {@code x}: the search is exactly nearest, a tie going to the lower code.
  */
 public final class QuantizationMap {
 
@@ -24,17 +25,23 @@ public final class QuantizationMap {
 
     private final String name;
     private final float[] values;
-    /** midpoints[c] = (values[c] + values[c+1]) / 2; midpoints[255] = +Inf. */
+    /** Exact decision midpoints: (values[c] + values[c+1]) / 2 in double; [255] = +Inf. */
     private final double[] midpoints;
-    /** isNegative[c]: whether values[c] has its sign bit set (for the sign fix). */
-    private final boolean[] isNegative;
+    /** The largest float at or below each midpoint ([255] = Float.MAX_VALUE, above any normalized value). */
+    private final float[] midpointFloors;
     private final int zeroCode;
 
-    // The bucket table: index = ((sign * exponentSlots) + slot) << mantissaBits | mantissa.
+    // The bucket table: index = max(magnitudeBits >>> (23 - mantissaBits) - tinyBucket, 0) | sign << signShift.
     private final int mantissaBits;
-    private final int lowestExponent; // biased exponent of slot 1; slot 0 holds everything smaller
-    private final int exponentSlots;
+    private final int tinyBucket;
+    private final int magnitudeBuckets;
+    private final int signShift;
     private final byte[] bucketFloor;
+    // The same search with the sign fix folded in (signed maps only): negative buckets never start at
+    // the zero code, and the midpoint above the largest negative entry becomes +0, so a negative value
+    // (or -0.0) can never reach the zero code.
+    private final byte[] bucketFloorKeepingSign;
+    private final float[] midpointFloorsKeepingSign;
 
     private QuantizationMap(String name, float[] sortedValues) {
         if (sortedValues.length != 256) {
@@ -43,34 +50,49 @@ public final class QuantizationMap {
         this.name = name;
         this.values = sortedValues.clone();
         this.midpoints = new double[256];
-        this.isNegative = new boolean[256];
+        this.midpointFloors = new float[256];
         for (int c = 0; c < 256; c++) {
             if (c > 0 && values[c] < values[c - 1]) {
                 throw new IllegalArgumentException("map entries must be sorted ascending");
             }
             midpoints[c] = c < 255 ? ((double) values[c] + values[c + 1]) / 2.0 : Double.POSITIVE_INFINITY;
-            isNegative[c] = Float.floatToRawIntBits(values[c]) < 0;
+            float f = (float) midpoints[c];
+            midpointFloors[c] = c == 255 ? Float.MAX_VALUE : f > midpoints[c] ? Math.nextDown(f) : f;
         }
         this.zeroCode = nearestByBinarySearch(0f);
 
-        // Smallest magnitude a midpoint has: everything below the power of two under it rounds to the
-        // same code as zero, so those exponents need no slot of their own.
+        // Every magnitude below the power of two under the smallest midpoint rounds like zero, so
+        // those exponents share bucket 0. Buckets go up to magnitudes below 4 (normalized values are
+        // at most 1 plus rounding).
         double smallestMid = Double.POSITIVE_INFINITY;
         for (int c = 0; c < 255; c++) {
             smallestMid = Math.min(smallestMid, Math.abs(midpoints[c]));
         }
-        this.lowestExponent = Math.getExponent((float) smallestMid) + 127 - 1;
-        this.exponentSlots = 127 - lowestExponent + 2; // slot 0 (tiny) .. slot for [1, 2) and beyond
+        int lowestExponent = Math.getExponent((float) smallestMid) + 127; // biased; bucket 1 starts there
         int bits = 3;
         byte[] table = null;
         while (table == null) {
-            table = buildBucketTable(bits);
+            int shift = 23 - bits;
+            int tiny = (lowestExponent << bits) - 1;
+            int buckets = ((129 << bits) | ((1 << bits) - 1)) - tiny + 1; // through exponent 128 ([2, 4))
+            table = buildBucketTable(bits, tiny, buckets);
             if (table == null) {
                 bits++;
             }
         }
         this.mantissaBits = bits;
+        this.tinyBucket = (lowestExponent << bits) - 1;
+        this.magnitudeBuckets = ((129 << bits) | ((1 << bits) - 1)) - tinyBucket + 1;
+        this.signShift = 32 - Integer.numberOfLeadingZeros(magnitudeBuckets - 1);
         this.bucketFloor = table;
+        this.bucketFloorKeepingSign = table.clone();
+        this.midpointFloorsKeepingSign = midpointFloors.clone();
+        if (canKeepSign()) {
+            for (int j = 1 << signShift; j < table.length; j++) {
+                bucketFloorKeepingSign[j] = (byte) Math.min(table[j] & 0xFF, zeroCode - 1);
+            }
+            midpointFloorsKeepingSign[zeroCode - 1] = 0f;
+        }
     }
 
     /** The signed dynamic tree map (values in [-1, 1], 0 at code 127). */
@@ -121,34 +143,22 @@ public final class QuantizationMap {
     }
 
     /** Returns the table for this many mantissa bits, or null if some bucket would hold two midpoints. */
-    private byte[] buildBucketTable(int bits) {
-        byte[] table = new byte[2 * exponentSlots << bits];
+    private byte[] buildBucketTable(int bits, int tiny, int buckets) {
+        int signShift = 32 - Integer.numberOfLeadingZeros(buckets - 1);
+        byte[] table = new byte[2 << signShift];
         for (int sign = 0; sign < 2; sign++) {
-            for (int slot = 0; slot < exponentSlots; slot++) {
-                for (int m = 0; m < 1 << bits; m++) {
-                    // The smallest and largest magnitude whose bits land in this bucket.
-                    float lowMagnitude;
-                    float highMagnitude;
-                    if (slot == 0) {
-                        lowMagnitude = 0f;
-                        highMagnitude = Math.nextDown(Float.intBitsToFloat((lowestExponent + 1) << 23));
-                    } else {
-                        int exponent = lowestExponent + slot;
-                        int base = exponent << 23 | m << (23 - bits);
-                        lowMagnitude = Float.intBitsToFloat(base);
-                        highMagnitude = slot == exponentSlots - 1
-                                ? Float.POSITIVE_INFINITY
-                                : Float.intBitsToFloat(base | ((1 << (23 - bits)) - 1));
-                    }
-                    double low = sign == 0 ? lowMagnitude : -(double) highMagnitude;
-                    double high = sign == 0 ? highMagnitude : -(double) lowMagnitude;
-                    int floor = countMidpointsBelow(low);
-                    // x in [low, high] must get floor or floor + 1: the midpoint after floor's must lie above high.
-                    if (floor + 1 < 255 && midpoints[floor + 1] < high) {
-                        return null;
-                    }
-                    table[((sign * exponentSlots + slot) << bits) | m] = (byte) floor;
+            for (int j = 0; j < buckets; j++) {
+                // The smallest and largest magnitude whose bits land in bucket j.
+                float lowMagnitude = j == 0 ? 0f : Float.intBitsToFloat((j + tiny) << (23 - bits));
+                float highMagnitude = Float.intBitsToFloat(((j + tiny + 1) << (23 - bits)) - 1);
+                double low = sign == 0 ? lowMagnitude : -(double) highMagnitude;
+                double high = sign == 0 ? highMagnitude : -(double) lowMagnitude;
+                int floor = countMidpointsBelow(low);
+                // x in [low, high] must get floor or floor + 1: the midpoint after floor's must lie above high.
+                if (floor + 1 < 255 && midpoints[floor + 1] < high) {
+                    return null;
                 }
+                table[sign << signShift | j] = (byte) floor;
             }
         }
         return table;
@@ -162,28 +172,55 @@ public final class QuantizationMap {
         return c;
     }
 
-    /** The code whose value is nearest to {@code x} (ties to the lower code); x should lie in [-1, 1]. */
+    /** The code whose value is nearest to {@code x} (ties to the lower code); any float, NaN to the zero code. */
     public int nearestCode(float x) {
+        if (!(Math.abs(x) < 2f)) {
+            return Float.isNaN(x) ? zeroCode : x > 0 ? 255 : 0;
+        }
+        return nearestCodeOfNormalized(x);
+    }
+
+    /**
+     * The nearest code of a finite value with {@code |x| < 2}, as a block's values are once divided by
+     * their absmax: the hot path of every 8-bit store, a dozen instructions and no branch.
+     */
+    int nearestCodeOfNormalized(float x) {
         int bits = Float.floatToRawIntBits(x);
-        int slot = ((bits >>> 23) & 0xFF) - lowestExponent;
-        slot = slot < 0 ? 0 : Math.min(slot, exponentSlots - 1);
-        int index = ((bits >>> 31) * exponentSlots + slot) << mantissaBits
-                | ((bits >>> (23 - mantissaBits)) & ((1 << mantissaBits) - 1));
-        int code = bucketFloor[index] & 0xFF;
-        return x > midpoints[code] ? code + 1 : code;
+        int bucket = Math.max(((bits & 0x7FFFFFFF) >>> (23 - mantissaBits)) - tinyBucket, 0)
+                | (bits >>> 31) << signShift;
+        int code = bucketFloor[bucket] & 0xFF;
+        // code + (x > midpoint ? 1 : 0), without a branch: the outcome is a coin toss per element, and a
+        // mispredicted branch costs more than the rest of the search. The float difference has the
+        // exact sign of the comparison.
+        return code + (Float.floatToRawIntBits(midpointFloors[code] - x) >>> 31);
     }
 
     /**
      * The nearest code, then moved one step toward {@code x}'s sign if the code's value has the
      * other sign: momentum-like statistics then never change sign through rounding (SPEC 4, step 4).
+     *
+     * <p>In a sorted map holding 0 (at {@link #zeroCode()}, sign bit clear), a positive value is never
+     * nearer to a negative entry than to 0, and a negative value never nearer to a positive one; so the
+     * only sign change rounding can make is a negative value (or -0.0) landing on the zero code, which
+     * then moves down one code. That test needs no branch.
      */
     public int nearestCodeKeepingSign(float x) {
-        int code = nearestCode(x);
-        boolean xNegative = Float.floatToRawIntBits(x) < 0;
-        if (isNegative[code] != xNegative) {
-            code += x > 0f ? 1 : -1;
-        }
-        return code;
+        return keepSign(x, nearestCode(x));
+    }
+
+    /** {@link #nearestCodeKeepingSign} for a finite value with {@code |x| < 2} (same cost as without). */
+    int nearestCodeKeepingSignOfNormalized(float x) {
+        int bits = Float.floatToRawIntBits(x);
+        int bucket = Math.max(((bits & 0x7FFFFFFF) >>> (23 - mantissaBits)) - tinyBucket, 0)
+                | (bits >>> 31) << signShift;
+        int code = bucketFloorKeepingSign[bucket] & 0xFF;
+        return code + (Float.floatToRawIntBits(midpointFloorsKeepingSign[code] - x) >>> 31);
+    }
+
+    private int keepSign(float x, int code) {
+        int negative = Float.floatToRawIntBits(x) >>> 31;
+        int onZero = ((code ^ zeroCode) - 1) >>> 31;
+        return code - (negative & onZero);
     }
 
     /** Reference search (binary search over the midpoints); used to build and check the table. */
@@ -217,6 +254,11 @@ public final class QuantizationMap {
 
     public int zeroCode() {
         return zeroCode;
+    }
+
+    /** Whether {@link #nearestCodeKeepingSign} applies: the map holds +0 with negative entries below it. */
+    public boolean canKeepSign() {
+        return zeroCode > 0 && Float.floatToRawIntBits(values[zeroCode]) == 0;
     }
 
     public int minCode() {

@@ -18,6 +18,9 @@ public enum StatisticKind {
     private final boolean keepsSign;
 
     StatisticKind(QuantizationMap map, boolean keepsSign) {
+        if (keepsSign && !map.canKeepSign()) {
+            throw new IllegalStateException(map + " cannot keep signs: it needs +0 with negative entries below");
+        }
         this.map = map;
         this.keepsSign = keepsSign;
     }

@@ -88,6 +88,23 @@ class QuantizationMapTest {
     }
 
     @Test
+    void foldedSignFixEqualsTheSignFixAfterTheSearch() {
+        QuantizationMap map = QuantizationMap.dynamicSigned();
+        int steps = 1 << 21;
+        for (int i = 0; i <= steps; i++) {
+            float x = -1f + 2f * i / steps;
+            assertEquals(map.nearestCodeKeepingSign(x), map.nearestCodeKeepingSignOfNormalized(x), "at " + x);
+        }
+        for (double m = 1e-12; m < 1; m *= 1.001) {
+            for (float x : new float[] {(float) m, (float) -m}) {
+                assertEquals(map.nearestCodeKeepingSign(x), map.nearestCodeKeepingSignOfNormalized(x), "at " + x);
+            }
+        }
+        assertEquals(126, map.nearestCodeKeepingSignOfNormalized(-0f));
+        assertEquals(127, map.nearestCodeKeepingSignOfNormalized(0f));
+    }
+
+    @Test
     void signFixKeepsTheSignOfTinyValues() {
         QuantizationMap map = QuantizationMap.dynamicSigned();
         // Far below the smallest code: the nearest is zero (positive), so a negative value moves down.
