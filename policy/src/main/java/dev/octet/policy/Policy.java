@@ -1,9 +1,11 @@
 package dev.octet.policy;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * An immutable policy: which parameters get 8-bit block-wise quantized optimizer state, read from
@@ -32,7 +34,7 @@ public final class Policy {
                 }
             }
             throw new IllegalArgumentException("onError '" + text + "' is not supported. Use one of: "
-                    + String.join(", ", List.of(WARN.key(), FAIL.key())));
+                    + Arrays.stream(values()).map(OnError::key).collect(Collectors.joining(", ")));
         }
     }
 
@@ -95,8 +97,8 @@ public final class Policy {
         }
         long elements = parameter.elements();
         if (settings.bits() == 8 && elements < settings.minQuantizedSize()) {
-            String reason = decidedBy + ": " + Rule.count(elements) + " elements < minQuantizedSize "
-                    + Rule.count(settings.minQuantizedSize());
+            String reason = decidedBy + ": " + Rule.formatCount(elements) + " elements < minQuantizedSize "
+                    + Rule.formatCount(settings.minQuantizedSize());
             return new Decision(32, settings.blockSize(), overrides, false, reason);
         }
         return new Decision(settings.bits(), settings.blockSize(), overrides, false,

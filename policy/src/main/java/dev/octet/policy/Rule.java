@@ -97,11 +97,11 @@ public record Rule(int number, int line, Match match, QuantizationSettings setti
             addPattern(criteria, PolicyKeys.LAYER_TYPE, layerType);
             addPattern(criteria, PolicyKeys.OPTIMIZER, optimizer);
             if (minElements != null && maxElements != null) {
-                criteria.add("elements " + count(minElements) + ".." + count(maxElements));
+                criteria.add("elements " + formatCount(minElements) + ".." + formatCount(maxElements));
             } else if (minElements != null) {
-                criteria.add("elements >= " + count(minElements));
+                criteria.add("elements >= " + formatCount(minElements));
             } else if (maxElements != null) {
-                criteria.add("elements <= " + count(maxElements));
+                criteria.add("elements <= " + formatCount(maxElements));
             }
             return String.join(", ", criteria);
         }
@@ -114,7 +114,7 @@ public record Rule(int number, int line, Match match, QuantizationSettings setti
     }
 
     /** An element count with thousands separators, as reports print them: {@code 1,048,576}. */
-    static String count(long elements) {
+    static String formatCount(long elements) {
         return String.format(Locale.ROOT, "%,d", elements);
     }
 }
