@@ -185,13 +185,13 @@ public final class FusedUpdate {
                 g[i] *= scale;
             }
         }
-        // x * 0 is NaN exactly when x is NaN or infinite: one vectorizable pass finds out whether this
-        // block needs the per-element marking at all.
-        float probe = 0f;
+        // A float is NaN or infinite exactly when its exponent bits are all ones: one vectorizable
+        // int max over the exponents finds out whether this block needs per-element marking at all.
+        int largestExponent = 0;
         for (int i = 0; i < n; i++) {
-            probe += g[i] * 0f;
+            largestExponent = Math.max(largestExponent, Float.floatToRawIntBits(g[i]) & 0x7F800000);
         }
-        boolean any = Float.isNaN(probe);
+        boolean any = largestExponent == 0x7F800000;
         if (any) {
             for (int i = 0; i < n; i++) {
                 nonFinite[i] = !Float.isFinite(g[i]);

@@ -10,13 +10,14 @@ import java.util.Arrays;
  * scaled by {@code 10^(i-6)} ({@code k = 2^i + 1} for the signed map, which also holds their
  * negatives, {@code 2^(i+1) + 1} for the unsigned one), plus 0 and 1.
  *
- * <p>Nearest-code search without a per-element binary search (SPEC section 8): a value's float bits
- * (the exponent and the top {@link #mantissaBits} mantissa bits of its magnitude, and its sign) index
- * a small table holding the number of decision midpoints below that bucket. The construction checks
- * that no bucket holds more than one midpoint, so one comparison with the next midpoint settles the
- * code. Magnitudes too small to reach the first midpoint share one bucket. Each midpoint is kept as
- * the largest float not above the exact average of its two entries, so {@code x > midpoint} is exact
- * for every float {@code x}: the search is exactly nearest, a tie going to the lower code.
+ * <p>Nearest-code search without a per-element binary search (SPEC section 8): the top bits of a
+ * value's float (sign, exponent and the first {@link #mantissaBits} mantissa bits) index a table
+ * holding the number of decision midpoints below that bucket. The construction checks that no bucket
+ * holds more than one midpoint, so one comparison with the next midpoint settles the code. The table
+ * spans every exponent, so the index is one shift; only the ~25 binades a normalized value can land
+ * in are ever touched (a few KiB of it stay in cache). Each midpoint is kept as the largest float not
+ * above the exact average of its two entries, so {@code x > midpoint} is exact for every float
+ * {@code x}: the search is exactly nearest, a tie going to the lower code.
  */
 public final class QuantizationMap {
 
@@ -31,11 +32,8 @@ public final class QuantizationMap {
     private final float[] midpointFloors;
     private final int zeroCode;
 
-    // The bucket table: index = max(magnitudeBits >>> (23 - mantissaBits) - tinyBucket, 0) | sign << signShift.
+    // The bucket table, indexed by floatBits >>> (23 - mantissaBits).
     private final int mantissaBits;
-    private final int tinyBucket;
-    private final int magnitudeBuckets;
-    private final int signShift;
     private final byte[] bucketFloor;
     // The same search with the sign fix folded in (signed maps only): negative buckets never start at
     // the zero code, and the midpoint above the largest negative entry becomes +0, so a negative value
@@ -61,34 +59,17 @@ public final class QuantizationMap {
         }
         this.zeroCode = nearestByBinarySearch(0f);
 
-        // Every magnitude below the power of two under the smallest midpoint rounds like zero, so
-        // those exponents share bucket 0. Buckets go up to magnitudes below 4 (normalized values are
-        // at most 1 plus rounding).
-        double smallestMid = Double.POSITIVE_INFINITY;
-        for (int c = 0; c < 255; c++) {
-            smallestMid = Math.min(smallestMid, Math.abs(midpoints[c]));
-        }
-        int lowestExponent = Math.getExponent((float) smallestMid) + 127; // biased; bucket 1 starts there
         int bits = 3;
-        byte[] table = null;
-        while (table == null) {
-            int shift = 23 - bits;
-            int tiny = (lowestExponent << bits) - 1;
-            int buckets = ((129 << bits) | ((1 << bits) - 1)) - tiny + 1; // through exponent 128 ([2, 4))
-            table = buildBucketTable(bits, tiny, buckets);
-            if (table == null) {
-                bits++;
-            }
+        byte[] table;
+        while ((table = buildBucketTable(bits)) == null) {
+            bits++;
         }
         this.mantissaBits = bits;
-        this.tinyBucket = (lowestExponent << bits) - 1;
-        this.magnitudeBuckets = ((129 << bits) | ((1 << bits) - 1)) - tinyBucket + 1;
-        this.signShift = 32 - Integer.numberOfLeadingZeros(magnitudeBuckets - 1);
         this.bucketFloor = table;
         this.bucketFloorKeepingSign = table.clone();
         this.midpointFloorsKeepingSign = midpointFloors.clone();
         if (canKeepSign()) {
-            for (int j = 1 << signShift; j < table.length; j++) {
+            for (int j = table.length / 2; j < table.length; j++) {
                 bucketFloorKeepingSign[j] = (byte) Math.min(table[j] & 0xFF, zeroCode - 1);
             }
             midpointFloorsKeepingSign[zeroCode - 1] = 0f;
@@ -142,24 +123,32 @@ public final class QuantizationMap {
         return i < steps / 2 ? Math.fma(step, i, start) : Math.fma(-step, steps - i - 1, end);
     }
 
-    /** Returns the table for this many mantissa bits, or null if some bucket would hold two midpoints. */
-    private byte[] buildBucketTable(int bits, int tiny, int buckets) {
-        int signShift = 32 - Integer.numberOfLeadingZeros(buckets - 1);
-        byte[] table = new byte[2 << signShift];
-        for (int sign = 0; sign < 2; sign++) {
-            for (int j = 0; j < buckets; j++) {
-                // The smallest and largest magnitude whose bits land in bucket j.
-                float lowMagnitude = j == 0 ? 0f : Float.intBitsToFloat((j + tiny) << (23 - bits));
-                float highMagnitude = Float.intBitsToFloat(((j + tiny + 1) << (23 - bits)) - 1);
-                double low = sign == 0 ? lowMagnitude : -(double) highMagnitude;
-                double high = sign == 0 ? highMagnitude : -(double) lowMagnitude;
-                int floor = countMidpointsBelow(low);
-                // x in [low, high] must get floor or floor + 1: the midpoint after floor's must lie above high.
-                if (floor + 1 < 255 && midpoints[floor + 1] < high) {
-                    return null;
-                }
-                table[sign << signShift | j] = (byte) floor;
+    /**
+     * Returns the table for this many mantissa bits, or null if some bucket of a magnitude below 2
+     * (all a normalized value can be) would hold two midpoints.
+     */
+    private byte[] buildBucketTable(int bits) {
+        int shift = 23 - bits;
+        int size = 1 << (32 - shift);
+        byte[] table = new byte[size];
+        for (int j = 0; j < size; j++) {
+            int magnitudeBits = (j << shift) & 0x7FFFFFFF;
+            boolean negative = j >= size / 2;
+            // The smallest and largest magnitude whose bits land in bucket j (NaN patterns: the largest).
+            double lowMagnitude = Float.intBitsToFloat(magnitudeBits);
+            double highMagnitude = Float.intBitsToFloat(Math.min(magnitudeBits | ((1 << shift) - 1), 0x7F7FFFFF));
+            if (Double.isNaN(lowMagnitude)) {
+                lowMagnitude = Float.POSITIVE_INFINITY;
+                highMagnitude = Float.POSITIVE_INFINITY;
             }
+            double low = negative ? -highMagnitude : lowMagnitude;
+            double high = negative ? -lowMagnitude : highMagnitude;
+            int floor = countMidpointsBelow(low);
+            // x in [low, high] must get floor or floor + 1: the midpoint after floor's must lie above high.
+            if (lowMagnitude < 2 && floor + 1 < 255 && midpoints[floor + 1] < high) {
+                return null;
+            }
+            table[j] = (byte) floor;
         }
         return table;
     }
@@ -185,10 +174,7 @@ public final class QuantizationMap {
      * their absmax: the hot path of every 8-bit store, a dozen instructions and no branch.
      */
     int nearestCodeOfNormalized(float x) {
-        int bits = Float.floatToRawIntBits(x);
-        int bucket = Math.max(((bits & 0x7FFFFFFF) >>> (23 - mantissaBits)) - tinyBucket, 0)
-                | (bits >>> 31) << signShift;
-        int code = bucketFloor[bucket] & 0xFF;
+        int code = bucketFloor[Float.floatToRawIntBits(x) >>> (23 - mantissaBits)] & 0xFF;
         // code + (x > midpoint ? 1 : 0), without a branch: the outcome is a coin toss per element, and a
         // mispredicted branch costs more than the rest of the search. The float difference has the
         // exact sign of the comparison.
@@ -210,10 +196,7 @@ public final class QuantizationMap {
 
     /** {@link #nearestCodeKeepingSign} for a finite value with {@code |x| < 2} (same cost as without). */
     int nearestCodeKeepingSignOfNormalized(float x) {
-        int bits = Float.floatToRawIntBits(x);
-        int bucket = Math.max(((bits & 0x7FFFFFFF) >>> (23 - mantissaBits)) - tinyBucket, 0)
-                | (bits >>> 31) << signShift;
-        int code = bucketFloorKeepingSign[bucket] & 0xFF;
+        int code = bucketFloorKeepingSign[Float.floatToRawIntBits(x) >>> (23 - mantissaBits)] & 0xFF;
         return code + (Float.floatToRawIntBits(midpointFloorsKeepingSign[code] - x) >>> 31);
     }
 
@@ -272,11 +255,6 @@ public final class QuantizationMap {
     /** Mantissa bits the bucket table needed (for documentation and tests). */
     public int mantissaBits() {
         return mantissaBits;
-    }
-
-    /** Bytes in the bucket table (it should fit a core's L1 cache). */
-    public int tableBytes() {
-        return bucketFloor.length;
     }
 
     public String name() {
