@@ -1,25 +1,10 @@
 package dev.octet.kernels.rules;
 
-import dev.octet.kernels.StatisticKind;
-import dev.octet.kernels.UpdateRule;
-
 /**
  * Lion: direction {@code sign(b1 m + (1-b1) g)}, then {@code m = b2 m + (1-b2) g}; the parameter is
  * first decayed by {@code 1 - lr wd}, then moved by {@code lr * direction}.
  */
-public record LionRule(float learningRate, float beta1, float beta2, float weightDecay) implements UpdateRule {
-
-    private static final StatisticKind[] KINDS = {StatisticKind.SIGNED};
-
-    @Override
-    public StatisticKind[] statistics() {
-        return KINDS.clone();
-    }
-
-    @Override
-    public float stepScale() {
-        return learningRate;
-    }
+public record LionRule(float learningRate, float beta1, float beta2, float weightDecay) implements SignedStatisticRule {
 
     @Override
     public float decayBefore() {

@@ -1,8 +1,5 @@
 package dev.octet.kernels.rules;
 
-import dev.octet.kernels.StatisticKind;
-import dev.octet.kernels.UpdateRule;
-
 /**
  * SGD with momentum: {@code g' = g + l2 p}; {@code m = g'} on the first step, else
  * {@code m = momentum m + (1 - dampening) g'}; direction {@code m}, or {@code g' + momentum m} with
@@ -11,19 +8,7 @@ import dev.octet.kernels.UpdateRule;
  * @param maxUpdateNormRatio trust ratio bound (LARS), 0 = none
  */
 public record MomentumRule(float learningRate, float momentum, float dampening, float l2, boolean nesterov,
-        boolean firstStep, float maxUpdateNormRatio) implements UpdateRule {
-
-    private static final StatisticKind[] KINDS = {StatisticKind.SIGNED};
-
-    @Override
-    public StatisticKind[] statistics() {
-        return KINDS.clone();
-    }
-
-    @Override
-    public float stepScale() {
-        return learningRate;
-    }
+        boolean firstStep, float maxUpdateNormRatio) implements SignedStatisticRule {
 
     @Override
     public void update(float[] params, float[] grad, float[][] stats, float[] direction, int n) {

@@ -1,8 +1,5 @@
 package dev.octet.kernels.rules;
 
-import dev.octet.kernels.StatisticKind;
-import dev.octet.kernels.UpdateRule;
-
 /**
  * RMSProp and Adagrad, the optimizers that divide by the root of a running sum of squares:
  * {@code s = decay s + weight g^2}, direction {@code g / (sqrt(s) + epsilon)}, times the learning rate.
@@ -16,9 +13,7 @@ import dev.octet.kernels.UpdateRule;
  * one-state optimizer (its codes are then all at or above the zero code).
  */
 public record SquaredAverageRule(float learningRate, float decay, float weight, float epsilon, float l2,
-        boolean l2InDirection) implements UpdateRule {
-
-    private static final StatisticKind[] KINDS = {StatisticKind.SIGNED};
+        boolean l2InDirection) implements SignedStatisticRule {
 
     public static SquaredAverageRule rmsProp(float learningRate, float alpha, float epsilon, float l2,
             boolean l2InDirection) {
@@ -27,16 +22,6 @@ public record SquaredAverageRule(float learningRate, float decay, float weight, 
 
     public static SquaredAverageRule adagrad(float learningRate, float epsilon, float l2, boolean l2InDirection) {
         return new SquaredAverageRule(learningRate, 1f, 1f, epsilon, l2, l2InDirection);
-    }
-
-    @Override
-    public StatisticKind[] statistics() {
-        return KINDS.clone();
-    }
-
-    @Override
-    public float stepScale() {
-        return learningRate;
     }
 
     @Override
