@@ -1,0 +1,73 @@
+package dev.octet.adapters.core;
+
+import dev.octet.policy.Policy;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * What the agent set up for this JVM, as the adapters see it: the policy, and the two ways octet
+ * speaks to the user (a warning once per cause, the start-up report). It lives in the class loader
+ * the agent jar is in (the system class loader), so every adapter sees the same one.
+ */
+public final class OctetRuntime {
+
+    private static volatile Policy policy = Policy.defaults();
+    private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
+
+    private OctetRuntime() {
+    }
+
+    /** Set once by the agent at start-up. */
+    public static void install(Policy installed) {
+        policy = installed;
+    }
+
+    public static Policy policy() {
+        return policy;
+    }
+
+    /**
+     * Prints {@code message} once per {@code key} for the life of the JVM, on standard error (the
+     * job's logging may not be set up when instrumentation runs).
+     */
+    public static void warnOnce(String key, String message) {
+        if (WARNED.add(key)) {
+            System.err.println("[octet] WARNING: " + message);
+        }
+    }
+
+    /**
+     * Hands a finished report to the policy's target; {@code log} is the framework's own logger
+     * (used when the policy says {@code report: log}).
+     */
+    public static void publish(StartupReport report, Consumer<String> log) {
+        String text = report.render();
+        var target = policy.report();
+        switch (target.kind()) {
+            case LOG -> log.accept(text);
+            case STDOUT -> print(System.out, text);
+            case STDERR -> print(System.err, text);
+            case FILE -> {
+                try {
+                    Files.writeString(target.path(), text + System.lineSeparator(), StandardOpenOption.CREATE,
+                            StandardOpenOption.APPEND);
+                } catch (IOException e) {
+                    warnOnce("report-file", "cannot write the start-up report to " + target.path() + " ("
+                            + e.getMessage() + "); printing it here instead");
+                    print(System.err, text);
+                }
+            }
+            default -> throw new IllegalStateException("unknown report target " + target);
+        }
+    }
+
+    private static void print(PrintStream out, String text) {
+        out.println(text);
+        out.flush();
+    }
+}

@@ -1,0 +1,91 @@
+package dev.octet.adapters.core;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The table octet prints when a framework creates its optimizer: one row per parameter (shape,
+ * elements, updater, how its state is stored, the rule that decided it, bytes before and after),
+ * then the totals and the share of optimizer-state memory saved.
+ */
+public final class StartupReport {
+
+    /** One parameter's line. */
+    public record Row(String parameter, long[] shape, String updater, String format, String reason,
+            long bytesBefore, long bytesAfter) {
+
+        long elements() {
+            long n = 1;
+            for (long d : shape) {
+                n *= d;
+            }
+            return n;
+        }
+    }
+
+    private final String title;
+    private final List<Row> rows = new ArrayList<>();
+
+    public StartupReport(String title) {
+        this.title = title;
+    }
+
+    public void add(Row row) {
+        rows.add(row);
+    }
+
+    public List<Row> rows() {
+        return List.copyOf(rows);
+    }
+
+    public long bytesBefore() {
+        return rows.stream().mapToLong(Row::bytesBefore).sum();
+    }
+
+    public long bytesAfter() {
+        return rows.stream().mapToLong(Row::bytesAfter).sum();
+    }
+
+    public String render() {
+        String[] header = {"parameter", "shape", "elements", "updater", "state", "bytes before", "bytes after", "decided by"};
+        List<String[]> lines = new ArrayList<>();
+        lines.add(header);
+        for (Row r : rows) {
+            lines.add(new String[] {r.parameter(), Arrays.toString(r.shape()), group(r.elements()), r.updater(),
+                    r.format(), group(r.bytesBefore()), group(r.bytesAfter()), r.reason()});
+        }
+        int[] width = new int[header.length];
+        for (String[] line : lines) {
+            for (int c = 0; c < line.length; c++) {
+                width[c] = Math.max(width[c], line[c].length());
+            }
+        }
+        StringBuilder out = new StringBuilder(title).append(System.lineSeparator());
+        for (String[] line : lines) {
+            StringBuilder row = new StringBuilder("  ");
+            for (int c = 0; c < line.length; c++) {
+                boolean number = c == 2 || c == 5 || c == 6;
+                String cell = number ? pad(line[c], width[c], true) : pad(line[c], width[c], false);
+                row.append(cell).append(c + 1 < line.length ? "  " : "");
+            }
+            out.append(row.toString().stripTrailing()).append(System.lineSeparator());
+        }
+        long before = bytesBefore();
+        long after = bytesAfter();
+        double saved = before == 0 ? 0 : 100.0 * (before - after) / before;
+        out.append(String.format(Locale.ROOT, "  total optimizer state: %s bytes -> %s bytes (%.1f%% saved)",
+                group(before), group(after), saved));
+        return out.toString();
+    }
+
+    private static String pad(String s, int width, boolean right) {
+        String fill = " ".repeat(width - s.length());
+        return right ? fill + s : s + fill;
+    }
+
+    static String group(long n) {
+        return String.format(Locale.ROOT, "%,d", n);
+    }
+}

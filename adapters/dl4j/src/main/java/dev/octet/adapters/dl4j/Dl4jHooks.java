@@ -1,0 +1,178 @@
+package dev.octet.adapters.dl4j;
+
+import dev.octet.adapters.core.OctetRuntime;
+import dev.octet.adapters.core.StartupReport;
+import dev.octet.policy.Decision;
+import dev.octet.policy.ParameterInfo;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Locale;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.Trainable;
+import org.deeplearning4j.nn.api.TrainingConfig;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.updater.UpdaterBlock;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The calls the agent weaves into DL4J's updater construction ({@code BaseMultiLayerUpdater}'s
+ * constructor and {@code UpdaterBlock.init}). While DL4J lays out its updater, octet decides per
+ * parameter and tells DL4J the (smaller) state size; when DL4J creates each block's updater, octet
+ * creates its own over the same view. Everything runs on the thread that builds the updater.
+ */
+public final class Dl4jHooks {
+
+    private static final Logger LOG = LoggerFactory.getLogger("octet");
+
+    /** Updaters being constructed on this thread (DL4J does not nest them, but a stack costs nothing). */
+    private static final ThreadLocal<Deque<Layout>> BUILDING = ThreadLocal.withInitial(ArrayDeque::new);
+
+    private Dl4jHooks() {
+    }
+
+    /** The decisions for one updater under construction, in DL4J's parameter order. */
+    private static final class Layout {
+        final boolean multiLayerNetwork;
+        final List<ParamPlan> plans = new ArrayList<>();
+        Trainable currentTrainable;
+        TrainingConfig currentLayer;
+        String currentVariable;
+
+        Layout(Object network) {
+            this.multiLayerNetwork = network instanceof MultiLayerNetwork;
+        }
+
+        /** The name DL4J users see: {@code 0_W} in a MultiLayerNetwork, {@code vertexName_W} in a graph. */
+        String parameterName(String variable) {
+            if (multiLayerNetwork && currentTrainable instanceof Layer layer) {
+                return layer.getIndex() + "_" + variable;
+            }
+            return currentLayer.getLayerName() + "_" + variable;
+        }
+
+        ParamPlan find(TrainingConfig layer, String variable) {
+            for (ParamPlan p : plans) {
+                if (p.layer == layer && p.variable.equals(variable)) {
+                    return p;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** At the start of {@code BaseMultiLayerUpdater(network, state)}. */
+    public static void constructionStarts(Object network) {
+        BUILDING.get().push(new Layout(network));
+    }
+
+    /** Replaces {@code layer.getConfig()} in the constructor: remembers which layer. */
+    public static TrainingConfig configOf(Trainable trainable) {
+        Layout layout = BUILDING.get().peek();
+        if (layout != null) {
+            layout.currentTrainable = trainable;
+        }
+        return trainable.getConfig();
+    }
+
+    /** At its end (also when it throws): publishes the report. */
+    public static void constructionEnds(Object updater) {
+        Deque<Layout> stack = BUILDING.get();
+        if (stack.isEmpty()) {
+            return;
+        }
+        Layout layout = stack.pop();
+        if (layout.plans.stream().anyMatch(ParamPlan::handledByOctet)) {
+            OctetRuntime.publish(report(layout, updater), LOG::info);
+        }
+    }
+
+    /** Replaces {@code layer.getUpdaterByParam(variable)} in the constructor: remembers which parameter. */
+    public static IUpdater updaterByParam(TrainingConfig layer, String variable) {
+        Layout layout = BUILDING.get().peek();
+        if (layout != null) {
+            layout.currentLayer = layer;
+            layout.currentVariable = variable;
+        }
+        return layer.getUpdaterByParam(variable);
+    }
+
+    /** Replaces {@code updater.stateSize(n)} in the constructor: the state size of octet's layout. */
+    public static long stateSize(IUpdater updater, long elements) {
+        Layout layout = BUILDING.get().peek();
+        if (layout == null || layout.currentLayer == null) {
+            return updater.stateSize(elements);
+        }
+        ParamPlan plan = plan(layout.currentLayer, layout.currentVariable, layout.parameterName(layout.currentVariable),
+                layout.currentTrainable, elements, updater);
+        layout.plans.add(plan);
+        return plan.handledByOctet() ? plan.stateSize() : updater.stateSize(elements);
+    }
+
+    private static ParamPlan plan(TrainingConfig layer, String variable, String name, Trainable trainable,
+            long elements, IUpdater updater) {
+        Dl4jUpdaterMath math = Dl4jUpdaterMath.forConfig(updater);
+        long[] shape = shapeOf(trainable, variable, elements);
+        Decision decision = OctetRuntime.policy().decide(new ParameterInfo(name, shape, layer.getLayerName(),
+                layer.getClass().getSimpleName(), updater.getClass().getSimpleName()));
+        return new ParamPlan(layer, variable, name, shape, elements, updater, math, decision);
+    }
+
+    private static long[] shapeOf(Trainable trainable, String variable, long elements) {
+        INDArray param = trainable == null ? null : trainable.paramTable(false).get(variable);
+        return param != null ? param.shape() : new long[] {elements};
+    }
+
+    /**
+     * Replaces the body of {@code UpdaterBlock.init()} when octet handles the block's updater;
+     * returns false to let DL4J create its own. {@code current} is the block's updater field (its getter
+     * would call {@code init()} again).
+     */
+    public static boolean initBlock(UpdaterBlock block, Object current) {
+        if (current != null) {
+            return false;
+        }
+        Layout layout = BUILDING.get().peek();
+        if (layout == null) {
+            return false;
+        }
+        List<ParamPlan> plans = new ArrayList<>();
+        List<INDArray> paramViews = new ArrayList<>();
+        for (UpdaterBlock.ParamState ps : block.getLayersAndVariablesInBlock()) {
+            ParamPlan plan = layout.find(ps.getLayer().getConfig(), ps.getParamName());
+            if (plan == null || !plan.handledByOctet()) {
+                return false;
+            }
+            plans.add(plan);
+            paramViews.add(ps.getParamView());
+        }
+        ParamPlan first = plans.get(0);
+        block.setGradientUpdater(new OctetBlockUpdater(first.updater, first.math, plans, paramViews,
+                block.getUpdaterView(), block.isUpdaterViewRequiresInitialization()));
+        return true;
+    }
+
+    private static StartupReport report(Layout layout, Object updater) {
+        StartupReport report = new StartupReport("octet: optimizer state of " + updater.getClass().getSimpleName()
+                + " (policy " + OctetRuntime.policy().source() + ")");
+        for (ParamPlan p : layout.plans) {
+            String updaterName = p.updater.getClass().getSimpleName();
+            long before = 4 * p.updater.stateSize(p.elements);
+            if (!p.handledByOctet()) {
+                report.add(new StartupReport.Row(p.name, p.shape, updaterName, "DL4J's own", "not an updater octet handles",
+                        before, before));
+                continue;
+            }
+            String format = p.quantized()
+                    ? String.format(Locale.ROOT, "8-bit, block %d", p.decision.blockSize())
+                    : "float32";
+            report.add(new StartupReport.Row(p.name, p.shape, updaterName, format, p.decision.reason(), before,
+                    4 * p.stateSize()));
+        }
+        return report;
+    }
+}

@@ -1,0 +1,34 @@
+package dev.octet.adapters.dl4j;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** ND4J arrays seen as NIO buffers over their own memory (nd4j-native: host memory), never copied. */
+final class Dl4jMemory {
+
+    private Dl4jMemory() {
+    }
+
+    /** The array's bytes; {@code data().addressPointer()} already accounts for a view's offset. */
+    static ByteBuffer bytes(INDArray array) {
+        if (array.dataType() != DataType.FLOAT) {
+            throw new IllegalArgumentException("octet handles float32 networks; this array is " + array.dataType());
+        }
+        if (array.length() > 0 && array.elementWiseStride() != 1) {
+            throw new IllegalArgumentException("octet needs contiguous arrays; this one has element-wise stride "
+                    + array.elementWiseStride());
+        }
+        Pointer address = array.data().addressPointer();
+        long bytes = 4L * array.length();
+        return new BytePointer(address).capacity(bytes).limit(bytes).asByteBuffer().order(ByteOrder.nativeOrder());
+    }
+
+    static FloatBuffer floats(INDArray array) {
+        return bytes(array).asFloatBuffer();
+    }
+}

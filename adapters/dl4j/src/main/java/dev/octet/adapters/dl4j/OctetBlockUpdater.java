@@ -1,0 +1,121 @@
+package dev.octet.adapters.dl4j;
+
+import dev.octet.kernels.Float32State;
+import dev.octet.kernels.FusedUpdate;
+import dev.octet.kernels.KernelPool;
+import dev.octet.kernels.OptimizerState;
+import dev.octet.kernels.QuantizedState;
+import dev.octet.kernels.StatisticKind;
+import dev.octet.kernels.StepOptions;
+import dev.octet.kernels.UpdateRule;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.IUpdater;
+
+/**
+ * Stands in for DL4J's own updater of one update block: the same formula, with each parameter's
+ * statistics stored in DL4J's state view either 8-bit block-wise or as float32, as the policy
+ * decided. Like DL4J's updaters it writes the update into the gradient; DL4J subtracts it.
+ *
+ * <p>The view is laid out per statistic, then per parameter: {@code [stat 0: p0 p1 ... | stat 1: p0 p1
+ * ...]}, which for a block of float32 parameters is exactly DL4J's own layout.
+ */
+final class OctetBlockUpdater implements GradientUpdater<IUpdater> {
+
+    private static final StepOptions WRITE_UPDATE =
+            StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT);
+
+    private final IUpdater config;
+    private final Dl4jUpdaterMath math;
+    private final List<Segment> segments = new ArrayList<>();
+
+    /** One parameter of the block: where its gradient sits in the block's gradient, and its state. */
+    private record Segment(FloatBuffer params, int gradientOffset, int length, OptimizerState state) {
+    }
+
+    OctetBlockUpdater(IUpdater config, Dl4jUpdaterMath math, List<ParamPlan> plans, List<INDArray> paramViews,
+            INDArray stateView, boolean initialize) {
+        this.config = config;
+        this.math = math;
+        if (initialize) {
+            stateView.assign(0); // all-zero codes and absmax, or float zeros: a fresh state either way
+        }
+        ByteBuffer view = Dl4jMemory.bytes(stateView.reshape(stateView.length()));
+        long wordsPerStatistic = 0;
+        for (ParamPlan plan : plans) {
+            wordsPerStatistic += plan.wordsPerStatistic();
+        }
+        StatisticKind[] kinds = math.statistics();
+        int gradientOffset = 0;
+        long paramWords = 0;
+        for (int j = 0; j < plans.size(); j++) {
+            ParamPlan plan = plans.get(j);
+            int n = Math.toIntExact(plan.elements);
+            OptimizerState state;
+            if (plan.quantized()) {
+                ByteBuffer[] codes = new ByteBuffer[kinds.length];
+                FloatBuffer[] absmax = new FloatBuffer[kinds.length];
+                for (int k = 0; k < kinds.length; k++) {
+                    long start = k * wordsPerStatistic + paramWords;
+                    codes[k] = words(view, start, plan.codeWords());
+                    absmax[k] = words(view, start + plan.codeWords(), plan.absmaxWords()).asFloatBuffer();
+                }
+                state = QuantizedState.wrap(n, plan.decision.blockSize(), kinds, codes, absmax);
+            } else {
+                FloatBuffer[] values = new FloatBuffer[kinds.length];
+                for (int k = 0; k < kinds.length; k++) {
+                    values[k] = words(view, k * wordsPerStatistic + paramWords, n).asFloatBuffer();
+                }
+                state = Float32State.wrap(n, kinds, values);
+            }
+            segments.add(new Segment(Dl4jMemory.floats(paramViews.get(j)), gradientOffset, n, state));
+            gradientOffset += n;
+            paramWords += plan.wordsPerStatistic();
+        }
+    }
+
+    private static ByteBuffer words(ByteBuffer view, long startWord, long words) {
+        return view.slice(Math.toIntExact(4 * startWord), Math.toIntExact(4 * words)).order(view.order());
+    }
+
+    @Override
+    public IUpdater getConfig() {
+        return config;
+    }
+
+    @Override
+    public void applyUpdater(INDArray gradient, int iteration, int epoch) {
+        FloatBuffer grad = Dl4jMemory.floats(gradient);
+        UpdateRule rule = math.rule(config, iteration, epoch);
+        for (Segment s : segments) {
+            FusedUpdate.apply(s.params(), grad.slice(s.gradientOffset(), s.length()), s.state(), rule, WRITE_UPDATE,
+                    KernelPool.shared());
+        }
+    }
+
+    @Override
+    public void setStateViewArray(INDArray viewArray, long[] gradientShape, char gradientOrder, boolean initialize) {
+        throw new UnsupportedOperationException("octet binds its state view when the updater block is created");
+    }
+
+    @Override
+    public void setState(Map<String, INDArray> stateMap, boolean initialize) {
+        throw new UnsupportedOperationException("octet's 8-bit state is not a map of float arrays");
+    }
+
+    @Override
+    public Map<String, INDArray> getState() {
+        return new HashMap<>();
+    }
+
+    /** Bytes of optimizer state this block holds. */
+    long stateBytes() {
+        return segments.stream().mapToLong(s -> s.state().bytes()).sum();
+    }
+}

@@ -1,0 +1,103 @@
+package dev.octet.agent;
+
+import dev.octet.adapters.core.OctetRuntime;
+import dev.octet.policy.Policy;
+import dev.octet.policy.PolicyException;
+import dev.octet.policy.PolicyParser;
+import java.lang.instrument.Instrumentation;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.ServiceLoader;
+import net.bytebuddy.agent.builder.AgentBuilder;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.dynamic.DynamicType;
+import net.bytebuddy.utility.JavaModule;
+
+import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
+
+/**
+ * {@code -javaagent:octet-agent.jar[=policy=<file>]}: reads the policy, then lets each
+ * instrumentation module (one per framework) transform that framework's classes as they load.
+ * The agent never makes a job fail that would have run without it, except where the policy says
+ * {@code onError: fail} or the policy file itself is wrong.
+ */
+public final class OctetAgent {
+
+    private OctetAgent() {
+    }
+
+    public static void premain(String agentArgs, Instrumentation instrumentation) {
+        AgentConfig config;
+        try {
+            config = AgentConfig.of(agentArgs, properties(), System.getenv());
+        } catch (IllegalArgumentException e) {
+            stop(e.getMessage());
+            return;
+        }
+        if (!config.enabled("enabled")) {
+            return;
+        }
+        OctetRuntime.install(loadPolicy(config.policyFile()));
+        HelperInjector helpers = HelperInjector.fromAgentJar();
+        AgentBuilder builder = new AgentBuilder.Default()
+                .ignore(nameStartsWith("dev.octet.").or(nameStartsWith("java.")).or(nameStartsWith("jdk."))
+                        .or(nameStartsWith("sun.")))
+                .with(new FailureListener());
+        for (InstrumentationModule module : ServiceLoader.load(InstrumentationModule.class, OctetAgent.class.getClassLoader())) {
+            if (config.enabled(module.name() + ".enabled")) {
+                builder = module.instrument(builder, helpers);
+            }
+        }
+        builder.installOn(instrumentation);
+    }
+
+    /** {@code java -jar octet-agent.jar}: how to use it. */
+    public static void main(String[] args) {
+        System.out.println("octet: 8-bit optimizer state for JVM training jobs.");
+        System.out.println("usage: java -javaagent:octet-agent.jar[=policy=<model.yaml>] -cp <job> <main class>");
+    }
+
+    private static Policy loadPolicy(Path file) {
+        if (file == null) {
+            return Policy.defaults();
+        }
+        try {
+            return PolicyParser.parse(file);
+        } catch (PolicyException e) {
+            stop(e.getMessage());
+            return null;
+        }
+    }
+
+    /** A configuration error: say so once and stop before the job starts (its intent is unknown). */
+    static void stop(String message) {
+        System.err.println("[octet] " + message);
+        System.err.println("[octet] the job was not started; fix the above, or run without -javaagent:octet-agent.jar");
+        System.exit(2);
+    }
+
+    private static Map<String, String> properties() {
+        Map<String, String> out = new HashMap<>();
+        System.getProperties().forEach((k, v) -> out.put(String.valueOf(k), String.valueOf(v)));
+        return out;
+    }
+
+    /** Transformation errors are warned about once per type; the type then loads untransformed. */
+    private static final class FailureListener extends AgentBuilder.Listener.Adapter {
+        @Override
+        public void onError(String typeName, ClassLoader classLoader, JavaModule module, boolean loaded,
+                Throwable throwable) {
+            OctetRuntime.warnOnce("transform:" + typeName, "could not instrument " + typeName + " (" + throwable
+                    + "); that part of the job keeps its 32-bit optimizer state");
+        }
+
+        @Override
+        public void onTransformation(TypeDescription typeDescription, ClassLoader classLoader, JavaModule module,
+                boolean loaded, DynamicType dynamicType) {
+            if (Boolean.getBoolean("octet.debug")) {
+                System.err.println("[octet] instrumented " + typeDescription.getName());
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+package dev.octet.agent.dl4j;
+
+import dev.octet.adapters.dl4j.Dl4jHooks;
+import net.bytebuddy.asm.Advice;
+import org.deeplearning4j.nn.updater.UpdaterBlock;
+
+/** Inlined into {@code UpdaterBlock.init()}: octet's updater instead of DL4J's, where octet sized the state. */
+final class BlockInitAdvice {
+
+    private BlockInitAdvice() {
+    }
+
+    @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class)
+    static boolean enter(@Advice.This UpdaterBlock block, @Advice.FieldValue("gradientUpdater") Object current) {
+        return Dl4jHooks.initBlock(block, current);
+    }
+}

@@ -1,0 +1,116 @@
+package dev.octet.agent.dl4j;
+
+import static net.bytebuddy.matcher.ElementMatchers.isConstructor;
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
+
+import dev.octet.adapters.core.OctetRuntime;
+import dev.octet.agent.HelperInjector;
+import dev.octet.agent.InstrumentationModule;
+import dev.octet.policy.Policy;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.WeakHashMap;
+import net.bytebuddy.agent.builder.AgentBuilder;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.asm.MemberSubstitution;
+import net.bytebuddy.description.method.MethodDescription;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.dynamic.ClassFileLocator;
+import net.bytebuddy.pool.TypePool;
+
+/**
+ * Deeplearning4j: while {@code BaseMultiLayerUpdater} lays out the updater state of a
+ * {@code MultiLayerNetwork} or {@code ComputationGraph}, octet decides per parameter and sizes the
+ * state view for 8-bit storage; {@code UpdaterBlock.init} then gets octet's updater over that view.
+ * Only the DL4J versions in {@link #SUPPORTED_VERSIONS} are touched; others run as without the agent.
+ */
+public final class Dl4jInstrumentationModule implements InstrumentationModule {
+
+    static final Set<String> SUPPORTED_VERSIONS = Set.of("1.0.0-M2", "1.0.0-M2.1");
+    private static final String HOOKS = "dev.octet.adapters.dl4j.Dl4jHooks";
+    private static final String VERSION_RESOURCE = "META-INF/maven/org.deeplearning4j/deeplearning4j-nn/pom.properties";
+
+    private final Map<ClassLoader, Boolean> supportedByLoader = new WeakHashMap<>();
+
+    @Override
+    public String name() {
+        return "dl4j";
+    }
+
+    @Override
+    public AgentBuilder instrument(AgentBuilder builder, HelperInjector helpers) {
+        TypePool helperTypes = helpers.typePool();
+        TypeDescription hooks = helperTypes.describe(HOOKS).resolve();
+        MethodDescription stateSize = method(hooks, "stateSize");
+        MethodDescription updaterByParam = method(hooks, "updaterByParam");
+        MethodDescription configOf = method(hooks, "configOf");
+        ClassFileLocator agentClasses = ClassFileLocator.ForClassLoader.of(Dl4jInstrumentationModule.class.getClassLoader());
+        TypePool adviceTypes = TypePool.Default.of(new ClassFileLocator.Compound(agentClasses, helpers.locator()));
+        Advice constructorAdvice = Advice.to(adviceTypes.describe(UpdaterConstructionAdvice.class.getName()).resolve(), agentClasses);
+        Advice initAdvice = Advice.to(adviceTypes.describe(BlockInitAdvice.class.getName()).resolve(), agentClasses);
+
+        return builder
+                .type(named("org.deeplearning4j.nn.updater.BaseMultiLayerUpdater"))
+                .transform((b, type, loader, module, domain) -> {
+                    if (!supported(loader)) {
+                        return b;
+                    }
+                    helpers.inject(loader, "dev.octet.adapters.dl4j.");
+                    return b.visit(MemberSubstitution.relaxed()
+                                    .method(named("getConfig")).replaceWith(configOf)
+                                    .method(named("getUpdaterByParam")).replaceWith(updaterByParam)
+                                    .method(named("stateSize")).replaceWith(stateSize)
+                                    .on(isConstructor().and(takesArguments(2))))
+                            .visit(constructorAdvice.on(isConstructor().and(takesArguments(2))));
+                })
+                .type(named("org.deeplearning4j.nn.updater.UpdaterBlock"))
+                .transform((b, type, loader, module, domain) -> {
+                    if (!supported(loader)) {
+                        return b;
+                    }
+                    helpers.inject(loader, "dev.octet.adapters.dl4j.");
+                    return b.visit(initAdvice.on(named("init").and(takesArguments(0))));
+                });
+    }
+
+    private static MethodDescription method(TypeDescription type, String name) {
+        return type.getDeclaredMethods().filter(named(name)).getOnly();
+    }
+
+    /** Whether the DL4J seen by this loader is a version octet knows; warns (or stops) once otherwise. */
+    private synchronized boolean supported(ClassLoader loader) {
+        return supportedByLoader.computeIfAbsent(loader, l -> {
+            String version = dl4jVersion(l);
+            if (version != null && SUPPORTED_VERSIONS.contains(version)) {
+                return true;
+            }
+            String message = "Deeplearning4j " + (version == null ? "of unknown version" : version)
+                    + " is not a version octet supports (" + String.join(", ", SUPPORTED_VERSIONS.stream().sorted().toList())
+                    + "); its optimizer state stays 32-bit";
+            if (OctetRuntime.policy().onError() == Policy.OnError.FAIL) {
+                System.err.println("[octet] " + message + ", and the policy says onError: fail");
+                System.exit(2);
+            }
+            OctetRuntime.warnOnce("dl4j-version", message);
+            return false;
+        });
+    }
+
+    static String dl4jVersion(ClassLoader loader) {
+        ClassLoader l = loader != null ? loader : ClassLoader.getSystemClassLoader();
+        try (InputStream in = l.getResourceAsStream(VERSION_RESOURCE)) {
+            if (in == null) {
+                return null;
+            }
+            Properties p = new Properties();
+            p.load(in);
+            return p.getProperty("version");
+        } catch (IOException e) {
+            return null;
+        }
+    }
+}

