@@ -1,0 +1,168 @@
+package dev.octet.examples.dl4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The example job, unchanged, in a child JVM started with {@code -javaagent:octet-agent.jar}, exactly
+ * as a user starts it (real DL4J, nd4j-native CPU backend).
+ */
+class Dl4jAgentIT {
+
+    private static final Pattern LOSS = Pattern.compile("^step (\\d+) loss ([0-9.]+)$", Pattern.MULTILINE);
+    private static final Pattern TOTAL = Pattern.compile("total optimizer state: ([0-9,]+) bytes -> ([0-9,]+) bytes");
+
+    /** A small model so that each run takes seconds. */
+    private static final List<String> SMALL = List.of("--hidden", "64", "--embed", "32", "--seq", "32", "--batch", "16",
+            "--chars", "300000", "--every", "5");
+
+    private static Path work;
+
+    @BeforeAll
+    static void workDir() throws IOException {
+        work = Files.createDirectories(Path.of(System.getProperty("octet.workDir", "target/it")));
+    }
+
+    record Run(int exitCode, String output) {
+        List<Double> losses() {
+            List<Double> out = new ArrayList<>();
+            Matcher m = LOSS.matcher(output);
+            while (m.find()) {
+                out.add(Double.parseDouble(m.group(2)));
+            }
+            return out;
+        }
+    }
+
+    /** Runs the job; {@code jvmArgs} go before the main class (the agent among them), {@code args} after. */
+    static Run job(List<String> jvmArgs, List<String> classPathPrefix, String... args) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmArgs);
+        List<String> classPath = new ArrayList<>(classPathPrefix);
+        classPath.add(System.getProperty("octet.jobClasses"));
+        classPath.add(System.getProperty("octet.jobLib") + File.separator + "*");
+        command.add("-cp");
+        command.add(String.join(File.pathSeparator, classPath));
+        command.add("com.example.charlm.CharLanguageModel");
+        command.addAll(SMALL);
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().put("OMP_NUM_THREADS", "2");
+        Process p = pb.start();
+        byte[] out = p.getInputStream().readAllBytes();
+        assertTrue(p.waitFor(10, TimeUnit.MINUTES), "the job finished");
+        return new Run(p.exitValue(), new String(out));
+    }
+
+    static String agent(String... options) {
+        String jar = "-javaagent:" + System.getProperty("octet.agentJar");
+        return options.length == 0 ? jar : jar + "=" + String.join(",", options);
+    }
+
+    static Path policy(String name, String yaml) throws IOException {
+        return Files.writeString(work.resolve(name), yaml);
+    }
+
+    @Test
+    void reportsEachParameterAndTheStateSavedAndTrains() throws Exception {
+        Run run = job(List.of(agent()), List.of(), "--steps", "60");
+        assertEquals(0, run.exitCode(), run.output());
+        String out = run.output();
+        assertTrue(out.contains("octet: optimizer state of MultiLayerUpdater (policy <defaults>)"), out);
+        // The LSTM's recurrent weights (32 x 256 = 8,192 elements... 64 x 256 here) are quantized; biases are not.
+        assertTrue(Pattern.compile("1_RW\\s+\\[64, 256]\\s+16,384\\s+Adam\\s+8-bit, block 256\\s+131,072\\s+33,280\\s+defaults -> 8-bit")
+                .matcher(out).find(), out);
+        assertTrue(Pattern.compile("1_b\\s+\\[256]\\s+256\\s+Adam\\s+float32\\s+2,048\\s+2,048\\s+defaults: 256 elements < minQuantizedSize 4,096")
+                .matcher(out).find(), out);
+        Matcher total = TOTAL.matcher(out);
+        assertTrue(total.find(), out);
+        long before = Long.parseLong(total.group(1).replace(",", ""));
+        long after = Long.parseLong(total.group(2).replace(",", ""));
+        assertTrue(after < 0.35 * before, "state bytes " + before + " -> " + after);
+
+        List<Double> losses = run.losses();
+        assertEquals(12, losses.size(), out);
+        double first = (losses.get(0) + losses.get(1)) / 2;
+        double last = (losses.get(losses.size() - 1) + losses.get(losses.size() - 2)) / 2;
+        assertTrue(last < 0.9 * first, "loss went from " + first + " to " + last);
+    }
+
+    @Test
+    void everything32BitFollowsDl4jsOwnAdam() throws Exception {
+        Path all32 = policy("all-32.yaml", "defaults:\n  bits: 32\n");
+        Path withAgent = work.resolve("agent-32.zip");
+        Path without = work.resolve("plain.zip");
+        Run a = job(List.of(agent("policy=" + all32)), List.of(), "--steps", "20", "--save", withAgent.toString());
+        Run b = job(List.of(), List.of(), "--steps", "20", "--save", without.toString());
+        assertEquals(0, a.exitCode(), a.output());
+        assertEquals(0, b.exitCode(), b.output());
+        assertTrue(a.output().contains("float32"), "octet's path ran: " + a.output());
+        INDArray octet = ModelSerializer.restoreMultiLayerNetwork(withAgent.toFile(), false).params();
+        INDArray dl4j = ModelSerializer.restoreMultiLayerNetwork(without.toFile(), false).params();
+        double error = octet.sub(dl4j).amaxNumber().doubleValue() / dl4j.amaxNumber().doubleValue();
+        assertTrue(error <= 1e-6, "parameters after 20 steps differ by " + error + " (relative to the largest)");
+    }
+
+    @Test
+    void unsupportedDl4jVersionWarnsOnceAndTrains32Bit() throws Exception {
+        Path fake = fakeDl4jVersion("0.9.1");
+        Run run = job(List.of(agent()), List.of(fake.toString()), "--steps", "10");
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("[octet] WARNING: Deeplearning4j 0.9.1 is not a version octet supports"), run.output());
+        assertEquals(1, run.output().split("is not a version octet supports", -1).length - 1, "warned once");
+        assertFalse(run.output().contains("octet: optimizer state"), "nothing quantized");
+        assertEquals(2, run.losses().size(), run.output());
+    }
+
+    @Test
+    void onErrorFailStopsTheJobWithTheReason() throws Exception {
+        Path fake = fakeDl4jVersion("0.9.1");
+        Path failing = policy("fail.yaml", "onError: fail\n");
+        Run run = job(List.of(agent("policy=" + failing)), List.of(fake.toString()), "--steps", "10");
+        assertEquals(2, run.exitCode(), run.output());
+        assertTrue(run.output().contains("Deeplearning4j 0.9.1 is not a version octet supports"), run.output());
+        assertTrue(run.output().contains("onError: fail"), run.output());
+        assertTrue(run.losses().isEmpty(), "no training step ran");
+    }
+
+    @Test
+    void aMalformedPolicyStopsTheJobNamingFileLineAndFix() throws Exception {
+        Path bad = policy("bad.yaml", "defaults:\n  blocksize: 256\n");
+        Run run = job(List.of(agent("policy=" + bad)), List.of(), "--steps", "10");
+        assertEquals(2, run.exitCode(), run.output());
+        assertTrue(run.output().contains(bad + ":2:3: unknown key 'blocksize' in defaults; did you mean 'blockSize'?"),
+                run.output());
+    }
+
+    @Test
+    void theSwitchTurnsTheDl4jModuleOff() throws Exception {
+        Run run = job(List.of(agent(), "-Doctet.dl4j.enabled=false"), List.of(), "--steps", "5");
+        assertEquals(0, run.exitCode(), run.output());
+        assertFalse(run.output().contains("octet: optimizer state"), run.output());
+    }
+
+    /** A class-path folder, first in line, whose DL4J version marker says {@code version}. */
+    private static Path fakeDl4jVersion(String version) throws IOException {
+        Path dir = work.resolve("dl4j-" + version);
+        Path props = dir.resolve("META-INF/maven/org.deeplearning4j/deeplearning4j-nn/pom.properties");
+        Files.createDirectories(props.getParent());
+        Files.writeString(props, "groupId=org.deeplearning4j\nartifactId=deeplearning4j-nn\nversion=" + version + "\n");
+        return dir;
+    }
+}
