@@ -1,5 +1,7 @@
 package dev.octet.kernels;
 
+import java.util.Arrays;
+
 /**
  * The statistics an optimizer keeps for one tensor, stored 8-bit block-wise ({@link QuantizedState})
  * or as float32 ({@link Float32State}). The fused update reads and writes it one block at a time
@@ -55,6 +57,16 @@ public abstract sealed class OptimizerState permits QuantizedState, Float32State
             int n = Math.min(blockSize(), length - start);
             load(statistic, start, n, block, codes);
             System.arraycopy(block, 0, dst, start, n);
+        }
+    }
+
+    /** Sets every element of a statistic to {@code value} (8-bit: exact, the top code times absmax |value|). */
+    public final void fill(int statistic, float value) {
+        float[] block = new float[blockSize()];
+        Arrays.fill(block, value);
+        byte[] codes = new byte[blockSize()];
+        for (int start = 0; start < length; start += blockSize()) {
+            store(statistic, start, Math.min(blockSize(), length - start), block, codes);
         }
     }
 

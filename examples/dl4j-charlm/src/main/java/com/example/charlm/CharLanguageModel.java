@@ -24,7 +24,15 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.AMSGrad;
+import org.nd4j.linalg.learning.config.AdaBelief;
+import org.nd4j.linalg.learning.config.AdaDelta;
+import org.nd4j.linalg.learning.config.AdaGrad;
+import org.nd4j.linalg.learning.config.AdaMax;
 import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.Nadam;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.learning.config.RmsProp;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
@@ -34,7 +42,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * A plain DL4J program: it knows nothing of octet.
  *
  * <p>Options ({@code --name value}): {@code steps} (300), {@code batch} (32), {@code seq} (64),
- * {@code hidden} (256), {@code embed} (64), {@code lr} (0.002), {@code seed} (42), {@code every} (20,
+ * {@code hidden} (256), {@code embed} (64), {@code updater} (adam; also nadam, adamax, amsgrad,
+ * adabelief, rmsprop, adagrad, adadelta, nesterovs), {@code lr} (0.002), {@code seed} (42), {@code every} (20,
  * steps between loss lines), {@code chars} (2000000, text to read), {@code save} (a model file written
  * at the end with {@code ModelSerializer}, updater included), {@code load} (a model file to continue).
  */
@@ -63,7 +72,7 @@ public final class CharLanguageModel {
         if (options.containsKey("load")) {
             net = ModelSerializer.restoreMultiLayerNetwork(Path.of(options.get("load")).toFile(), true);
         } else {
-            net = new MultiLayerNetwork(configuration(hidden, embed, seq, new Adam(lr), seed));
+            net = new MultiLayerNetwork(configuration(hidden, embed, seq, updater(options.getOrDefault("updater", "adam"), lr), seed));
             net.init();
         }
         System.out.printf(Locale.ROOT, "model: %,d parameters, %,d characters of Europarl text%n",
@@ -83,6 +92,11 @@ public final class CharLanguageModel {
         System.out.println("parameter checksum " + net.params().sumNumber().doubleValue());
     }
 
+    /** The default model, for benchmarks of its updater step. */
+    public static MultiLayerConfiguration configurationForBenchmark() {
+        return configuration(256, 64, 64, new Adam(0.002), 42);
+    }
+
     static MultiLayerConfiguration configuration(int hidden, int embed, int seq, IUpdater updater, long seed) {
         return new NeuralNetConfiguration.Builder()
                 .seed(seed)
@@ -95,6 +109,21 @@ public final class CharLanguageModel {
                 .layer(new RnnOutputLayer.Builder(LossFunctions.LossFunction.MCXENT).activation(Activation.SOFTMAX)
                         .nIn(hidden).nOut(VOCABULARY).dataFormat(RNNFormat.NCW).build())
                 .build();
+    }
+
+    static IUpdater updater(String name, double lr) {
+        return switch (name) {
+            case "adam" -> new Adam(lr);
+            case "nadam" -> new Nadam(lr);
+            case "adamax" -> new AdaMax(lr);
+            case "amsgrad" -> new AMSGrad(lr);
+            case "adabelief" -> new AdaBelief(lr);
+            case "rmsprop" -> new RmsProp(lr);
+            case "adagrad" -> new AdaGrad(lr * 10);
+            case "adadelta" -> new AdaDelta();
+            case "nesterovs" -> new Nesterovs(lr * 10, 0.9);
+            default -> throw new IllegalArgumentException("unknown updater " + name);
+        };
     }
 
     /** Random windows: features are character ids, labels the next character one-hot per time step. */

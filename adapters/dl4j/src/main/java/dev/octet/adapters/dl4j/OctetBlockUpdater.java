@@ -74,6 +74,14 @@ final class OctetBlockUpdater implements GradientUpdater<IUpdater> {
                 }
                 state = Float32State.wrap(n, kinds, values);
             }
+            if (initialize) {
+                for (int k = 0; k < kinds.length; k++) {
+                    float initial = math.initialValue(config, k);
+                    if (initial != 0f) {
+                        state.fill(k, initial);
+                    }
+                }
+            }
             segments.add(new Segment(Dl4jMemory.floats(paramViews.get(j)), gradientOffset, n, state));
             gradientOffset += n;
             paramWords += plan.wordsPerStatistic();

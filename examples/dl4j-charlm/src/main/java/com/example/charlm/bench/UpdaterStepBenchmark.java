@@ -1,0 +1,143 @@
+package com.example.charlm.bench;
+
+import com.example.charlm.CharLanguageModel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
+import org.deeplearning4j.nn.updater.UpdaterBlock;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * The time of DL4J's updater step (every update block's {@code applyUpdater} and regularization, then
+ * {@code params -= update}, as its step function does) and the bytes of updater state, for a network.
+ * Knows nothing of octet: {@link #main} with {@code table} runs it in child JVMs with and without
+ * {@code -javaagent:octet-agent.jar}, at 1 and 2 threads, and prints the comparison.
+ *
+ * <p>{@code java -cp <job class path> com.example.charlm.bench.UpdaterStepBenchmark table <octet-agent.jar>}
+ */
+public final class UpdaterStepBenchmark {
+
+    private UpdaterStepBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length >= 2 && args[0].equals("table")) {
+            table(args[1]);
+        } else if (args.length >= 1) {
+            measure(args[0], args.length > 1 ? Integer.parseInt(args[1]) : 20);
+        } else {
+            System.err.println("usage: UpdaterStepBenchmark table <octet-agent.jar> | <example|large> [iterations]");
+            System.exit(2);
+        }
+    }
+
+    static MultiLayerNetwork network(String model) {
+        MultiLayerConfiguration conf = switch (model) {
+            case "example" -> CharLanguageModel.configurationForBenchmark();
+            case "large" -> new NeuralNetConfiguration.Builder().seed(1).updater(new Adam(1e-3))
+                    .weightInit(WeightInit.XAVIER).list()
+                    .layer(new DenseLayer.Builder().nIn(1024).nOut(4096).activation(Activation.RELU).build())
+                    .layer(new DenseLayer.Builder().nIn(4096).nOut(2048).activation(Activation.RELU).build())
+                    .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).activation(Activation.SOFTMAX)
+                            .nIn(2048).nOut(1000).build())
+                    .build();
+            default -> throw new IllegalArgumentException("model is example or large, not " + model);
+        };
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        return net;
+    }
+
+    /** One JVM's measurement, printed as a single "result" line. */
+    static void measure(String model, int iterations) {
+        MultiLayerNetwork net = network(model);
+        net.initGradientsView();
+        INDArray params = net.params();
+        INDArray gradient = net.getFlattenedGradients();
+        BaseMultiLayerUpdater<?> updater = (BaseMultiLayerUpdater<?>) net.getUpdater();
+        INDArray state = updater.getStateViewArray();
+        INDArray randomGradient = Nd4j.rand(gradient.dataType(), gradient.shape()).subi(0.5).muli(0.01);
+        long[] times = new long[iterations];
+        int warmup = 5;
+        for (int it = 0; it < warmup + iterations; it++) {
+            gradient.assign(randomGradient); // not timed: a fresh gradient, as backprop would leave
+            Nd4j.getExecutioner().commit();
+            long t0 = System.nanoTime();
+            for (UpdaterBlock block : updater.getUpdaterBlocks()) {
+                block.update(it, 0);
+            }
+            params.subi(gradient.reshape(params.shape()));
+            Nd4j.getExecutioner().commit();
+            if (it >= warmup) {
+                times[it - warmup] = System.nanoTime() - t0;
+            }
+        }
+        java.util.Arrays.sort(times);
+        double median = times[iterations / 2];
+        System.out.printf(Locale.ROOT, "result params=%d stateBytes=%d nsPerStep=%.0f%n", net.numParams(),
+                state == null ? 0 : 4 * state.length(), median);
+    }
+
+    private record Result(String model, boolean octet, int threads, long params, long stateBytes, double nsPerStep) {
+    }
+
+    static void table(String agentJar) throws Exception {
+        List<Result> results = new ArrayList<>();
+        for (String model : List.of("example", "large")) {
+            for (int threads : new int[] {1, 2}) {
+                for (boolean octet : new boolean[] {false, true}) {
+                    results.add(run(agentJar, model, octet, threads));
+                }
+            }
+        }
+        System.out.println();
+        System.out.println("| model | parameters | threads | updater | state bytes | bytes/param | ms/step | ns/param | octet speed-up |");
+        System.out.println("|---|---:|---:|---|---:|---:|---:|---:|---:|");
+        for (Result r : results) {
+            Result dl4j = results.stream().filter(o -> !o.octet() && o.model().equals(r.model()) && o.threads() == r.threads())
+                    .findFirst().orElseThrow();
+            System.out.printf(Locale.ROOT, "| %s | %,d | %d | %s | %,d | %.2f | %.2f | %.2f | %s |%n", r.model(), r.params(),
+                    r.threads(), r.octet() ? "octet 8-bit Adam" : "DL4J Adam (float32)", r.stateBytes(),
+                    (double) r.stateBytes() / r.params(), r.nsPerStep() / 1e6, r.nsPerStep() / r.params(),
+                    r.octet() ? String.format(Locale.ROOT, "%.2fx", dl4j.nsPerStep() / r.nsPerStep()) : "");
+        }
+    }
+
+    private static Result run(String agentJar, String model, boolean octet, int threads) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        if (octet) {
+            command.add("-javaagent:" + agentJar);
+            command.add("-Doctet.threads=" + threads);
+        }
+        command.add("-Xmx8g");
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(UpdaterStepBenchmark.class.getName());
+        command.add(model);
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().put("OMP_NUM_THREADS", String.valueOf(threads));
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(20, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException("benchmark run failed:\n" + out);
+        }
+        String line = out.lines().filter(l -> l.startsWith("result ")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no result in:\n" + out));
+        String[] f = line.split("[ =]");
+        return new Result(model, octet, threads, Long.parseLong(f[2]), Long.parseLong(f[4]), Double.parseDouble(f[6]));
+    }
+}
