@@ -52,10 +52,23 @@ public final class OctetAgent {
         builder.installOn(instrumentation);
     }
 
-    /** {@code java -jar octet-agent.jar}: how to use it. */
+    /** {@code java -jar octet-agent.jar [convert in.zip out.zip]}. */
     public static void main(String[] args) {
+        if (args.length == 3 && args[0].equals("convert")) {
+            try {
+                System.out.println(CheckpointConverter.convert(Path.of(args[1]), Path.of(args[2])));
+            } catch (java.io.IOException | RuntimeException e) {
+                System.err.println("octet convert: " + e.getMessage());
+                System.exit(1);
+            }
+            return;
+        }
         System.out.println("octet: 8-bit optimizer state for JVM training jobs.");
         System.out.println("usage: java -javaagent:octet-agent.jar[=policy=<model.yaml>] -cp <job> <main class>");
+        System.out.println("       java -jar octet-agent.jar convert <in.zip> <out.zip>   (octet's 8-bit state -> plain DL4J)");
+        if (args.length > 0) {
+            System.exit(2);
+        }
     }
 
     private static Policy loadPolicy(Path file) {

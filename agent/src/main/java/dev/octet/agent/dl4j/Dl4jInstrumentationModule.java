@@ -1,6 +1,9 @@
 package dev.octet.agent.dl4j;
 
 import static net.bytebuddy.matcher.ElementMatchers.isConstructor;
+import static net.bytebuddy.matcher.ElementMatchers.isDeclaredBy;
+import static net.bytebuddy.matcher.ElementMatchers.isStatic;
+import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
@@ -25,13 +28,15 @@ import net.bytebuddy.pool.TypePool;
 /**
  * Deeplearning4j: while {@code BaseMultiLayerUpdater} lays out the updater state of a
  * {@code MultiLayerNetwork} or {@code ComputationGraph}, octet decides per parameter and sizes the
- * state view for 8-bit storage; {@code UpdaterBlock.init} then gets octet's updater over that view.
+ * state view for 8-bit storage; {@code UpdaterBlock.init} then gets octet's updater over that view;
+ * {@code ModelSerializer} saves and restores that state through octet, bit for bit.
  * Only the DL4J versions in {@link #SUPPORTED_VERSIONS} are touched; others run as without the agent.
  */
 public final class Dl4jInstrumentationModule implements InstrumentationModule {
 
     static final Set<String> SUPPORTED_VERSIONS = Set.of("1.0.0-M2", "1.0.0-M2.1");
     private static final String HOOKS = "dev.octet.adapters.dl4j.Dl4jHooks";
+    private static final String CHECKPOINTS = "dev.octet.adapters.dl4j.Dl4jCheckpoints";
     private static final String VERSION_RESOURCE = "META-INF/maven/org.deeplearning4j/deeplearning4j-nn/pom.properties";
 
     private final Map<ClassLoader, Boolean> supportedByLoader = new WeakHashMap<>();
@@ -48,10 +53,14 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
         MethodDescription stateSize = method(hooks, "stateSize");
         MethodDescription updaterByParam = method(hooks, "updaterByParam");
         MethodDescription configOf = method(hooks, "configOf");
+        TypeDescription checkpoints = helperTypes.describe(CHECKPOINTS).resolve();
+        MethodDescription writeState = method(checkpoints, "write");
+        MethodDescription readState = method(checkpoints, "read");
         ClassFileLocator agentClasses = ClassFileLocator.ForClassLoader.of(Dl4jInstrumentationModule.class.getClassLoader());
         TypePool adviceTypes = TypePool.Default.of(new ClassFileLocator.Compound(agentClasses, helpers.locator()));
         Advice constructorAdvice = Advice.to(adviceTypes.describe(UpdaterConstructionAdvice.class.getName()).resolve(), agentClasses);
         Advice initAdvice = Advice.to(adviceTypes.describe(BlockInitAdvice.class.getName()).resolve(), agentClasses);
+        Advice restoreAdvice = Advice.to(adviceTypes.describe(StateRestoreAdvice.class.getName()).resolve(), agentClasses);
 
         return builder
                 .type(named("org.deeplearning4j.nn.updater.BaseMultiLayerUpdater"))
@@ -65,7 +74,24 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
                                     .method(named("getUpdaterByParam")).replaceWith(updaterByParam)
                                     .method(named("stateSize")).replaceWith(stateSize)
                                     .on(isConstructor().and(takesArguments(2))))
-                            .visit(constructorAdvice.on(isConstructor().and(takesArguments(2))));
+                            .visit(constructorAdvice.on(isConstructor().and(takesArguments(2))))
+                            .visit(restoreAdvice.on(named("setStateViewArray").and(takesArguments(1))));
+                })
+                .type(named("org.deeplearning4j.util.ModelSerializer"))
+                .transform((b, type, loader, module, domain) -> {
+                    if (!supported(loader)) {
+                        return b;
+                    }
+                    helpers.inject(loader, "dev.octet.adapters.dl4j.");
+                    // The updater state goes through octet's writer and reader (parameters pass through).
+                    return b.visit(MemberSubstitution.relaxed()
+                            .method(named("write").and(isStatic()).and(isDeclaredBy(named("org.nd4j.linalg.factory.Nd4j")))
+                                    .and(takesArguments(2)))
+                            .replaceWith(writeState)
+                            .method(named("read").and(isStatic()).and(isDeclaredBy(named("org.nd4j.linalg.factory.Nd4j")))
+                                    .and(takesArguments(1)))
+                            .replaceWith(readState)
+                            .on(named("writeModel").or(nameStartsWith("restore"))));
                 })
                 .type(named("org.deeplearning4j.nn.updater.UpdaterBlock"))
                 .transform((b, type, loader, module, domain) -> {

@@ -78,9 +78,9 @@ public final class CharLanguageModel {
         System.out.printf(Locale.ROOT, "model: %,d parameters, %,d characters of Europarl text%n",
                 net.numParams(), text.length);
 
-        Random random = new Random(seed + net.getIterationCount());
         for (int step = 1; step <= steps; step++) {
-            net.fit(batch(text, batch, seq, random));
+            // Batches depend only on the global step, so a resumed run sees what a straight run sees.
+            net.fit(batch(text, batch, seq, new Random(seed * 1_000_003L + net.getIterationCount())));
             if (step % every == 0 || step == steps) {
                 System.out.printf(Locale.ROOT, "step %d loss %.6f%n", net.getIterationCount(), net.score());
             }

@@ -1,6 +1,7 @@
 package dev.octet.adapters.dl4j;
 
 import dev.octet.adapters.core.OctetRuntime;
+import dev.octet.adapters.core.PackedStateLayout;
 import dev.octet.adapters.core.StartupReport;
 import dev.octet.policy.Decision;
 import dev.octet.policy.ParameterInfo;
@@ -13,6 +14,7 @@ import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Trainable;
 import org.deeplearning4j.nn.api.TrainingConfig;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -39,6 +41,8 @@ public final class Dl4jHooks {
     private static final class Layout {
         final boolean multiLayerNetwork;
         final List<ParamPlan> plans = new ArrayList<>();
+        /** The blocks with state, in the order of DL4J's view. */
+        final List<PackedStateLayout.Block> blocks = new ArrayList<>();
         Trainable currentTrainable;
         TrainingConfig currentLayer;
         String currentVariable;
@@ -86,7 +90,9 @@ public final class Dl4jHooks {
             return;
         }
         Layout layout = stack.pop();
-        if (layout.plans.stream().anyMatch(ParamPlan::handledByOctet)) {
+        if (layout.blocks.stream().anyMatch(PackedStateLayout.Block::managed)
+                && updater instanceof BaseMultiLayerUpdater<?> built) {
+            Dl4jCheckpoints.register(built.getStateViewArray(), new PackedStateLayout(layout.blocks));
             OctetRuntime.publish(report(layout, updater), LOG::info);
         }
     }
@@ -144,14 +150,25 @@ public final class Dl4jHooks {
         List<INDArray> paramViews = new ArrayList<>();
         for (UpdaterBlock.ParamState ps : block.getLayersAndVariablesInBlock()) {
             ParamPlan plan = layout.find(ps.getLayer().getConfig(), ps.getParamName());
-            if (plan == null || !plan.handledByOctet()) {
+            if (plan == null) {
                 return false;
             }
             plans.add(plan);
             paramViews.add(ps.getParamView());
         }
         ParamPlan first = plans.get(0);
-        block.setGradientUpdater(new OctetBlockUpdater(first.updater, first.math, plans, paramViews,
+        String updaterName = first.updater.getClass().getSimpleName();
+        if (!first.handledByOctet()) {
+            long words = block.getUpdaterViewOffsetEnd() - block.getUpdaterViewOffsetStart();
+            if (words > 0) {
+                layout.blocks.add(PackedStateLayout.Block.foreign(updaterName, first.name, words));
+            }
+            return false;
+        }
+        PackedStateLayout.Block packed = new PackedStateLayout.Block(updaterName, List.of(first.math.statistics()),
+                plans.stream().map(ParamPlan::packed).toList());
+        layout.blocks.add(packed);
+        block.setGradientUpdater(new OctetBlockUpdater(first.updater, first.math, packed, paramViews,
                 block.getUpdaterView(), block.isUpdaterViewRequiresInitialization()));
         return true;
     }

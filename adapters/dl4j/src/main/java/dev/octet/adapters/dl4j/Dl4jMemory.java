@@ -14,9 +14,12 @@ final class Dl4jMemory {
     private Dl4jMemory() {
     }
 
-    /** The array's bytes; {@code data().addressPointer()} already accounts for a view's offset. */
+    /**
+     * The bytes of a float32 (or, for saved state, int32) array; {@code data().addressPointer()} already
+     * accounts for a view's offset.
+     */
     static ByteBuffer bytes(INDArray array) {
-        if (array.dataType() != DataType.FLOAT) {
+        if (array.dataType() != DataType.FLOAT && array.dataType() != DataType.INT) {
             throw new IllegalArgumentException("octet handles float32 networks; this array is " + array.dataType());
         }
         if (array.length() > 0 && array.elementWiseStride() != 1) {

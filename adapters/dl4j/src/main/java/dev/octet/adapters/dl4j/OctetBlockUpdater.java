@@ -1,11 +1,9 @@
 package dev.octet.adapters.dl4j;
 
-import dev.octet.kernels.Float32State;
+import dev.octet.adapters.core.PackedStateLayout;
 import dev.octet.kernels.FusedUpdate;
 import dev.octet.kernels.KernelPool;
 import dev.octet.kernels.OptimizerState;
-import dev.octet.kernels.QuantizedState;
-import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.StepOptions;
 import dev.octet.kernels.UpdateRule;
 import java.nio.ByteBuffer;
@@ -23,8 +21,8 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * statistics stored in DL4J's state view either 8-bit block-wise or as float32, as the policy
  * decided. Like DL4J's updaters it writes the update into the gradient; DL4J subtracts it.
  *
- * <p>The view is laid out per statistic, then per parameter: {@code [stat 0: p0 p1 ... | stat 1: p0 p1
- * ...]}, which for a block of float32 parameters is exactly DL4J's own layout.
+ * <p>The view is laid out as {@link PackedStateLayout} says: per statistic, then per parameter, which
+ * for a block of float32 parameters is exactly DL4J's own layout.
  */
 final class OctetBlockUpdater implements GradientUpdater<IUpdater> {
 
@@ -39,7 +37,7 @@ final class OctetBlockUpdater implements GradientUpdater<IUpdater> {
     private record Segment(FloatBuffer params, int gradientOffset, int length, OptimizerState state) {
     }
 
-    OctetBlockUpdater(IUpdater config, Dl4jUpdaterMath math, List<ParamPlan> plans, List<INDArray> paramViews,
+    OctetBlockUpdater(IUpdater config, Dl4jUpdaterMath math, PackedStateLayout.Block block, List<INDArray> paramViews,
             INDArray stateView, boolean initialize) {
         this.config = config;
         this.math = math;
@@ -47,49 +45,21 @@ final class OctetBlockUpdater implements GradientUpdater<IUpdater> {
             stateView.assign(0); // all-zero codes and absmax, or float zeros: a fresh state either way
         }
         ByteBuffer view = Dl4jMemory.bytes(stateView.reshape(stateView.length()));
-        long wordsPerStatistic = 0;
-        for (ParamPlan plan : plans) {
-            wordsPerStatistic += plan.wordsPerStatistic();
-        }
-        StatisticKind[] kinds = math.statistics();
         int gradientOffset = 0;
-        long paramWords = 0;
-        for (int j = 0; j < plans.size(); j++) {
-            ParamPlan plan = plans.get(j);
-            int n = Math.toIntExact(plan.elements);
-            OptimizerState state;
-            if (plan.quantized()) {
-                ByteBuffer[] codes = new ByteBuffer[kinds.length];
-                FloatBuffer[] absmax = new FloatBuffer[kinds.length];
-                for (int k = 0; k < kinds.length; k++) {
-                    long start = k * wordsPerStatistic + paramWords;
-                    codes[k] = words(view, start, plan.codeWords());
-                    absmax[k] = words(view, start + plan.codeWords(), plan.absmaxWords()).asFloatBuffer();
-                }
-                state = QuantizedState.wrap(n, plan.decision.blockSize(), kinds, codes, absmax);
-            } else {
-                FloatBuffer[] values = new FloatBuffer[kinds.length];
-                for (int k = 0; k < kinds.length; k++) {
-                    values[k] = words(view, k * wordsPerStatistic + paramWords, n).asFloatBuffer();
-                }
-                state = Float32State.wrap(n, kinds, values);
-            }
+        for (int j = 0; j < block.params().size(); j++) {
+            OptimizerState state = block.state(view, j);
             if (initialize) {
-                for (int k = 0; k < kinds.length; k++) {
+                for (int k = 0; k < state.statistics(); k++) {
                     float initial = math.initialValue(config, k);
                     if (initial != 0f) {
                         state.fill(k, initial);
                     }
                 }
             }
+            int n = state.length();
             segments.add(new Segment(Dl4jMemory.floats(paramViews.get(j)), gradientOffset, n, state));
             gradientOffset += n;
-            paramWords += plan.wordsPerStatistic();
         }
-    }
-
-    private static ByteBuffer words(ByteBuffer view, long startWord, long words) {
-        return view.slice(Math.toIntExact(4 * startWord), Math.toIntExact(4 * words)).order(view.order());
     }
 
     @Override

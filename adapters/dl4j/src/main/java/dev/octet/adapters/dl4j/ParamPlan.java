@@ -1,14 +1,13 @@
 package dev.octet.adapters.dl4j;
 
+import dev.octet.adapters.core.PackedStateLayout;
 import dev.octet.policy.Decision;
 import org.deeplearning4j.nn.api.TrainingConfig;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
- * What octet decided for one DL4J parameter when the updater was laid out, and the size of its state
- * in DL4J's float view. Per statistic, a quantized parameter takes {@code ceil(n/4)} words of codes
- * (four one-byte codes per float word) followed by {@code ceil(n/B)} absmax words; a 32-bit one takes
- * {@code n} words as in DL4J.
+ * What octet decided for one DL4J parameter when the updater was laid out, and so the size of its
+ * state in DL4J's float view ({@link PackedStateLayout}).
  */
 final class ParamPlan {
 
@@ -41,28 +40,13 @@ final class ParamPlan {
         return handledByOctet() && decision.bits() == 8;
     }
 
-    int statistics() {
-        return math.statistics().length;
-    }
-
-    /** Float words of one statistic of this parameter in the state view. */
-    long wordsPerStatistic() {
-        if (!quantized()) {
-            return elements;
-        }
-        return codeWords() + absmaxWords();
-    }
-
-    long codeWords() {
-        return (elements + 3) / 4;
-    }
-
-    long absmaxWords() {
-        return (elements + decision.blockSize() - 1) / decision.blockSize();
+    /** Its place in the packed layout (words per statistic and so on). */
+    PackedStateLayout.Param packed() {
+        return new PackedStateLayout.Param(name, elements, quantized() ? 8 : 32, decision.blockSize());
     }
 
     /** The state size DL4J is told for this parameter. */
     long stateSize() {
-        return statistics() * wordsPerStatistic();
+        return math.statistics().length * packed().wordsPerStatistic();
     }
 }

@@ -1,5 +1,6 @@
 package dev.octet.examples.dl4j;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.zip.ZipFile;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -185,6 +187,68 @@ class Dl4jAgentIT {
         Run run = job(List.of(agent(), "-Doctet.dl4j.enabled=false"), List.of(), "--steps", "5");
         assertEquals(0, run.exitCode(), run.output());
         assertFalse(run.output().contains("octet: optimizer state"), run.output());
+    }
+
+    @Test
+    void checkpointRoundTripIsBitIdenticalToTrainingStraightThrough() throws Exception {
+        Path straight = work.resolve("straight.zip");
+        Path half = work.resolve("half.zip");
+        Path resumed = work.resolve("resumed.zip");
+        Run a = job(List.of(agent()), List.of(), "--steps", "20", "--save", straight.toString());
+        Run b = job(List.of(agent()), List.of(), "--steps", "10", "--save", half.toString());
+        Run c = job(List.of(agent()), List.of(), "--steps", "10", "--load", half.toString(), "--save", resumed.toString());
+        for (Run r : List.of(a, b, c)) {
+            assertEquals(0, r.exitCode(), r.output());
+        }
+        assertEquals(a.losses().subList(2, 4), c.losses(), "losses after the restore");
+        assertArrayEquals(entry(straight, "coefficients.bin"), entry(resumed, "coefficients.bin"), "parameters, bit for bit");
+        assertArrayEquals(entry(straight, "updaterState.bin"), entry(resumed, "updaterState.bin"), "8-bit state, bit for bit");
+    }
+
+    @Test
+    void an8BitCheckpointWithoutTheAgentFailsClearlyAndTheConverterMakesItPlain() throws Exception {
+        Path half = work.resolve("to-convert.zip");
+        Path plain = work.resolve("converted.zip");
+        assertEquals(0, job(List.of(agent()), List.of(), "--steps", "10", "--save", half.toString()).exitCode());
+        Run without = job(List.of(), List.of(), "--steps", "5", "--load", half.toString());
+        assertTrue(without.exitCode() != 0, without.output());
+        assertTrue(without.output().contains("octet: this checkpoint holds 8-bit optimizer state. Load it with the octet agent"),
+                without.output());
+
+        Process convert = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                System.getProperty("octet.agentJar"), "convert", half.toString(), plain.toString()).redirectErrorStream(true).start();
+        String said = new String(convert.getInputStream().readAllBytes());
+        assertEquals(0, convert.waitFor(), said);
+        assertTrue(said.contains("a plain DL4J model file with float32 optimizer state"), said);
+
+        Run plainRun = job(List.of(), List.of(), "--steps", "10", "--load", plain.toString());
+        Run octetRun = job(List.of(agent()), List.of(), "--steps", "10", "--load", half.toString());
+        assertEquals(0, plainRun.exitCode(), plainRun.output());
+        assertEquals(0, octetRun.exitCode(), octetRun.output());
+        for (int i = 0; i < 2; i++) {
+            double p = plainRun.losses().get(i);
+            double o = octetRun.losses().get(i);
+            assertTrue(Math.abs(p - o) <= 1e-3 * Math.abs(o), "DL4J from the converted file tracks octet: " + p + " vs " + o);
+        }
+    }
+
+    @Test
+    void a32BitCheckpointResumesUnderTheAgentConvertedTo8Bit() throws Exception {
+        Path plain = work.resolve("plain-half.zip");
+        assertEquals(0, job(List.of(), List.of(), "--steps", "10", "--save", plain.toString()).exitCode());
+        Run resumed = job(List.of(agent()), List.of(), "--steps", "10", "--load", plain.toString());
+        Run straight = job(List.of(), List.of(), "--steps", "20");
+        assertEquals(0, resumed.exitCode(), resumed.output());
+        assertTrue(resumed.output().contains("8-bit, block 256"), resumed.output());
+        double octet = resumed.losses().get(1);
+        double dl4j = straight.losses().get(3);
+        assertTrue(Math.abs(octet - dl4j) <= 1e-3 * dl4j, "resumed in 8-bit " + octet + " vs 32-bit straight " + dl4j);
+    }
+
+    private static byte[] entry(Path zip, String name) throws IOException {
+        try (ZipFile z = new ZipFile(zip.toFile())) {
+            return z.getInputStream(z.getEntry(name)).readAllBytes();
+        }
     }
 
     /** A class-path folder, first in line, whose DL4J version marker says {@code version}. */

@@ -1,0 +1,267 @@
+package dev.octet.adapters.core;
+
+import dev.octet.kernels.Float32State;
+import dev.octet.kernels.OptimizerState;
+import dev.octet.kernels.QuantizedState;
+import dev.octet.kernels.StatisticKind;
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How a framework's float32 optimizer-state buffer holds octet's state: a list of blocks (parameters
+ * that share one updater), each laid out per statistic, then per parameter:
+ * {@code [stat 0: p0 p1 ... | stat 1: p0 p1 ...]}. A float32 parameter takes {@code n} words per
+ * statistic (for an all-float32 block this is DL4J's own layout); an 8-bit one takes {@code ceil(n/4)}
+ * words of codes (four codes per word) then {@code ceil(n/B)} absmax words.
+ *
+ * <p>The layout is also written in front of saved state, so that state can be read back into a
+ * different layout (another policy, or a plain 32-bit checkpoint) and turned into plain float32.
+ */
+public final class PackedStateLayout {
+
+    private static final String MAGIC = "octet packed optimizer state";
+    private static final int FORMAT_VERSION = 1;
+
+    /** One parameter's place in a block. */
+    public record Param(String name, long elements, int bits, int blockSize) {
+
+        public Param {
+            if (bits != 8 && bits != 32) {
+                throw new IllegalArgumentException("bits is 8 or 32, got " + bits);
+            }
+        }
+
+        public boolean quantized() {
+            return bits == 8;
+        }
+
+        public long codeWords() {
+            return (elements + 3) / 4;
+        }
+
+        public long absmaxWords() {
+            return (elements + blockSize - 1) / blockSize;
+        }
+
+        public long wordsPerStatistic() {
+            return quantized() ? codeWords() + absmaxWords() : elements;
+        }
+    }
+
+    /**
+     * Parameters sharing one updater, with the statistics it keeps. A block octet does not manage (an
+     * updater it does not know) has no kinds, and its parameters' {@code elements} are its state words,
+     * kept as they are.
+     */
+    public record Block(String updater, List<StatisticKind> kinds, List<Param> params) {
+
+        public Block {
+            kinds = List.copyOf(kinds);
+            params = List.copyOf(params);
+        }
+
+        public static Block foreign(String updater, String name, long stateWords) {
+            return new Block(updater, List.of(), List.of(new Param(name, stateWords, 32, 0)));
+        }
+
+        public boolean managed() {
+            return !kinds.isEmpty();
+        }
+
+        long wordsPerStatistic() {
+            return params.stream().mapToLong(Param::wordsPerStatistic).sum();
+        }
+
+        public long words() {
+            return managed() ? kinds.size() * wordsPerStatistic() : wordsPerStatistic();
+        }
+
+        /** The state of parameter {@code p} over {@code blockWords} (this block's words, native order), not copied. */
+        public OptimizerState state(ByteBuffer blockWords, int p) {
+            if (!managed()) {
+                throw new IllegalStateException("octet does not manage the state of " + updater);
+            }
+            Param param = params.get(p);
+            long perStatistic = wordsPerStatistic();
+            long before = 0;
+            for (int i = 0; i < p; i++) {
+                before += params.get(i).wordsPerStatistic();
+            }
+            StatisticKind[] k = kinds.toArray(new StatisticKind[0]);
+            int n = Math.toIntExact(param.elements());
+            if (param.quantized()) {
+                ByteBuffer[] codes = new ByteBuffer[k.length];
+                FloatBuffer[] absmax = new FloatBuffer[k.length];
+                for (int s = 0; s < k.length; s++) {
+                    long start = s * perStatistic + before;
+                    codes[s] = slice(blockWords, start, param.codeWords());
+                    absmax[s] = slice(blockWords, start + param.codeWords(), param.absmaxWords()).asFloatBuffer();
+                }
+                return QuantizedState.wrap(n, param.blockSize(), k, codes, absmax);
+            }
+            FloatBuffer[] values = new FloatBuffer[k.length];
+            for (int s = 0; s < k.length; s++) {
+                values[s] = slice(blockWords, s * perStatistic + before, n).asFloatBuffer();
+            }
+            return Float32State.wrap(n, k, values);
+        }
+    }
+
+    private final List<Block> blocks;
+
+    public PackedStateLayout(List<Block> blocks) {
+        this.blocks = List.copyOf(blocks);
+    }
+
+    public List<Block> blocks() {
+        return blocks;
+    }
+
+    public long words() {
+        return blocks.stream().mapToLong(Block::words).sum();
+    }
+
+    /** The same blocks with every parameter float32: the framework's own layout. */
+    public PackedStateLayout allFloat32() {
+        List<Block> out = new ArrayList<>();
+        for (Block b : blocks) {
+            List<Param> params = new ArrayList<>();
+            for (Param p : b.params()) {
+                params.add(new Param(p.name(), p.elements(), 32, p.blockSize()));
+            }
+            out.add(b.managed() ? new Block(b.updater(), b.kinds(), params) : b);
+        }
+        return new PackedStateLayout(out);
+    }
+
+    /** Word offset of block {@code b} in the whole buffer. */
+    public long blockStart(int b) {
+        long start = 0;
+        for (int i = 0; i < b; i++) {
+            start += blocks.get(i).words();
+        }
+        return start;
+    }
+
+    /** The words of block {@code b} within {@code allWords}, not copied. */
+    public ByteBuffer blockWords(ByteBuffer allWords, int b) {
+        return slice(allWords, blockStart(b), blocks.get(b).words());
+    }
+
+    /** Words {@code [startWord, startWord + count)} of a buffer, in native order. */
+    static ByteBuffer slice(ByteBuffer buffer, long startWord, long count) {
+        return buffer.slice(Math.toIntExact(4 * startWord), Math.toIntExact(4 * count)).order(ByteOrder.nativeOrder());
+    }
+
+    /**
+     * Moves state from a buffer in layout {@code from} into one in this layout, parameter by parameter
+     * (matched by name and size): 8-bit to float32, float32 to 8-bit, or block size to block size. A
+     * parameter the source does not have keeps what the target holds.
+     *
+     * @return the names of target parameters that found no source
+     */
+    public List<String> convertFrom(PackedStateLayout from, ByteBuffer fromWords, ByteBuffer toWords) {
+        Map<String, int[]> sources = new HashMap<>();
+        for (int b = 0; b < from.blocks.size(); b++) {
+            for (int p = 0; p < from.blocks.get(b).params().size(); p++) {
+                sources.put(from.blocks.get(b).params().get(p).name(), new int[] {b, p});
+            }
+        }
+        List<String> missing = new ArrayList<>();
+        for (int b = 0; b < blocks.size(); b++) {
+            Block block = blocks.get(b);
+            ByteBuffer target = blockWords(toWords, b);
+            for (int p = 0; p < block.params().size(); p++) {
+                Param param = block.params().get(p);
+                int[] at = sources.get(param.name());
+                Block sourceBlock = at == null ? null : from.blocks.get(at[0]);
+                if (sourceBlock == null || sourceBlock.params().get(at[1]).elements() != param.elements()
+                        || !sourceBlock.kinds().equals(block.kinds())) {
+                    missing.add(param.name());
+                } else if (!block.managed()) {
+                    target.put(0, from.blockWords(fromWords, at[0]), 0, Math.toIntExact(4 * block.words()));
+                } else {
+                    OptimizerState source = sourceBlock.state(from.blockWords(fromWords, at[0]), at[1]);
+                    OptimizerState destination = block.state(target, p);
+                    float[] values = new float[Math.toIntExact(param.elements())];
+                    for (int k = 0; k < block.kinds().size(); k++) {
+                        source.decodeInto(k, values);
+                        destination.encodeFrom(k, values);
+                    }
+                }
+            }
+        }
+        return missing;
+    }
+
+    public void write(DataOutput out) throws IOException {
+        out.writeUTF(MAGIC);
+        out.writeInt(FORMAT_VERSION);
+        out.writeInt(blocks.size());
+        for (Block b : blocks) {
+            out.writeUTF(b.updater());
+            out.writeInt(b.kinds().size());
+            for (StatisticKind k : b.kinds()) {
+                out.writeUTF(k.name());
+            }
+            out.writeInt(b.params().size());
+            for (Param p : b.params()) {
+                out.writeUTF(p.name());
+                out.writeLong(p.elements());
+                out.writeInt(p.bits());
+                out.writeInt(p.blockSize());
+            }
+        }
+    }
+
+    /** Reads a layout written by {@link #write}; the magic string has been read already if {@code magicRead}. */
+    public static PackedStateLayout read(DataInput in, boolean magicRead) throws IOException {
+        if (!magicRead && !MAGIC.equals(in.readUTF())) {
+            throw new IOException("not octet optimizer state");
+        }
+        int version = in.readInt();
+        if (version != FORMAT_VERSION) {
+            throw new IOException("octet optimizer state format " + version + " is newer than this octet reads ("
+                    + FORMAT_VERSION + "); use a newer octet");
+        }
+        int blockCount = in.readInt();
+        List<Block> blocks = new ArrayList<>();
+        for (int b = 0; b < blockCount; b++) {
+            String updater = in.readUTF();
+            int kindCount = in.readInt();
+            List<StatisticKind> kinds = new ArrayList<>();
+            for (int k = 0; k < kindCount; k++) {
+                kinds.add(StatisticKind.valueOf(in.readUTF()));
+            }
+            int paramCount = in.readInt();
+            List<Param> params = new ArrayList<>();
+            for (int p = 0; p < paramCount; p++) {
+                params.add(new Param(in.readUTF(), in.readLong(), in.readInt(), in.readInt()));
+            }
+            blocks.add(new Block(updater, kinds, params));
+        }
+        return new PackedStateLayout(blocks);
+    }
+
+    public static boolean isMagic(String s) {
+        return MAGIC.equals(s);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PackedStateLayout other && blocks.equals(other.blocks);
+    }
+
+    @Override
+    public int hashCode() {
+        return blocks.hashCode();
+    }
+}

@@ -1,0 +1,139 @@
+package dev.octet.adapters.dl4j;
+
+import dev.octet.adapters.core.OctetRuntime;
+import dev.octet.adapters.core.PackedStateLayout;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.lang.ref.WeakReference;
+import java.nio.ByteBuffer;
+import java.nio.IntBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * octet's state through DL4J's own {@code ModelSerializer} (and so {@code CheckpointListener}).
+ *
+ * <p>DL4J writes the updater state as floats with {@code writeFloat}, which rewrites NaN bit patterns,
+ * and four 8-bit codes packed in a float word can look like a NaN. So octet writes the
+ * {@code updaterState.bin} entry itself: first a string that DL4J, loading without octet, takes for
+ * the array's header and rejects with octet's explanation; then the {@link PackedStateLayout}; then
+ * the words as ints, bit for bit. Restoring reads that back into the new updater's view: copied as is
+ * when the layouts agree, converted parameter by parameter when they do not (another policy, or a
+ * plain 32-bit checkpoint written without octet).
+ */
+public final class Dl4jCheckpoints {
+
+    /** What DL4J without octet reports, as the "allocation mode" it could not parse. */
+    public static final String WITHOUT_OCTET = "octet: this checkpoint holds 8-bit optimizer state. Load it with the "
+            + "octet agent (-javaagent:octet-agent.jar), or turn it into a plain DL4J checkpoint with "
+            + "java -jar octet-agent.jar convert <in.zip> <out.zip>";
+
+    private static final List<Managed> MANAGED = new ArrayList<>();
+    /** The octet state last read on this thread, until the updater takes it. */
+    private static final ThreadLocal<SavedState> LAST_READ = new ThreadLocal<>();
+
+    private record Managed(WeakReference<INDArray> view, PackedStateLayout layout) {
+    }
+
+    private record SavedState(INDArray words, PackedStateLayout layout) {
+    }
+
+    private Dl4jCheckpoints() {
+    }
+
+    /** Called when octet lays out an updater: {@code view} is its state array. */
+    static synchronized void register(INDArray view, PackedStateLayout layout) {
+        MANAGED.removeIf(m -> m.view().get() == null);
+        MANAGED.add(new Managed(new WeakReference<>(view), layout));
+    }
+
+    private static synchronized PackedStateLayout layoutOf(INDArray view) {
+        for (Managed m : MANAGED) {
+            if (m.view().get() == view) {
+                return m.layout();
+            }
+        }
+        return null;
+    }
+
+    /** Replaces {@code Nd4j.write(array, out)} in {@code ModelSerializer.writeModel}. */
+    public static void write(INDArray array, DataOutputStream out) throws IOException {
+        PackedStateLayout layout = layoutOf(array);
+        if (layout == null) {
+            Nd4j.write(array, out);
+            return;
+        }
+        out.writeUTF(WITHOUT_OCTET);
+        layout.write(out);
+        IntBuffer words = Dl4jMemory.bytes(array).asIntBuffer();
+        out.writeLong(words.capacity());
+        for (int i = 0; i < words.capacity(); i++) {
+            out.writeInt(words.get(i));
+        }
+    }
+
+    /** Replaces {@code Nd4j.read(in)} in {@code ModelSerializer}'s restore methods. */
+    public static INDArray read(DataInputStream in) throws IOException {
+        in.mark(1 << 17);
+        String head = in.readUTF();
+        if (!WITHOUT_OCTET.equals(head)) {
+            in.reset();
+            return Nd4j.read(in);
+        }
+        PackedStateLayout layout = PackedStateLayout.read(in, false);
+        int[] words = new int[Math.toIntExact(in.readLong())];
+        for (int i = 0; i < words.length; i++) {
+            words[i] = in.readInt();
+        }
+        INDArray array = Nd4j.createFromArray(words);
+        LAST_READ.set(new SavedState(array, layout));
+        return array;
+    }
+
+    /**
+     * Replaces {@code BaseMultiLayerUpdater.setStateViewArray(given)} where octet can do better than
+     * DL4J's element-wise assignment; returns false to let DL4J proceed.
+     */
+    public static boolean applyState(INDArray current, INDArray given) {
+        SavedState saved = LAST_READ.get();
+        boolean octetState = saved != null && saved.words() == given;
+        if (octetState) {
+            LAST_READ.remove();
+        }
+        PackedStateLayout target = current == null ? null : layoutOf(current);
+        if (target == null) {
+            if (octetState) {
+                throw new IllegalStateException("this checkpoint holds octet 8-bit optimizer state, but octet does not "
+                        + "manage this network's updater (is -Doctet.dl4j.enabled=false set?); convert it with "
+                        + "java -jar octet-agent.jar convert <in.zip> <out.zip>");
+            }
+            return false;
+        }
+        ByteBuffer to = Dl4jMemory.bytes(current);
+        if (octetState) {
+            ByteBuffer from = Dl4jMemory.bytes(given);
+            if (saved.layout().equals(target)) {
+                to.put(0, from, 0, to.capacity());
+            } else {
+                warnMissing(target.convertFrom(saved.layout(), from, to));
+            }
+            return true;
+        }
+        PackedStateLayout plain = target.allFloat32();
+        if (plain.equals(target) || given.length() != plain.words()) {
+            return false; // DL4J's own assignment is exact, or its length check will explain the mismatch
+        }
+        warnMissing(target.convertFrom(plain, Dl4jMemory.bytes(given.castTo(current.dataType())), to));
+        return true;
+    }
+
+    private static void warnMissing(List<String> missing) {
+        if (!missing.isEmpty()) {
+            OctetRuntime.warnOnce("restore-missing", "the checkpoint's optimizer state has nothing for " + missing
+                    + "; those parameters start from fresh state");
+        }
+    }
+}
