@@ -11,12 +11,14 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.zip.GZIPInputStream;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
 import org.deeplearning4j.nn.conf.layers.LSTM;
 import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.util.ModelSerializer;
@@ -45,7 +47,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * {@code hidden} (256), {@code embed} (64), {@code updater} (adam; also nadam, adamax, amsgrad,
  * adabelief, rmsprop, adagrad, adadelta, nesterovs), {@code lr} (0.002), {@code seed} (42), {@code every} (20,
  * steps between loss lines), {@code chars} (2000000, text to read), {@code save} (a model file written
- * at the end with {@code ModelSerializer}, updater included), {@code load} (a model file to continue).
+ * at the end with {@code ModelSerializer}, updater included), {@code load} (a model file to continue),
+ * {@code graph} (false; true builds the same layers as a ComputationGraph).
  */
 public final class CharLanguageModel {
 
@@ -68,33 +71,84 @@ public final class CharLanguageModel {
         int chars = Integer.parseInt(options.getOrDefault("chars", "2000000"));
 
         int[] text = encode(readCorpus(chars));
-        MultiLayerNetwork net;
-        if (options.containsKey("load")) {
-            net = ModelSerializer.restoreMultiLayerNetwork(Path.of(options.get("load")).toFile(), true);
-        } else {
-            net = new MultiLayerNetwork(configuration(hidden, embed, seq, updater(options.getOrDefault("updater", "adam"), lr), seed));
-            net.init();
-        }
+        boolean graph = Boolean.parseBoolean(options.getOrDefault("graph", "false"));
+        IUpdater updater = updater(options.getOrDefault("updater", "adam"), lr);
+        Network net = options.containsKey("load")
+                ? Network.load(Path.of(options.get("load")), graph)
+                : Network.create(graph, hidden, embed, seq, updater, seed);
         System.out.printf(Locale.ROOT, "model: %,d parameters, %,d characters of Europarl text%n",
-                net.numParams(), text.length);
+                net.model().numParams(), text.length);
 
         for (int step = 1; step <= steps; step++) {
             // Batches depend only on the global step, so a resumed run sees what a straight run sees.
-            net.fit(batch(text, batch, seq, new Random(seed * 1_000_003L + net.getIterationCount())));
+            net.fit(batch(text, batch, seq, new Random(seed * 1_000_003L + net.iterations())));
             if (step % every == 0 || step == steps) {
-                System.out.printf(Locale.ROOT, "step %d loss %.6f%n", net.getIterationCount(), net.score());
+                System.out.printf(Locale.ROOT, "step %d loss %.6f%n", net.iterations(), net.model().score());
             }
         }
         if (options.containsKey("save")) {
-            ModelSerializer.writeModel(net, Path.of(options.get("save")).toFile(), true);
+            ModelSerializer.writeModel(net.model(), Path.of(options.get("save")).toFile(), true);
             System.out.println("saved " + options.get("save"));
         }
-        System.out.println("parameter checksum " + net.params().sumNumber().doubleValue());
+        System.out.println("parameter checksum " + net.model().params().sumNumber().doubleValue());
     }
 
     /** The default model, for benchmarks of its updater step. */
     public static MultiLayerConfiguration configurationForBenchmark() {
         return configuration(256, 64, 64, new Adam(0.002), 42);
+    }
+
+    /** The model as a MultiLayerNetwork or, with {@code --graph true}, the same layers as a ComputationGraph. */
+    record Network(MultiLayerNetwork layers, ComputationGraph graph) {
+
+        static Network create(boolean graph, int hidden, int embed, int seq, IUpdater updater, long seed) {
+            if (graph) {
+                ComputationGraph g = new ComputationGraph(graphConfiguration(hidden, embed, seq, updater, seed));
+                g.init();
+                return new Network(null, g);
+            }
+            MultiLayerNetwork n = new MultiLayerNetwork(configuration(hidden, embed, seq, updater, seed));
+            n.init();
+            return new Network(n, null);
+        }
+
+        static Network load(Path file, boolean graph) throws IOException {
+            return graph ? new Network(null, ModelSerializer.restoreComputationGraph(file.toFile(), true))
+                    : new Network(ModelSerializer.restoreMultiLayerNetwork(file.toFile(), true), null);
+        }
+
+        org.deeplearning4j.nn.api.Model model() {
+            return layers != null ? layers : graph;
+        }
+
+        int iterations() {
+            return layers != null ? layers.getIterationCount() : graph.getIterationCount();
+        }
+
+        void fit(DataSet data) {
+            if (layers != null) {
+                layers.fit(data);
+            } else {
+                graph.fit(data);
+            }
+        }
+    }
+
+    static ComputationGraphConfiguration graphConfiguration(int hidden, int embed, int seq, IUpdater updater, long seed) {
+        return new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .updater(updater)
+                .weightInit(WeightInit.XAVIER)
+                .graphBuilder()
+                .addInputs("chars")
+                .addLayer("embed", new EmbeddingSequenceLayer.Builder().nIn(VOCABULARY).nOut(embed).inputLength(seq)
+                        .outputDataFormat(RNNFormat.NCW).build(), "chars")
+                .addLayer("lstm", new LSTM.Builder().nIn(embed).nOut(hidden).activation(Activation.TANH)
+                        .dataFormat(RNNFormat.NCW).build(), "embed")
+                .addLayer("next", new RnnOutputLayer.Builder(LossFunctions.LossFunction.MCXENT).activation(Activation.SOFTMAX)
+                        .nIn(hidden).nOut(VOCABULARY).dataFormat(RNNFormat.NCW).build(), "lstm")
+                .setOutputs("next")
+                .build();
     }
 
     static MultiLayerConfiguration configuration(int hidden, int embed, int seq, IUpdater updater, long seed) {
