@@ -125,6 +125,11 @@ public final class Dl4jHooks {
         long[] shape = shapeOf(trainable, variable, elements);
         Decision decision = OctetRuntime.policy().decide(new ParameterInfo(name, shape, layer.getLayerName(),
                 layer.getClass().getSimpleName(), updater.getClass().getSimpleName()));
+        if (decision.stableEmbedding()) {
+            OctetRuntime.warnOnce("dl4j-stable-embedding", "the policy names stable embeddings (" + layer.getLayerName()
+                    + "); for DL4J octet does not yet add their layer norm and Xavier-uniform initialisation, "
+                    + "it only keeps their optimizer state 32-bit");
+        }
         return new ParamPlan(layer, variable, name, shape, elements, updater, math, decision);
     }
 

@@ -1,6 +1,8 @@
 package com.example.charlm.bench;
 
 import com.example.charlm.CharLanguageModel;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -87,11 +89,22 @@ public final class UpdaterStepBenchmark {
         }
         java.util.Arrays.sort(times);
         double median = times[iterations / 2];
-        System.out.printf(Locale.ROOT, "result params=%d stateBytes=%d nsPerStep=%.0f%n", net.numParams(),
-                state == null ? 0 : 4 * state.length(), median);
+        System.out.printf(Locale.ROOT, "result params=%d stateBytes=%d nsPerStep=%.0f peakRssKiB=%d%n", net.numParams(),
+                state == null ? 0 : 4 * state.length(), median, peakResidentKiB());
     }
 
-    private record Result(String model, boolean octet, int threads, long params, long stateBytes, double nsPerStep) {
+    /** The process's peak resident memory (VmHWM), in KiB; -1 where /proc is not there. */
+    static long peakResidentKiB() {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("VmHWM:"))
+                    .map(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(-1L);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    private record Result(String model, boolean octet, int threads, long params, long stateBytes, double nsPerStep,
+            long peakRssKiB) {
     }
 
     static void table(String agentJar) throws Exception {
@@ -104,14 +117,14 @@ public final class UpdaterStepBenchmark {
             }
         }
         System.out.println();
-        System.out.println("| model | parameters | threads | updater | state bytes | bytes/param | ms/step | ns/param | octet speed-up |");
-        System.out.println("|---|---:|---:|---|---:|---:|---:|---:|---:|");
+        System.out.println("| model | parameters | threads | updater | state bytes | bytes/param | peak RSS MiB | ms/step | ns/param | octet speed-up |");
+        System.out.println("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|");
         for (Result r : results) {
             Result dl4j = results.stream().filter(o -> !o.octet() && o.model().equals(r.model()) && o.threads() == r.threads())
                     .findFirst().orElseThrow();
-            System.out.printf(Locale.ROOT, "| %s | %,d | %d | %s | %,d | %.2f | %.2f | %.2f | %s |%n", r.model(), r.params(),
+            System.out.printf(Locale.ROOT, "| %s | %,d | %d | %s | %,d | %.2f | %,d | %.2f | %.2f | %s |%n", r.model(), r.params(),
                     r.threads(), r.octet() ? "octet 8-bit Adam" : "DL4J Adam (float32)", r.stateBytes(),
-                    (double) r.stateBytes() / r.params(), r.nsPerStep() / 1e6, r.nsPerStep() / r.params(),
+                    (double) r.stateBytes() / r.params(), r.peakRssKiB() / 1024, r.nsPerStep() / 1e6, r.nsPerStep() / r.params(),
                     r.octet() ? String.format(Locale.ROOT, "%.2fx", dl4j.nsPerStep() / r.nsPerStep()) : "");
         }
     }
@@ -138,6 +151,7 @@ public final class UpdaterStepBenchmark {
         String line = out.lines().filter(l -> l.startsWith("result ")).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no result in:\n" + out));
         String[] f = line.split("[ =]");
-        return new Result(model, octet, threads, Long.parseLong(f[2]), Long.parseLong(f[4]), Double.parseDouble(f[6]));
+        return new Result(model, octet, threads, Long.parseLong(f[2]), Long.parseLong(f[4]), Double.parseDouble(f[6]),
+                Long.parseLong(f[8]));
     }
 }
