@@ -17,12 +17,14 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.WeakHashMap;
+import java.util.function.UnaryOperator;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.MemberSubstitution;
 import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.ClassFileLocator;
+import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.pool.TypePool;
 
 /**
@@ -37,6 +39,7 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
     static final Set<String> SUPPORTED_VERSIONS = Set.of("1.0.0-M2", "1.0.0-M2.1");
     private static final String HOOKS = "dev.octet.adapters.dl4j.Dl4jHooks";
     private static final String CHECKPOINTS = "dev.octet.adapters.dl4j.Dl4jCheckpoints";
+    private static final String ND4J = "org.nd4j.linalg.factory.Nd4j";
     private static final String VERSION_RESOURCE = "META-INF/maven/org.deeplearning4j/deeplearning4j-nn/pom.properties";
 
     private final Map<ClassLoader, Boolean> supportedByLoader = new WeakHashMap<>();
@@ -64,43 +67,37 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
 
         return builder
                 .type(named("org.deeplearning4j.nn.updater.BaseMultiLayerUpdater"))
-                .transform((b, type, loader, module, domain) -> {
-                    if (!supported(loader)) {
-                        return b;
-                    }
-                    helpers.inject(loader, "dev.octet.adapters.dl4j.");
-                    return b.visit(MemberSubstitution.relaxed()
-                                    .method(named("getConfig")).replaceWith(configOf)
-                                    .method(named("getUpdaterByParam")).replaceWith(updaterByParam)
-                                    .method(named("stateSize")).replaceWith(stateSize)
-                                    .on(isConstructor().and(takesArguments(2))))
-                            .visit(constructorAdvice.on(isConstructor().and(takesArguments(2))))
-                            .visit(restoreAdvice.on(named("setStateViewArray").and(takesArguments(1))));
-                })
-                .type(named("org.deeplearning4j.util.ModelSerializer"))
-                .transform((b, type, loader, module, domain) -> {
-                    if (!supported(loader)) {
-                        return b;
-                    }
-                    helpers.inject(loader, "dev.octet.adapters.dl4j.");
-                    // The updater state goes through octet's writer and reader (parameters pass through).
-                    return b.visit(MemberSubstitution.relaxed()
-                            .method(named("write").and(isStatic()).and(isDeclaredBy(named("org.nd4j.linalg.factory.Nd4j")))
-                                    .and(takesArguments(2)))
-                            .replaceWith(writeState)
-                            .method(named("read").and(isStatic()).and(isDeclaredBy(named("org.nd4j.linalg.factory.Nd4j")))
-                                    .and(takesArguments(1)))
-                            .replaceWith(readState)
-                            .on(named("writeModel").or(nameStartsWith("restore"))));
-                })
+                .transform(whenSupported(helpers, b -> b
+                        .visit(MemberSubstitution.relaxed()
+                                .method(named("getConfig")).replaceWith(configOf)
+                                .method(named("getUpdaterByParam")).replaceWith(updaterByParam)
+                                .method(named("stateSize")).replaceWith(stateSize)
+                                .on(isConstructor().and(takesArguments(2))))
+                        .visit(constructorAdvice.on(isConstructor().and(takesArguments(2))))
+                        .visit(restoreAdvice.on(named("setStateViewArray").and(takesArguments(1))))))
                 .type(named("org.deeplearning4j.nn.updater.UpdaterBlock"))
-                .transform((b, type, loader, module, domain) -> {
-                    if (!supported(loader)) {
-                        return b;
-                    }
-                    helpers.inject(loader, "dev.octet.adapters.dl4j.");
-                    return b.visit(initAdvice.on(named("init").and(takesArguments(0))));
-                });
+                .transform(whenSupported(helpers, b -> b.visit(initAdvice.on(named("init").and(takesArguments(0))))))
+                // The updater state goes through octet's writer and reader (parameters pass through).
+                .type(named("org.deeplearning4j.util.ModelSerializer"))
+                .transform(whenSupported(helpers, b -> b.visit(MemberSubstitution.relaxed()
+                        .method(named("write").and(isStatic()).and(isDeclaredBy(named(ND4J)))
+                                .and(takesArguments(2)))
+                        .replaceWith(writeState)
+                        .method(named("read").and(isStatic()).and(isDeclaredBy(named(ND4J))).and(takesArguments(1)))
+                        .replaceWith(readState)
+                        .on(named("writeModel").or(nameStartsWith("restore"))))));
+    }
+
+    /** Applies {@code visit} only where DL4J is a supported version, after injecting the helpers there. */
+    private AgentBuilder.Transformer whenSupported(HelperInjector helpers,
+            UnaryOperator<DynamicType.Builder<?>> visit) {
+        return (b, type, loader, module, domain) -> {
+            if (!supported(loader)) {
+                return b;
+            }
+            helpers.inject(loader, "dev.octet.adapters.dl4j.");
+            return visit.apply(b);
+        };
     }
 
     private static MethodDescription method(TypeDescription type, String name) {
