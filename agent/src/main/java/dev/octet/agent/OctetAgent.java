@@ -46,7 +46,13 @@ public final class OctetAgent {
                 .with(new FailureListener());
         for (InstrumentationModule module : ServiceLoader.load(InstrumentationModule.class, OctetAgent.class.getClassLoader())) {
             if (config.enabled(module.name() + ".enabled")) {
-                builder = module.instrument(builder, helpers);
+                try {
+                    builder = module.instrument(builder, helpers);
+                } catch (RuntimeException | LinkageError e) {
+                    // Never break the job: that framework keeps its own 32-bit optimizer state.
+                    OctetRuntime.warnOnce("module:" + module.name(), "could not set up octet for " + module.name() + " ("
+                            + e + "); its optimizer state stays 32-bit");
+                }
             }
         }
         builder.installOn(instrumentation);

@@ -97,7 +97,9 @@ public final class Dl4jCheckpoints {
      * Replaces {@code BaseMultiLayerUpdater.setStateViewArray(given)} where octet can do better than
      * DL4J's element-wise assignment; returns false to let DL4J proceed.
      */
-    public static boolean applyState(INDArray current, INDArray given) {
+    public static boolean applyState(Object currentView, Object givenView) {
+        INDArray current = (INDArray) currentView;
+        INDArray given = (INDArray) givenView;
         SavedState saved = LAST_READ.get();
         boolean octetState = saved != null && saved.words() == given;
         if (octetState) {

@@ -143,10 +143,11 @@ public final class Dl4jHooks {
      * returns false to let DL4J create its own. {@code current} is the block's updater field (its getter
      * would call {@code init()} again).
      */
-    public static boolean initBlock(UpdaterBlock block, Object current) {
+    public static boolean initBlock(Object updaterBlock, Object current) {
         if (current != null) {
             return false;
         }
+        UpdaterBlock block = (UpdaterBlock) updaterBlock;
         Layout layout = BUILDING.get().peek();
         if (layout == null) {
             return false;

@@ -55,15 +55,18 @@ class Dl4jAgentIT {
 
     /** Runs the job; {@code jvmArgs} go before the main class (the agent among them), {@code args} after. */
     static Run job(List<String> jvmArgs, List<String> classPathPrefix, String... args) throws Exception {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(jvmArgs);
         List<String> classPath = new ArrayList<>(classPathPrefix);
         classPath.add(System.getProperty("octet.jobClasses"));
         classPath.add(System.getProperty("octet.jobLib") + File.separator + "*");
-        command.add("-cp");
-        command.add(String.join(File.pathSeparator, classPath));
-        command.add("com.example.charlm.CharLanguageModel");
+        return run(jvmArgs, List.of("-cp", String.join(File.pathSeparator, classPath), "com.example.charlm.CharLanguageModel"),
+                args);
+    }
+
+    private static Run run(List<String> jvmArgs, List<String> launch, String... args) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmArgs);
+        command.addAll(launch);
         command.addAll(SMALL);
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
@@ -185,6 +188,19 @@ class Dl4jAgentIT {
         assertEquals(2, run.exitCode(), run.output());
         assertTrue(run.output().contains(bad + ":2:3: unknown key 'blocksize' in defaults; did you mean 'blockSize'?"),
                 run.output());
+    }
+
+    /** DL4J loaded by a child class loader (a fat-jar launcher, a Spark executor): octet's helpers go there. */
+    @Test
+    void worksWhenDl4jLivesInAChildClassLoader() throws Exception {
+        String jobClassPath = System.getProperty("octet.jobClasses") + File.pathSeparator + System.getProperty("octet.jobLib")
+                + File.separator + "*";
+        Run run = run(List.of(agent()), List.of("-cp", System.getProperty("octet.launcherClasses"),
+                ChildLoaderLauncher.class.getName(), jobClassPath, "com.example.charlm.CharLanguageModel"), "--steps", "20");
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("octet: optimizer state of MultiLayerUpdater"), run.output());
+        List<Double> losses = run.losses();
+        assertTrue(losses.get(losses.size() - 1) < losses.get(0), run.output());
     }
 
     @Test
