@@ -251,10 +251,6 @@ public final class PackedStateLayout {
         return new PackedStateLayout(blocks);
     }
 
-    public static boolean isMagic(String s) {
-        return MAGIC.equals(s);
-    }
-
     @Override
     public boolean equals(Object o) {
         return o instanceof PackedStateLayout other && blocks.equals(other.blocks);

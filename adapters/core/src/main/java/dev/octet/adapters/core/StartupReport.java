@@ -36,10 +36,6 @@ public final class StartupReport {
         rows.add(row);
     }
 
-    public List<Row> rows() {
-        return List.copyOf(rows);
-    }
-
     public long bytesBefore() {
         return rows.stream().mapToLong(Row::bytesBefore).sum();
     }

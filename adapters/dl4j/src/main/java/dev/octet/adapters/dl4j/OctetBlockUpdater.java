@@ -91,9 +91,4 @@ final class OctetBlockUpdater implements GradientUpdater<IUpdater> {
     public Map<String, INDArray> getState() {
         return new HashMap<>();
     }
-
-    /** Bytes of optimizer state this block holds. */
-    long stateBytes() {
-        return segments.stream().mapToLong(s -> s.state().bytes()).sum();
-    }
 }
