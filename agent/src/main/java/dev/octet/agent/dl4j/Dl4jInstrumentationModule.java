@@ -64,6 +64,7 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
         Advice constructorAdvice = Advice.to(adviceTypes.describe(UpdaterConstructionAdvice.class.getName()).resolve(), agentClasses);
         Advice initAdvice = Advice.to(adviceTypes.describe(BlockInitAdvice.class.getName()).resolve(), agentClasses);
         Advice restoreAdvice = Advice.to(adviceTypes.describe(StateRestoreAdvice.class.getName()).resolve(), agentClasses);
+        Advice embeddingAdvice = Advice.to(adviceTypes.describe(EmbeddingInstantiateAdvice.class.getName()).resolve(), agentClasses);
 
         return builder
                 .type(named("org.deeplearning4j.nn.updater.BaseMultiLayerUpdater"))
@@ -77,6 +78,10 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
                         .visit(restoreAdvice.on(named("setStateViewArray").and(takesArguments(1))))))
                 .type(named("org.deeplearning4j.nn.updater.UpdaterBlock"))
                 .transform(whenSupported(helpers, b -> b.visit(initAdvice.on(named("init").and(takesArguments(0))))))
+                // Stable embeddings: the layer configurations DL4J creates embedding layers from.
+                .type(named("org.deeplearning4j.nn.conf.layers.EmbeddingLayer")
+                        .or(named("org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer")))
+                .transform(whenSupported(helpers, b -> b.visit(embeddingAdvice.on(named("instantiate").and(takesArguments(6))))))
                 // The updater state goes through octet's writer and reader (parameters pass through).
                 .type(named("org.deeplearning4j.util.ModelSerializer"))
                 .transform(whenSupported(helpers, b -> b.visit(MemberSubstitution.relaxed()

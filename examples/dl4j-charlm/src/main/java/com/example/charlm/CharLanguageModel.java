@@ -157,7 +157,7 @@ public final class CharLanguageModel {
                 .updater(updater)
                 .weightInit(WeightInit.XAVIER)
                 .list()
-                .layer(new EmbeddingSequenceLayer.Builder().nIn(VOCABULARY).nOut(embed).inputLength(seq)
+                .layer(new EmbeddingSequenceLayer.Builder().name("embed").nIn(VOCABULARY).nOut(embed).inputLength(seq)
                         .outputDataFormat(RNNFormat.NCW).build())
                 .layer(new LSTM.Builder().nIn(embed).nOut(hidden).activation(Activation.TANH).dataFormat(RNNFormat.NCW).build())
                 .layer(new RnnOutputLayer.Builder(LossFunctions.LossFunction.MCXENT).activation(Activation.SOFTMAX)

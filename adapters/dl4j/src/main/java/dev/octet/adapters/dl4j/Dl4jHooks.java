@@ -13,6 +13,7 @@ import java.util.Locale;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Trainable;
 import org.deeplearning4j.nn.api.TrainingConfig;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
@@ -125,10 +126,11 @@ public final class Dl4jHooks {
         long[] shape = shapeOf(trainable, variable, elements);
         Decision decision = OctetRuntime.policy().decide(new ParameterInfo(name, shape, layer.getLayerName(),
                 layer.getClass().getSimpleName(), updater.getClass().getSimpleName()));
-        if (decision.stableEmbedding()) {
-            OctetRuntime.warnOnce("dl4j-stable-embedding", "the policy names stable embeddings (" + layer.getLayerName()
-                    + "); for DL4J octet does not yet add their layer norm and Xavier-uniform initialisation, "
-                    + "it only keeps their optimizer state 32-bit");
+        if (decision.stableEmbedding() && !(layer instanceof BaseLayer base
+                && base.getActivationFn() instanceof StableEmbeddingActivation)) {
+            OctetRuntime.warnOnce("dl4j-stable-embedding:" + layer.getLayerName(), "the policy names " + layer.getLayerName()
+                    + " a stable embedding, but it is a " + layer.getClass().getSimpleName()
+                    + ", not an EmbeddingLayer or EmbeddingSequenceLayer; it only keeps float32 optimizer state");
         }
         return new ParamPlan(layer, variable, name, shape, elements, updater, math, decision);
     }

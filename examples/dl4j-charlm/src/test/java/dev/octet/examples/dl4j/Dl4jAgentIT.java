@@ -190,6 +190,40 @@ class Dl4jAgentIT {
                 run.output());
     }
 
+    /** A stable embedding trains, saves and restores under octet; without octet the model does not load silently. */
+    @Test
+    void aStableEmbeddingTrainsSavesAndRestoresAndNeedsTheAgent() throws Exception {
+        Path stable = policy("stable.yaml", "stableEmbeddings:\n  - embed\n");
+        Path saved = work.resolve("stable.zip");
+        Run run = job(List.of(agent("policy=" + stable)), List.of(), "--steps", "40", "--save", saved.toString());
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(Pattern.compile("0_W\\s+\\[96, 32]\\s+3,072\\s+Adam\\s+float32\\s+24,576\\s+24,576\\s+stable embedding \"embed\"")
+                .matcher(run.output()).find(), run.output());
+        List<Double> losses = run.losses();
+        assertTrue(losses.get(losses.size() - 1) < 0.95 * losses.get(0), run.output());
+
+        Run resumed = job(List.of(agent("policy=" + stable)), List.of(), "--steps", "5", "--load", saved.toString());
+        assertEquals(0, resumed.exitCode(), resumed.output());
+
+        // Xavier-uniform over the weight's real shape [96, 32]: every value within sqrt(6 / 128), filling that range.
+        Path initial = work.resolve("stable-initial.zip");
+        assertEquals(0, job(List.of(agent("policy=" + stable)), List.of(), "--steps", "0", "--save", initial.toString()).exitCode());
+        INDArray weights = ModelSerializer.restoreMultiLayerNetwork(initial.toFile(), false).getParam("0_W");
+        double limit = Math.sqrt(6.0 / (96 + 32));
+        assertTrue(weights.amaxNumber().doubleValue() <= limit, "max |W| " + weights.amaxNumber());
+        assertTrue(weights.amaxNumber().doubleValue() >= 0.95 * limit, "max |W| " + weights.amaxNumber());
+        assertEquals(0.0, weights.meanNumber().doubleValue(), 0.02);
+
+        // Without octet, even for inference (no updater), the model does not load as a plain embedding.
+        String classPath = String.join(File.pathSeparator, System.getProperty("octet.launcherClasses"),
+                System.getProperty("octet.jobClasses"), System.getProperty("octet.jobLib") + File.separator + "*");
+        Process inference = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                classPath, LoadForInference.class.getName(), saved.toString()).redirectErrorStream(true).start();
+        String said = new String(inference.getInputStream().readAllBytes());
+        assertTrue(inference.waitFor() != 0, said);
+        assertTrue(said.contains("Could not resolve type id 'dev.octet.adapters.dl4j.StableEmbeddingActivation'"), said);
+    }
+
     /** DL4J loaded by a child class loader (a fat-jar launcher, a Spark executor): octet's helpers go there. */
     @Test
     void worksWhenDl4jLivesInAChildClassLoader() throws Exception {

@@ -1,0 +1,21 @@
+package dev.octet.agent.dl4j;
+
+import dev.octet.adapters.dl4j.Dl4jStableEmbeddings;
+import net.bytebuddy.asm.Advice;
+
+/** Inlined into the embedding layers' {@code instantiate}: stable embeddings where the policy names them. */
+final class EmbeddingInstantiateAdvice {
+
+    private EmbeddingInstantiateAdvice() {
+    }
+
+    @Advice.OnMethodEnter(suppress = Throwable.class)
+    static void enter(@Advice.This Object configuration) {
+        Dl4jStableEmbeddings.prepare(configuration);
+    }
+
+    @Advice.OnMethodExit(suppress = Throwable.class)
+    static void exit(@Advice.This Object configuration, @Advice.Return Object layer, @Advice.Argument(4) boolean initializeParams) {
+        Dl4jStableEmbeddings.initialize(configuration, layer, initializeParams);
+    }
+}
