@@ -173,7 +173,7 @@ public final class Dl4jHooks {
             }
             return false;
         }
-        PackedStateLayout.Block packed = new PackedStateLayout.Block(updaterName, List.of(first.math.statistics()),
+        PackedStateLayout.Block packed = new PackedStateLayout.Block(updaterName, List.of(first.math.statistics(first.updater)),
                 plans.stream().map(ParamPlan::packed).toList());
         layout.blocks.add(packed);
         block.setGradientUpdater(new OctetBlockUpdater(first.updater, first.math, packed, paramViews,

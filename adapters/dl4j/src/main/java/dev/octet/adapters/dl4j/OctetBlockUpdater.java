@@ -48,12 +48,10 @@ final class OctetBlockUpdater implements GradientUpdater<IUpdater> {
         int gradientOffset = 0;
         for (int j = 0; j < block.params().size(); j++) {
             OptimizerState state = block.state(view, j);
-            if (initialize) {
+            float initial = math.initialValue().of(config);
+            if (initialize && initial != 0f) {
                 for (int k = 0; k < state.statistics(); k++) {
-                    float initial = math.initialValue(config, k);
-                    if (initial != 0f) {
-                        state.fill(k, initial);
-                    }
+                    state.fill(k, initial);
                 }
             }
             int n = state.length();

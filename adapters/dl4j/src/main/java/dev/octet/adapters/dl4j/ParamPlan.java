@@ -47,6 +47,6 @@ final class ParamPlan {
 
     /** The state size DL4J is told for this parameter. */
     long stateSize() {
-        return math.statistics().length * packed().wordsPerStatistic();
+        return math.statistics(updater).length * packed().wordsPerStatistic();
     }
 }
