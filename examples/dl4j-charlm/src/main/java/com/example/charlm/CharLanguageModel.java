@@ -21,6 +21,7 @@ import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.optimize.listeners.CheckpointListener;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -48,7 +49,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * adabelief, rmsprop, adagrad, adadelta, nesterovs), {@code lr} (0.002), {@code seed} (42), {@code every} (20,
  * steps between loss lines), {@code chars} (2000000, text to read), {@code save} (a model file written
  * at the end with {@code ModelSerializer}, updater included), {@code load} (a model file to continue),
- * {@code graph} (false; true builds the same layers as a ComputationGraph).
+ * {@code graph} (false; true builds the same layers as a ComputationGraph), {@code checkpoints} (a folder
+ * where DL4J's {@code CheckpointListener} saves the model every 10 iterations).
  */
 public final class CharLanguageModel {
 
@@ -78,6 +80,10 @@ public final class CharLanguageModel {
                 : Network.create(graph, hidden, embed, seq, updater, seed);
         System.out.printf(Locale.ROOT, "model: %,d parameters, %,d characters of Europarl text%n",
                 net.model().numParams(), text.length);
+        if (options.containsKey("checkpoints")) {
+            net.model().addListeners(new CheckpointListener.Builder(options.get("checkpoints")).saveEveryNIterations(10)
+                    .keepAll().deleteExisting(true).build());
+        }
 
         for (int step = 1; step <= steps; step++) {
             // Batches depend only on the global step, so a resumed run sees what a straight run sees.

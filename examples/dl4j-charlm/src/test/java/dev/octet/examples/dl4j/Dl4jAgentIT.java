@@ -268,6 +268,28 @@ class Dl4jAgentIT {
         assertArrayEquals(entry(straight, "updaterState.bin"), entry(resumed, "updaterState.bin"), "8-bit state, bit for bit");
     }
 
+    /**
+     * DL4J's CheckpointListener saves through ModelSerializer: its checkpoints hold octet's 8-bit state,
+     * and restore it exactly (saved again at once, the file's parameters and state are unchanged).
+     * (A listener checkpoint is taken before DL4J counts the iteration, so it is not compared with a
+     * straight run: that holds without octet too.)
+     */
+    @Test
+    void checkpointListenerCheckpointsRestoreExactly() throws Exception {
+        Path folder = Files.createDirectories(work.resolve("listener"));
+        Run a = job(List.of(agent()), List.of(), "--steps", "15", "--checkpoints", folder.toString());
+        assertEquals(0, a.exitCode(), a.output());
+        Path checkpoint = folder.resolve("checkpoint_0_MultiLayerNetwork.zip");
+        assertTrue(Files.exists(checkpoint), "files: " + List.of(folder.toFile().list()));
+        Path again = work.resolve("listener-saved-again.zip");
+        Run b = job(List.of(agent()), List.of(), "--steps", "0", "--load", checkpoint.toString(), "--save", again.toString());
+        assertEquals(0, b.exitCode(), b.output());
+        assertArrayEquals(entry(checkpoint, "coefficients.bin"), entry(again, "coefficients.bin"), "parameters, bit for bit");
+        assertArrayEquals(entry(checkpoint, "updaterState.bin"), entry(again, "updaterState.bin"), "8-bit state, bit for bit");
+        Run c = job(List.of(), List.of(), "--steps", "5", "--load", checkpoint.toString());
+        assertTrue(c.output().contains("octet: this checkpoint holds 8-bit optimizer state"), c.output());
+    }
+
     @Test
     void an8BitCheckpointWithoutTheAgentFailsClearlyAndTheConverterMakesItPlain() throws Exception {
         Path half = work.resolve("to-convert.zip");
