@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -25,7 +26,8 @@ public final class HelperInjector {
     static final String FOLDER = "octet-helpers/";
 
     private final Map<String, byte[]> classes;
-    private final Set<ClassLoader> injected = Collections.newSetFromMap(new WeakHashMap<>());
+    /** Per class loader, the prefixes already injected there. */
+    private final Map<ClassLoader, Set<String>> injected = new WeakHashMap<>();
 
     private HelperInjector(Map<String, byte[]> classes) {
         this.classes = classes;
@@ -66,9 +68,9 @@ public final class HelperInjector {
         return new ClassFileLocator.Simple(classes);
     }
 
-    /** Defines every helper whose name starts with {@code prefix} in {@code loader}, once. */
+    /** Defines every helper whose name starts with {@code prefix} in {@code loader}, once per prefix. */
     public synchronized void inject(ClassLoader loader, String prefix) {
-        if (!injected.add(loader)) {
+        if (!injected.computeIfAbsent(loader, l -> new HashSet<>()).add(prefix)) {
             return;
         }
         Map<String, byte[]> selected = new TreeMap<>();

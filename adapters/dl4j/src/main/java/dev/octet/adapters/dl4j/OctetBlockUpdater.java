@@ -45,10 +45,10 @@ final class OctetBlockUpdater implements GradientUpdater<IUpdater> {
             stateView.assign(0); // all-zero codes and absmax, or float zeros: a fresh state either way
         }
         ByteBuffer view = Dl4jMemory.bytes(stateView.reshape(stateView.length()));
+        float initial = math.initialValue().of(config);
         int gradientOffset = 0;
         for (int j = 0; j < block.params().size(); j++) {
             OptimizerState state = block.state(view, j);
-            float initial = math.initialValue().of(config);
             if (initialize && initial != 0f) {
                 for (int k = 0; k < state.statistics(); k++) {
                     state.fill(k, initial);
