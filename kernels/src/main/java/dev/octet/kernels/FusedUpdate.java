@@ -185,13 +185,8 @@ public final class FusedUpdate {
                 g[i] *= scale;
             }
         }
-        // A float is NaN or infinite exactly when its exponent bits are all ones: one vectorizable
-        // int max over the exponents finds out whether this block needs per-element marking at all.
-        int largestExponent = 0;
-        for (int i = 0; i < n; i++) {
-            largestExponent = Math.max(largestExponent, Float.floatToRawIntBits(g[i]) & 0x7F800000);
-        }
-        boolean any = largestExponent == 0x7F800000;
+        // One vectorized max reduction finds out whether this block needs per-element marking at all.
+        boolean any = !(BlockCodec.largestMagnitude(g, n) <= Float.MAX_VALUE);
         if (any) {
             for (int i = 0; i < n; i++) {
                 nonFinite[i] = !Float.isFinite(g[i]);
