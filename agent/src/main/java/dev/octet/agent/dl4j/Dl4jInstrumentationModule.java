@@ -41,6 +41,9 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
     private static final String CHECKPOINTS = "dev.octet.adapters.dl4j.Dl4jCheckpoints";
     private static final String ND4J = "org.nd4j.linalg.factory.Nd4j";
     private static final String VERSION_RESOURCE = "META-INF/maven/org.deeplearning4j/deeplearning4j-nn/pom.properties";
+    /** dl4j-spark's parameter averaging: its presence means updater state views may be averaged. */
+    static final String SPARK_PARAMETER_AVERAGING =
+            "org/deeplearning4j/spark/impl/paramavg/ParameterAveragingTrainingMaster.class";
 
     private final Map<ClassLoader, Boolean> supportedByLoader = new WeakHashMap<>();
 
@@ -109,23 +112,37 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
         return type.getDeclaredMethods().filter(named(name)).getOnly();
     }
 
-    /** Whether the DL4J seen by this loader is a version octet knows; warns (or stops) once otherwise. */
+    /**
+     * Whether octet can take over the updaters of the DL4J seen by this loader: a version octet knows,
+     * without dl4j-spark's parameter averaging (which averages updater state views element by element:
+     * meaningless for 8-bit codes). Warns (or stops) once otherwise.
+     */
     private synchronized boolean supported(ClassLoader loader) {
         return supportedByLoader.computeIfAbsent(loader, l -> {
             String version = dl4jVersion(l);
-            if (version != null && SUPPORTED_VERSIONS.contains(version)) {
+            String reason;
+            if (version == null || !SUPPORTED_VERSIONS.contains(version)) {
+                reason = "Deeplearning4j " + (version == null ? "of unknown version" : version)
+                        + " is not a version octet supports ("
+                        + String.join(", ", SUPPORTED_VERSIONS.stream().sorted().toList()) + ")";
+            } else if (resource(l, SPARK_PARAMETER_AVERAGING)) {
+                reason = "dl4j-spark is on the class path, and its parameter averaging averages updater state"
+                        + " element by element, which 8-bit codes do not survive; octet does not support it yet";
+            } else {
                 return true;
             }
-            String message = "Deeplearning4j " + (version == null ? "of unknown version" : version)
-                    + " is not a version octet supports (" + String.join(", ", SUPPORTED_VERSIONS.stream().sorted().toList())
-                    + "); its optimizer state stays 32-bit";
+            String message = reason + "; this job's optimizer state stays 32-bit";
             if (OctetRuntime.policy().onError() == Policy.OnError.FAIL) {
                 System.err.println("[octet] " + message + ", and the policy says onError: fail");
                 System.exit(2);
             }
-            OctetRuntime.warnOnce("dl4j-version", message);
+            OctetRuntime.warnOnce("dl4j-unsupported", message);
             return false;
         });
+    }
+
+    private static boolean resource(ClassLoader loader, String name) {
+        return (loader != null ? loader : ClassLoader.getSystemClassLoader()).getResource(name) != null;
     }
 
     static String dl4jVersion(ClassLoader loader) {

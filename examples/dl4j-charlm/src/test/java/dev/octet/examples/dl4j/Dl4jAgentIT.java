@@ -170,6 +170,22 @@ class Dl4jAgentIT {
         assertEquals(2, run.losses().size(), run.output());
     }
 
+    /** dl4j-spark's parameter averaging would average 8-bit codes: such a job is left 32-bit, with a warning. */
+    @Test
+    void dl4jSparkParameterAveragingOnTheClassPathWarnsAndTrains32Bit() throws Exception {
+        Path spark = work.resolve("dl4j-spark");
+        Path master = spark.resolve("org/deeplearning4j/spark/impl/paramavg/ParameterAveragingTrainingMaster.class");
+        Files.createDirectories(master.getParent());
+        Files.write(master, new byte[0]); // only its presence is looked at, the class is never loaded
+        Run run = job(List.of(agent()), List.of(spark.toString()), "--steps", "10");
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("[octet] WARNING: dl4j-spark is on the class path, and its parameter averaging"),
+                run.output());
+        assertTrue(run.output().contains("this job's optimizer state stays 32-bit"), run.output());
+        assertFalse(run.output().contains("octet: optimizer state"), "nothing quantized");
+        assertEquals(2, run.losses().size(), run.output());
+    }
+
     @Test
     void onErrorFailStopsTheJobWithTheReason() throws Exception {
         Path fake = fakeDl4jVersion("0.9.1");
