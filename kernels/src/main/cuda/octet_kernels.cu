@@ -34,8 +34,8 @@ struct QTable {
     uint8_t bucket[OCTET_BUCKETS];  // codes below each bucket's smallest value
 };
 
-// One tensor of a launch (64 bytes; TensorTable.java writes these).
-struct Tensor {
+// One tensor of a launch (64 bytes; CudaTensorGroup.java writes these).
+struct __align__(16) Tensor {
     float* p;            // parameters (quantize/dequantize: the float values)
     float* g;            // gradient (and the update, when written to the gradient)
     uint8_t* c0;         // codes of statistic 0
@@ -73,211 +73,36 @@ struct Rule {
 #define OP_SQAVG 2
 #define OP_LION 3
 
-__device__ __forceinline__ void loadTable(QTable* dst, const QTable* src) {
-    const int4* s = reinterpret_cast<const int4*>(src);
-    int4* d = reinterpret_cast<int4*>(dst);
+// The search tables of the launch's statistics (one or two), and reduction scratch, per CTA.
+__shared__ QTable s_tab[2];
+__shared__ uint32_t s_redU[32];
+__shared__ double s_redD[32];
+
+__device__ __forceinline__ void loadTable(int k, const QTable* src) {
+    const int4* from = reinterpret_cast<const int4*>(src);
+    int4* to = reinterpret_cast<int4*>(&s_tab[k]);
     for (int i = threadIdx.x; i < (int) (sizeof(QTable) / 16); i += blockDim.x) {
-        d[i] = s[i];
+        to[i] = from[i];
     }
 }
 
 // Nearest code of a finite float (in practice |x| <= 1), exactly as QuantizationMap's search.
-__device__ __forceinline__ uint32_t nearestCode(const QTable* t, float x) {
+template <int K>
+__device__ __forceinline__ uint32_t nearestCode(float x) {
     uint32_t u = __float_as_uint(x);
-    int e = (int) ((u >> 23) & 0xFF);
-    uint32_t m = (u >> (23 - OCTET_MB)) & ((1u << OCTET_MB) - 1);
-    if (e < OCTET_E0) {          // below 2^-32 (and zeros, denormals): the first bucket
-        e = OCTET_E0;
-        m = 0;
-    } else if (e > 127) {        // 2 and more: the last bucket
-        e = 127;
-        m = (1u << OCTET_MB) - 1;
-    }
-    uint32_t idx = (((u >> 31) * OCTET_NB + (uint32_t) (e - OCTET_E0)) << OCTET_MB) | m;
-    uint32_t code = t->bucket[idx];
-    return code + (x > t->midFloor[code] ? 1u : 0u);
+    // Magnitudes below 2^-32 (zeros, denormals) go to the first bucket, 2 and more to the last.
+    uint32_t mag = min(max(u & 0x7FFFFFFFu, (uint32_t) OCTET_E0 << 23), 0x3FFFFFFFu);
+    uint32_t idx = (u >> 31) * (OCTET_NB << OCTET_MB) + (mag >> (23 - OCTET_MB)) - (OCTET_E0 << OCTET_MB);
+    uint32_t code = s_tab[K].bucket[idx];
+    return code + (x > s_tab[K].midFloor[code] ? 1u : 0u);
 }
 
-// Largest of v over the group (G threads; one group per CTA when G > 32).
-__device__ __forceinline__ uint32_t groupMax(uint32_t v, int G, unsigned mask, uint32_t* red) {
-    int w = G < 32 ? G : 32;
-    for (int off = w >> 1; off > 0; off >>= 1) {
-        v = max(v, __shfl_xor_sync(mask, v, off));
-    }
-    if (G > 32) {
-        __syncthreads();
-        if ((threadIdx.x & 31) == 0) {
-            red[threadIdx.x >> 5] = v;
-        }
-        __syncthreads();
-        v = 0;
-        for (int i = 0; i < (G >> 5); i++) {
-            v = max(v, red[i]);
-        }
-    }
-    return v;
+template <int K>
+__device__ __forceinline__ float decode(uint32_t word, int q, float absmax) {
+    return __fmul_rn(s_tab[K].values[(word >> (8 * q)) & 0xFFu], absmax);
 }
 
-__device__ __forceinline__ double groupSum(double v, int G, unsigned mask, double* red) {
-    int w = G < 32 ? G : 32;
-    for (int off = w >> 1; off > 0; off >>= 1) {
-        v += __shfl_xor_sync(mask, v, off);
-    }
-    if (G > 32) {
-        __syncthreads();
-        if ((threadIdx.x & 31) == 0) {
-            red[threadIdx.x >> 5] = v;
-        }
-        __syncthreads();
-        v = 0;
-        for (int i = 0; i < (G >> 5); i++) {
-            v += red[i];
-        }
-    }
-    return v;
-}
-
-// Quantizes this thread's 8 values of a block (x[j] valid where valid bit j is set) and returns the
-// block's absmax (identical in every thread of the group). As BlockCodec.encode.
-__device__ __forceinline__ float encode8(const float* x, uint32_t valid, const QTable* t, uint32_t zeroCode,
-        int G, unsigned mask, uint32_t* red, uint32_t* codes) {
-    uint32_t mx = 0;
-#pragma unroll
-    for (int j = 0; j < 8; j++) {
-        uint32_t b = (valid >> j) & 1u ? (__float_as_uint(x[j]) & 0x7FFFFFFFu) : 0u;
-        mx = max(mx, b);
-    }
-    mx = groupMax(mx, G, mask, red);
-    if (mx == 0) {
-#pragma unroll
-        for (int j = 0; j < 8; j++) {
-            codes[j] = zeroCode;
-        }
-        return 0.0f;
-    }
-    if (mx < 0x7F800000u) {
-        float absmax = __uint_as_float(mx);
-        float r = __fdiv_rn(1.0f, absmax);
-        if (isinf(r)) {        // denormal absmax: divide instead
-#pragma unroll
-            for (int j = 0; j < 8; j++) {
-                codes[j] = nearestCode(t, __fdiv_rn(x[j], absmax));
-            }
-        } else {
-#pragma unroll
-            for (int j = 0; j < 8; j++) {
-                codes[j] = nearestCode(t, __fmul_rn(x[j], r));
-            }
-        }
-        return absmax;
-    }
-    // Some value is NaN or infinite: absmax over the finite values.
-    uint32_t fm = 0;
-#pragma unroll
-    for (int j = 0; j < 8; j++) {
-        uint32_t b = (valid >> j) & 1u ? (__float_as_uint(x[j]) & 0x7FFFFFFFu) : 0u;
-        fm = max(fm, b < 0x7F800000u ? b : 0u);
-    }
-    fm = groupMax(fm, G, mask, red);
-    float absmax = __uint_as_float(fm);
-#pragma unroll
-    for (int j = 0; j < 8; j++) {
-        float v = x[j];
-        uint32_t c;
-        if (isnan(v)) {
-            c = zeroCode;
-        } else if (isinf(v)) {
-            c = v > 0.0f ? 255u : 0u;
-        } else if (fm == 0) {
-            c = zeroCode;
-        } else {
-            c = nearestCode(t, __fdiv_rn(v, absmax));
-        }
-        codes[j] = c;
-    }
-    return absmax;
-}
-
-// Per-thread view of one block: loads and stores of 2 chunks of 4 elements.
-struct BlockSlice {
-    long long start;   // first element of the block in the tensor
-    int n;             // elements in the block
-    int e[2];          // offset of chunk k in the block
-    bool vec;          // tensor pointers aligned for vector access
-    uint32_t valid;    // bit j: element j exists
-};
-
-__device__ __forceinline__ void loadF(const float* base, const BlockSlice& s, float* out) {
-#pragma unroll
-    for (int k = 0; k < 2; k++) {
-        if (s.vec && s.e[k] + 4 <= s.n) {
-            float4 v = __ldcs(reinterpret_cast<const float4*>(base + s.start + s.e[k]));
-            out[4 * k] = v.x;
-            out[4 * k + 1] = v.y;
-            out[4 * k + 2] = v.z;
-            out[4 * k + 3] = v.w;
-        } else {
-#pragma unroll
-            for (int q = 0; q < 4; q++) {
-                out[4 * k + q] = s.e[k] + q < s.n ? base[s.start + s.e[k] + q] : 0.0f;
-            }
-        }
-    }
-}
-
-__device__ __forceinline__ void storeF(float* base, const BlockSlice& s, const float* v) {
-#pragma unroll
-    for (int k = 0; k < 2; k++) {
-        if (s.vec && s.e[k] + 4 <= s.n) {
-            __stcs(reinterpret_cast<float4*>(base + s.start + s.e[k]),
-                    make_float4(v[4 * k], v[4 * k + 1], v[4 * k + 2], v[4 * k + 3]));
-        } else {
-#pragma unroll
-            for (int q = 0; q < 4; q++) {
-                if (s.e[k] + q < s.n) {
-                    base[s.start + s.e[k] + q] = v[4 * k + q];
-                }
-            }
-        }
-    }
-}
-
-__device__ __forceinline__ void loadC(const uint8_t* base, const BlockSlice& s, uint32_t* out) {
-#pragma unroll
-    for (int k = 0; k < 2; k++) {
-        if (s.vec && s.e[k] + 4 <= s.n) {
-            uint32_t w = __ldcs(reinterpret_cast<const unsigned int*>(base + s.start + s.e[k]));
-#pragma unroll
-            for (int q = 0; q < 4; q++) {
-                out[4 * k + q] = (w >> (8 * q)) & 0xFFu;
-            }
-        } else {
-#pragma unroll
-            for (int q = 0; q < 4; q++) {
-                out[4 * k + q] = s.e[k] + q < s.n ? base[s.start + s.e[k] + q] : 0u;
-            }
-        }
-    }
-}
-
-__device__ __forceinline__ void storeC(uint8_t* base, const BlockSlice& s, const uint32_t* c) {
-#pragma unroll
-    for (int k = 0; k < 2; k++) {
-        if (s.vec && s.e[k] + 4 <= s.n) {
-            uint32_t w = c[4 * k] | (c[4 * k + 1] << 8) | (c[4 * k + 2] << 16) | (c[4 * k + 3] << 24);
-            __stcs(reinterpret_cast<unsigned int*>(base + s.start + s.e[k]), w);
-        } else {
-#pragma unroll
-            for (int q = 0; q < 4; q++) {
-                if (s.e[k] + q < s.n) {
-                    base[s.start + s.e[k] + q] = (uint8_t) c[4 * k + q];
-                }
-            }
-        }
-    }
-}
-
-// The group of this thread: size, lane, shuffle mask.
+// The group of this thread: G = B / 8 threads own a block; lane; shuffle mask.
 struct Group {
     int G;
     int lane;
@@ -292,35 +117,218 @@ __device__ __forceinline__ Group makeGroup(int blockSize) {
     gr.lane = threadIdx.x % gr.G;
     gr.index = threadIdx.x / gr.G;
     gr.perCta = blockDim.x / gr.G;
-    if (gr.G >= 32) {
-        gr.mask = 0xFFFFFFFFu;
-    } else {
-        gr.mask = ((1u << gr.G) - 1u) << ((threadIdx.x & 31) & ~(gr.G - 1));
-    }
+    gr.mask = gr.G >= 32 ? 0xFFFFFFFFu : ((1u << gr.G) - 1u) << ((threadIdx.x & 31) & ~(gr.G - 1));
     return gr;
 }
 
-__device__ __forceinline__ BlockSlice makeSlice(const Tensor& T, long long b, int blockSize, const Group& gr,
+// Largest of v over the group (one group per CTA when G > 32).
+__device__ __forceinline__ uint32_t groupMax(uint32_t v, const Group& gr) {
+    int w = gr.G < 32 ? gr.G : 32;
+    for (int off = w >> 1; off > 0; off >>= 1) {
+        v = max(v, __shfl_xor_sync(gr.mask, v, off));
+    }
+    if (gr.G > 32) {
+        __syncthreads();
+        if ((threadIdx.x & 31) == 0) {
+            s_redU[threadIdx.x >> 5] = v;
+        }
+        __syncthreads();
+        v = 0;
+        for (int i = 0; i < (gr.G >> 5); i++) {
+            v = max(v, s_redU[i]);
+        }
+    }
+    return v;
+}
+
+__device__ __forceinline__ double groupSum(double v, const Group& gr) {
+    int w = gr.G < 32 ? gr.G : 32;
+    for (int off = w >> 1; off > 0; off >>= 1) {
+        v += __shfl_xor_sync(gr.mask, v, off);
+    }
+    if (gr.G > 32) {
+        __syncthreads();
+        if ((threadIdx.x & 31) == 0) {
+            s_redD[threadIdx.x >> 5] = v;
+        }
+        __syncthreads();
+        v = 0;
+        for (int i = 0; i < (gr.G >> 5); i++) {
+            v += s_redD[i];
+        }
+    }
+    return v;
+}
+
+__device__ __forceinline__ uint32_t pack4(const uint32_t* c) {
+    return c[0] | (c[1] << 8) | (c[2] << 16) | (c[3] << 24);
+}
+
+// Quantizes this thread's 8 values of a block with table K (x[j] counts where valid bit j is set) into
+// two words of codes, and returns the block's absmax (the same in every thread of the group).
+// As BlockCodec.encode, including zeros, denormal absmax, NaN and infinities.
+template <int K>
+__device__ __forceinline__ float encode8(const float* x, uint32_t valid, uint32_t zeroCode, const Group& gr,
+        uint32_t* words) {
+    uint32_t mx = 0;
+#pragma unroll
+    for (int j = 0; j < 8; j++) {
+        uint32_t b = (valid >> j) & 1u ? (__float_as_uint(x[j]) & 0x7FFFFFFFu) : 0u;
+        mx = max(mx, b);
+    }
+    mx = groupMax(mx, gr);
+    uint32_t c[8];
+    float absmax;
+    if (mx == 0) {
+        absmax = 0.0f;
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            c[j] = zeroCode;
+        }
+    } else if (mx < 0x7F800000u) {
+        absmax = __uint_as_float(mx);
+        float r = __fdiv_rn(1.0f, absmax);
+        if (!isinf(r)) {
+#pragma unroll
+            for (int j = 0; j < 8; j++) {
+                c[j] = nearestCode<K>(__fmul_rn(x[j], r));
+            }
+        } else {       // denormal absmax: divide instead
+#pragma unroll
+            for (int j = 0; j < 8; j++) {
+                c[j] = nearestCode<K>(__fdiv_rn(x[j], absmax));
+            }
+        }
+    } else {
+        // Some value is NaN or infinite: absmax over the finite values.
+        uint32_t fm = 0;
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            uint32_t b = (valid >> j) & 1u ? (__float_as_uint(x[j]) & 0x7FFFFFFFu) : 0u;
+            fm = max(fm, b < 0x7F800000u ? b : 0u);
+        }
+        fm = groupMax(fm, gr);
+        absmax = __uint_as_float(fm);
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            float v = x[j];
+            if (isnan(v)) {
+                c[j] = zeroCode;
+            } else if (isinf(v)) {
+                c[j] = v > 0.0f ? 255u : 0u;
+            } else if (fm == 0) {
+                c[j] = zeroCode;
+            } else {
+                c[j] = nearestCode<K>(__fdiv_rn(v, absmax));
+            }
+        }
+    }
+    words[0] = pack4(c);
+    words[1] = pack4(c + 4);
+    return absmax;
+}
+
+// This thread's part of a block: elements e[k] .. e[k] + 3 of the block for chunks k = 0, 1.
+// FULL: the block is whole and the tensor aligned, so every access is one vector access.
+struct Slice {
+    long long start;   // first element of the block in its tensor
+    int n;             // elements in the block
+    int e0;            // offset of chunk 0 (chunk 1 is 4G further)
+    int e1;
+    uint32_t valid;    // bit j: element j exists
+    bool vec;          // tensor pointers aligned for vector access
+};
+
+__device__ __forceinline__ Slice makeSlice(long long length, long long blk, int blockSize, const Group& gr,
         bool aligned) {
-    BlockSlice s;
-    s.start = b * blockSize;
-    long long left = T.n - s.start;
+    Slice s;
+    s.start = blk * blockSize;
+    long long left = length - s.start;
     s.n = left < blockSize ? (int) left : blockSize;
-    s.e[0] = 4 * gr.lane;
-    s.e[1] = 4 * gr.G + 4 * gr.lane;
+    s.e0 = 4 * gr.lane;
+    s.e1 = 4 * gr.G + 4 * gr.lane;
     s.vec = aligned;
     s.valid = 0;
 #pragma unroll
     for (int j = 0; j < 8; j++) {
-        if (s.e[j >> 2] + (j & 3) < s.n) {
+        if ((j < 4 ? s.e0 : s.e1) + (j & 3) < s.n) {
             s.valid |= 1u << j;
         }
     }
     return s;
 }
 
-// Advances ti to the tensor holding global block gb (blocks only grow along a thread's loop).
-__device__ __forceinline__ int findTensor(const Tensor* tensors, int numTensors, int ti, long long gb) {
+template <bool FULL>
+__device__ __forceinline__ void load4(const float* base, const Slice& s, int e, float* out) {
+    if (FULL || (s.vec && e + 4 <= s.n)) {
+        float4 v = __ldcs(reinterpret_cast<const float4*>(base + s.start + e));
+        out[0] = v.x;
+        out[1] = v.y;
+        out[2] = v.z;
+        out[3] = v.w;
+    } else {
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+            out[q] = e + q < s.n ? base[s.start + e + q] : 0.0f;
+        }
+    }
+}
+
+template <bool FULL>
+__device__ __forceinline__ void store4(float* base, const Slice& s, int e, const float* v) {
+    if (FULL || (s.vec && e + 4 <= s.n)) {
+        __stcs(reinterpret_cast<float4*>(base + s.start + e), make_float4(v[0], v[1], v[2], v[3]));
+    } else {
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+            if (e + q < s.n) {
+                base[s.start + e + q] = v[q];
+            }
+        }
+    }
+}
+
+template <bool FULL>
+__device__ __forceinline__ uint32_t loadWord(const uint8_t* base, const Slice& s, int e) {
+    if (FULL || (s.vec && e + 4 <= s.n)) {
+        return __ldcs(reinterpret_cast<const unsigned int*>(base + s.start + e));
+    }
+    uint32_t w = 0;
+#pragma unroll
+    for (int q = 0; q < 4; q++) {
+        if (e + q < s.n) {
+            w |= (uint32_t) base[s.start + e + q] << (8 * q);
+        }
+    }
+    return w;
+}
+
+template <bool FULL>
+__device__ __forceinline__ void storeWord(uint8_t* base, const Slice& s, int e, uint32_t w) {
+    if (FULL || (s.vec && e + 4 <= s.n)) {
+        __stcs(reinterpret_cast<unsigned int*>(base + s.start + e), w);
+    } else {
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+            if (e + q < s.n) {
+                base[s.start + e + q] = (uint8_t) (w >> (8 * q));
+            }
+        }
+    }
+}
+
+// A tensor's field read from the (read-only, cached) descriptor table at the point of use: volatile,
+// so that the compiler reads it again where it is needed rather than holding it in registers across
+// the block's arithmetic.
+template <typename P>
+__device__ __forceinline__ P field(const P* address) {
+    unsigned long long v;
+    asm volatile("ld.global.nc.u64 %0, [%1];" : "=l"(v) : "l"(address));
+    return (P) v;
+}
+
+// Advances ti to the tensor holding global block gb (blocks only grow along a group's loop).
+__device__ __forceinline__ int findTensor(const Tensor* __restrict__ tensors, int numTensors, int ti, long long gb) {
     while (ti + 1 < numTensors && tensors[ti + 1].firstBlock <= gb) {
         ti++;
     }
@@ -359,132 +367,190 @@ __device__ __forceinline__ float ruleUpdate(const Rule& r, float p, float g, flo
     }
 }
 
-// The fused update over every block of every tensor. MEASURE: only accumulate per tensor the squared
-// norms of the parameters and of the direction (LAMB / LARS), writing nothing else.
-template <int OP, bool MEASURE>
-__device__ __forceinline__ void fusedUpdate(const Tensor* __restrict__ tensors, int numTensors,
-        long long totalBlocks, int blockSize, const QTable* tab0, const QTable* tab1, uint32_t zero0,
-        uint32_t zero1, Rule r, double* norms) {
-    __shared__ QTable t[2];
-    __shared__ uint32_t redU[16];
-    __shared__ double redD[16];
+// One block of one tensor: load, decode, rule, parameter (or update) store, re-quantize, store.
+// MEASURE: only add the block's squared norms of parameters and direction to the tensor's (LAMB, LARS).
+template <int OP, bool MEASURE, bool FULL>
+__device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, int ti, long long length, long long blk, int blockSize, const Group& gr,
+        bool aligned, uint32_t zero0, uint32_t zero1, const Rule& r, double* norms) {
     const int NS = Stats<OP>::count;
-    loadTable(&t[0], tab0);
-    if (NS > 1) {
-        loadTable(&t[1], tab1);
+    Slice s = makeSlice(length, blk, blockSize, gr, aligned);
+    const uint32_t valid = FULL ? 0xFFu : s.valid;
+    float p[8], g[8];
+    uint32_t w0[2], w1[2];
+    const Tensor* T = tensors + ti;
+    {
+        const float* tp = field(&T->p);
+        const float* tg = field(&T->g);
+        const uint8_t* tc0 = field(&T->c0);
+        load4<FULL>(tp, s, s.e0, p);
+        load4<FULL>(tp, s, s.e1, p + 4);
+        load4<FULL>(tg, s, s.e0, g);
+        load4<FULL>(tg, s, s.e1, g + 4);
+        w0[0] = loadWord<FULL>(tc0, s, s.e0);
+        w0[1] = loadWord<FULL>(tc0, s, s.e1);
     }
-    __syncthreads();
-    Group gr = makeGroup(blockSize);
-    const float oneMinusBeta1 = 1.0f - r.beta1;
-    (void) oneMinusBeta1;
-    int ti = 0;
-    long long stride = (long long) gridDim.x * gr.perCta;
-    // Every thread of a CTA runs the same number of rounds (group reductions may need the whole CTA).
-    for (long long base = (long long) blockIdx.x * gr.perCta; base < totalBlocks; base += stride) {
-        long long gb = base + gr.index;
-        bool active = gb < totalBlocks;
-        if (!active) {
-            if (gr.G > 32) {
-                continue;   // one group per CTA: the whole CTA skips together
-            }
-            break;          // groups within a warp shuffle with their own mask
-        }
-        ti = findTensor(tensors, numTensors, ti, gb);
-        const Tensor T = tensors[ti];
-        bool aligned = ((((uintptr_t) T.p) | ((uintptr_t) T.g)) & 15) == 0
-                && ((((uintptr_t) T.c0) | (NS > 1 ? (uintptr_t) T.c1 : 0)) & 3) == 0;
-        BlockSlice s = makeSlice(T, gb - T.firstBlock, blockSize, gr, aligned);
-        long long blk = gb - T.firstBlock;
-
-        float p[8], g[8], st0[8], st1[8];
-        uint32_t code0[8], code1[8];
-        loadF(T.p, s, p);
-        loadF(T.g, s, g);
-        loadC(T.c0, s, code0);
-        if (NS > 1) {
-            loadC(T.c1, s, code1);
-        }
-        float abs0 = T.a0[blk];
-        float abs1 = NS > 1 ? T.a1[blk] : 0.0f;
-        uint32_t nonFinite = 0;
-        float d[8];
+    float a0 = field(&T->a0)[blk];
+    float a1 = 0.0f;
+    if (NS > 1) {
+        const uint8_t* tc1 = field(&T->c1);
+        w1[0] = loadWord<FULL>(tc1, s, s.e0);
+        w1[1] = loadWord<FULL>(tc1, s, s.e1);
+        a1 = field(&T->a1)[blk];
+    }
+    if (r.gradScale != 1.0f) {
 #pragma unroll
         for (int j = 0; j < 8; j++) {
-            float gj = g[j];
-            if (r.gradScale != 1.0f) {
-                gj = __fmul_rn(gj, r.gradScale);
-            }
-            if ((__float_as_uint(gj) & 0x7F800000u) == 0x7F800000u) {
+            g[j] = __fmul_rn(g[j], r.gradScale);
+        }
+    }
+    // Non-finite gradients are rare: find out whether this thread has any (exponent bits all ones)
+    // with one max, compute as if there were none, and patch the few elements afterwards.
+    uint32_t exponents = 0;
+#pragma unroll
+    for (int j = 0; j < 8; j++) {
+        exponents = max(exponents, __float_as_uint(g[j]) & 0x7F800000u);
+    }
+    uint32_t nonFinite = 0;
+    if (exponents == 0x7F800000u) {
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            if ((__float_as_uint(g[j]) & 0x7F800000u) == 0x7F800000u) {
                 nonFinite |= 1u << j;
-                gj = 0.0f;
+                g[j] = 0.0f;
             }
-            if (r.gradClip > 0.0f) {
-                gj = fmaxf(-r.gradClip, fminf(r.gradClip, gj));
-            }
-            st0[j] = __fmul_rn(t[0].values[code0[j]], abs0);
-            st1[j] = NS > 1 ? __fmul_rn(t[1].values[code1[j]], abs1) : 0.0f;
-            d[j] = ruleUpdate<OP>(r, p[j], gj, st0[j], st1[j]);
+        }
+    }
+    if (r.gradClip > 0.0f) {
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            g[j] = fmaxf(-r.gradClip, fminf(r.gradClip, g[j]));
+        }
+    }
+    float st0[8], st1[8], d[8];
+#pragma unroll
+    for (int j = 0; j < 8; j++) {
+        st0[j] = decode<0>(w0[j >> 2], j & 3, a0);
+        st1[j] = NS > 1 ? decode<1>(w1[j >> 2], j & 3, a1) : 0.0f;
+        d[j] = ruleUpdate<OP>(r, p[j], g[j], st0[j], st1[j]);
+    }
+    if (nonFinite) {
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
             if ((nonFinite >> j) & 1u) {
                 st0[j] = 0.0f;
                 st1[j] = 0.0f;
                 d[j] = 0.0f;
             }
         }
-        if (MEASURE) {
-            double ps = 0.0, ds = 0.0;
+    }
+    if (MEASURE) {
+        double ps = 0.0, ds = 0.0;
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            if ((valid >> j) & 1u) {
+                ps += (double) p[j] * (double) p[j];
+                ds += (double) d[j] * (double) d[j];
+            }
+        }
+        ps = groupSum(ps, gr);
+        ds = groupSum(ds, gr);
+        if (gr.lane == 0) {
+            atomicAdd(&norms[2 * ti], ps);
+            atomicAdd(&norms[2 * ti + 1], ds);
+        }
+        return;
+    }
+    float stepScale = r.stepScale;
+    if (r.maxUpdateNormRatio > 0.0f) {
+        double limit = (double) r.maxUpdateNormRatio * sqrt(norms[2 * ti]);
+        double norm = sqrt(norms[2 * ti + 1]);
+        float trust = norm > limit ? (float) (limit / norm) : 1.0f;
+        stepScale = __fmul_rn(stepScale, trust);
+    }
+    // p * 1 and x * 1 are exact, so a step without decoupled decay skips both multiplications.
+    const bool plain = r.decayBefore == 1.0f && r.decayAfter == 1.0f;
+    float out[8];
+    if (!r.writeUpdate) {
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            out[j] = plain ? __fsub_rn(p[j], __fmul_rn(stepScale, d[j]))
+                    : __fmul_rn(__fsub_rn(__fmul_rn(p[j], r.decayBefore), __fmul_rn(stepScale, d[j])), r.decayAfter);
+        }
+        if (nonFinite) {
 #pragma unroll
             for (int j = 0; j < 8; j++) {
-                if ((s.valid >> j) & 1u) {
-                    ps += (double) p[j] * (double) p[j];
-                    ds += (double) d[j] * (double) d[j];
+                if ((nonFinite >> j) & 1u) {
+                    out[j] = p[j];
                 }
             }
-            ps = groupSum(ps, gr.G, gr.mask, redD);
-            ds = groupSum(ds, gr.G, gr.mask, redD);
-            if (gr.lane == 0) {
-                atomicAdd(&norms[2 * ti], ps);
-                atomicAdd(&norms[2 * ti + 1], ds);
-            }
-            continue;
         }
-        float stepScale = r.stepScale;
-        if (r.maxUpdateNormRatio > 0.0f) {
-            double limit = (double) r.maxUpdateNormRatio * sqrt(norms[2 * ti]);
-            double norm = sqrt(norms[2 * ti + 1]);
-            float trust = norm > limit ? (float) (limit / norm) : 1.0f;
-            stepScale = __fmul_rn(stepScale, trust);
-        }
-        float out[8];
-        if (!r.writeUpdate) {
+        float* tp = field(&T->p);
+        store4<FULL>(tp, s, s.e0, out);
+        store4<FULL>(tp, s, s.e1, out + 4);
+    } else {
 #pragma unroll
-            for (int j = 0; j < 8; j++) {
-                float moved = __fmul_rn(__fsub_rn(__fmul_rn(p[j], r.decayBefore), __fmul_rn(stepScale, d[j])),
-                        r.decayAfter);
-                out[j] = ((nonFinite >> j) & 1u) ? p[j] : moved;
+        for (int j = 0; j < 8; j++) {
+            out[j] = plain ? __fmul_rn(stepScale, d[j])
+                    : __fsub_rn(p[j], __fmul_rn(__fsub_rn(__fmul_rn(p[j], r.decayBefore),
+                            __fmul_rn(stepScale, d[j])), r.decayAfter));
+            if ((nonFinite >> j) & 1u) {
+                out[j] = 0.0f;
             }
-            storeF(T.p, s, out);
-        } else {
-            bool plain = r.decayBefore == 1.0f && r.decayAfter == 1.0f;
-#pragma unroll
-            for (int j = 0; j < 8; j++) {
-                float u = plain ? __fmul_rn(stepScale, d[j])
-                        : __fsub_rn(p[j], __fmul_rn(__fsub_rn(__fmul_rn(p[j], r.decayBefore),
-                                __fmul_rn(stepScale, d[j])), r.decayAfter));
-                out[j] = ((nonFinite >> j) & 1u) ? 0.0f : u;
-            }
-            storeF(T.g, s, out);
         }
-        float na0 = encode8(st0, s.valid, &t[0], zero0, gr.G, gr.mask, redU, code0);
-        storeC(T.c0, s, code0);
+        float* tg = field(&T->g);
+        store4<FULL>(tg, s, s.e0, out);
+        store4<FULL>(tg, s, s.e1, out + 4);
+    }
+    uint32_t words[2];
+    float na0 = encode8<0>(st0, valid, zero0, gr, words);
+    uint8_t* tc0 = field(&T->c0);
+    storeWord<FULL>(tc0, s, s.e0, words[0]);
+    storeWord<FULL>(tc0, s, s.e1, words[1]);
+    if (gr.lane == 0) {
+        field(&T->a0)[blk] = na0;
+    }
+    if (NS > 1) {
+        float na1 = encode8<1>(st1, valid, zero1, gr, words);
+        uint8_t* tc1 = field(&T->c1);
+        storeWord<FULL>(tc1, s, s.e0, words[0]);
+        storeWord<FULL>(tc1, s, s.e1, words[1]);
         if (gr.lane == 0) {
-            T.a0[blk] = na0;
+            field(&T->a1)[blk] = na1;
         }
-        if (NS > 1) {
-            float na1 = encode8(st1, s.valid, &t[1], zero1, gr.G, gr.mask, redU, code1);
-            storeC(T.c1, s, code1);
-            if (gr.lane == 0) {
-                T.a1[blk] = na1;
-            }
+    }
+}
+
+__device__ __forceinline__ bool alignedFor(const Tensor& T, int NS) {
+    return ((((uintptr_t) T.p) | ((uintptr_t) T.g)) & 15) == 0
+            && ((((uintptr_t) T.c0) | (NS > 1 ? (uintptr_t) T.c1 : 0)) & 3) == 0;
+}
+
+// The fused update over every block of every tensor: a persistent grid, each group taking blocks
+// gb, gb + stride, ... When G > 32 a CTA is one group, so all its threads run the same rounds (its
+// reductions synchronize the CTA); groups within a warp shuffle with their own mask.
+template <int OP, bool MEASURE>
+__device__ __forceinline__ void fusedUpdate(const Tensor* __restrict__ tensors, int numTensors,
+        long long totalBlocks, int blockSize, const QTable* tab0, const QTable* tab1, uint32_t zero0,
+        uint32_t zero1, Rule r, double* norms) {
+    const int NS = Stats<OP>::count;
+    loadTable(0, tab0);
+    if (NS > 1) {
+        loadTable(1, tab1);
+    }
+    __syncthreads();
+    Group gr = makeGroup(blockSize);
+    long long stride = (long long) gridDim.x * gr.perCta;
+    int ti = 0;
+    for (long long gb = (long long) blockIdx.x * gr.perCta + gr.index; gb < totalBlocks; gb += stride) {
+        ti = findTensor(tensors, numTensors, ti, gb);
+        const Tensor& T = tensors[ti];
+        long long blk = gb - T.firstBlock;
+        long long length = T.n;
+        bool aligned = alignedFor(T, NS);
+        if (aligned && (blk + 1) * blockSize <= length) {
+            blockStep<OP, MEASURE, true>(tensors, ti, length, blk, blockSize, gr, true, zero0, zero1, r, norms);
+        } else {
+            blockStep<OP, MEASURE, false>(tensors, ti, length, blk, blockSize, gr, aligned, zero0, zero1, r, norms);
         }
     }
 }
@@ -506,47 +572,26 @@ OCTET_ENTRY(octet_sqavg_measure, OP_SQAVG, true)
 OCTET_ENTRY(octet_lion, OP_LION, false)
 OCTET_ENTRY(octet_lion_measure, OP_LION, true)
 
-// Block-wise quantization of each tensor's p into c0 / a0 (BlockwiseQuantizer.quantize).
-extern "C" __global__ void octet_quantize(const Tensor* tensors, int numTensors, long long totalBlocks,
-        int blockSize, const QTable* tab, unsigned int zeroCode) {
-    __shared__ QTable t;
-    __shared__ uint32_t redU[16];
-    loadTable(&t, tab);
-    __syncthreads();
-    Group gr = makeGroup(blockSize);
-    int ti = 0;
-    long long stride = (long long) gridDim.x * gr.perCta;
-    for (long long base = (long long) blockIdx.x * gr.perCta; base < totalBlocks; base += stride) {
-        long long gb = base + gr.index;
-        if (gb >= totalBlocks) {
-            if (gr.G > 32) {
-                continue;
-            }
-            break;
-        }
-        ti = findTensor(tensors, numTensors, ti, gb);
-        const Tensor T = tensors[ti];
-        bool aligned = ((((uintptr_t) T.p) & 15) == 0) && ((((uintptr_t) T.c0) & 3) == 0);
-        long long blk = gb - T.firstBlock;
-        BlockSlice s = makeSlice(T, blk, blockSize, gr, aligned);
-        float x[8];
-        uint32_t c[8];
-        loadF(T.p, s, x);
-        float a = encode8(x, s.valid, &t, zeroCode, gr.G, gr.mask, redU, c);
-        storeC(T.c0, s, c);
-        if (gr.lane == 0) {
-            T.a0[blk] = a;
-        }
+template <bool FULL>
+__device__ __forceinline__ void quantizeBlock(const Tensor& T, long long blk, int blockSize, const Group& gr,
+        bool aligned, uint32_t zeroCode) {
+    Slice s = makeSlice(T.n, blk, blockSize, gr, aligned);
+    float x[8];
+    load4<FULL>(T.p, s, s.e0, x);
+    load4<FULL>(T.p, s, s.e1, x + 4);
+    uint32_t words[2];
+    float a = encode8<0>(x, FULL ? 0xFFu : s.valid, zeroCode, gr, words);
+    storeWord<FULL>(T.c0, s, s.e0, words[0]);
+    storeWord<FULL>(T.c0, s, s.e1, words[1]);
+    if (gr.lane == 0) {
+        T.a0[blk] = a;
     }
 }
 
-// Block-wise dequantization of each tensor's c0 / a0 into p (BlockwiseQuantizer.dequantize).
-extern "C" __global__ void octet_dequantize(const Tensor* tensors, int numTensors, long long totalBlocks,
-        int blockSize, const QTable* tab) {
-    __shared__ float values[256];
-    for (int i = threadIdx.x; i < 256; i += blockDim.x) {
-        values[i] = tab->values[i];
-    }
+// Block-wise quantization of each tensor's p into c0 / a0 (BlockwiseQuantizer.quantize).
+extern "C" __global__ void octet_quantize(const Tensor* __restrict__ tensors, int numTensors, long long totalBlocks,
+        int blockSize, const QTable* tab, unsigned int zeroCode) {
+    loadTable(0, tab);
     __syncthreads();
     Group gr = makeGroup(blockSize);
     int ti = 0;
@@ -554,18 +599,41 @@ extern "C" __global__ void octet_dequantize(const Tensor* tensors, int numTensor
     for (long long gb = (long long) blockIdx.x * gr.perCta + gr.index; gb < totalBlocks; gb += stride) {
         ti = findTensor(tensors, numTensors, ti, gb);
         const Tensor T = tensors[ti];
-        bool aligned = ((((uintptr_t) T.p) & 15) == 0) && ((((uintptr_t) T.c0) & 3) == 0);
         long long blk = gb - T.firstBlock;
-        BlockSlice s = makeSlice(T, blk, blockSize, gr, aligned);
-        uint32_t c[8];
-        float x[8];
-        loadC(T.c0, s, c);
-        float a = T.a0[blk];
-#pragma unroll
-        for (int j = 0; j < 8; j++) {
-            x[j] = __fmul_rn(values[c[j]], a);
+        bool aligned = ((((uintptr_t) T.p) & 15) == 0) && ((((uintptr_t) T.c0) & 3) == 0);
+        if (aligned && (blk + 1) * blockSize <= T.n) {
+            quantizeBlock<true>(T, blk, blockSize, gr, true, zeroCode);
+        } else {
+            quantizeBlock<false>(T, blk, blockSize, gr, aligned, zeroCode);
         }
-        storeF(T.p, s, x);
+    }
+}
+
+// Block-wise dequantization of each tensor's c0 / a0 into p (BlockwiseQuantizer.dequantize).
+extern "C" __global__ void octet_dequantize(const Tensor* __restrict__ tensors, int numTensors,
+        long long totalBlocks, int blockSize, const QTable* tab) {
+    loadTable(0, tab);
+    __syncthreads();
+    Group gr = makeGroup(blockSize);
+    int ti = 0;
+    long long stride = (long long) gridDim.x * gr.perCta;
+    for (long long gb = (long long) blockIdx.x * gr.perCta + gr.index; gb < totalBlocks; gb += stride) {
+        ti = findTensor(tensors, numTensors, ti, gb);
+        const Tensor T = tensors[ti];
+        long long blk = gb - T.firstBlock;
+        bool aligned = ((((uintptr_t) T.p) & 15) == 0) && ((((uintptr_t) T.c0) & 3) == 0);
+        Slice s = makeSlice(T.n, blk, blockSize, gr, aligned);
+        float a = T.a0[blk];
+        uint32_t w0 = loadWord<false>(T.c0, s, s.e0);
+        uint32_t w1 = loadWord<false>(T.c0, s, s.e1);
+        float x[8];
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+            x[q] = decode<0>(w0, q, a);
+            x[4 + q] = decode<0>(w1, q, a);
+        }
+        store4<false>(T.p, s, s.e0, x);
+        store4<false>(T.p, s, s.e1, x + 4);
     }
 }
 

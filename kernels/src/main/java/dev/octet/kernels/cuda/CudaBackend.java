@@ -366,9 +366,12 @@ public final class CudaBackend {
         });
     }
 
-    /** Threads per CTA for a block size: G = B/8 threads a block, 256 threads or one group a CTA. */
+    /** Threads per CTA of the block loops (a power of two, 64 to 1024; default 256). */
+    static final int CTA_THREADS = Integer.getInteger("octet.cuda.threads", 256);
+
+    /** Threads per CTA for a block size: G = B/8 threads a block, CTA_THREADS or one group a CTA. */
     static int threadsPerCta(int blockSize) {
-        return Math.max(256, blockSize / 8);
+        return Math.max(CTA_THREADS, blockSize / 8);
     }
 
     /** A persistent grid: as many CTAs as fit on the device at once, fewer if there is less work. */
