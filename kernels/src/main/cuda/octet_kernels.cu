@@ -121,8 +121,27 @@ __device__ __forceinline__ Group makeGroup(int blockSize) {
     return gr;
 }
 
-// Largest of v over the group (one group per CTA when G > 32).
+// A group of exactly one warp (B = 256, the default): constant lanes and mask, unrolled shuffles.
+__device__ __forceinline__ Group warpGroup() {
+    Group gr;
+    gr.G = 32;
+    gr.lane = threadIdx.x & 31;
+    gr.index = threadIdx.x >> 5;
+    gr.perCta = blockDim.x >> 5;
+    gr.mask = 0xFFFFFFFFu;
+    return gr;
+}
+
+// Largest of v over the group (one group per CTA when G > 32). WARP: the group is one warp.
+template <bool WARP>
 __device__ __forceinline__ uint32_t groupMax(uint32_t v, const Group& gr) {
+    if (WARP) {
+#pragma unroll
+        for (int off = 16; off > 0; off >>= 1) {
+            v = max(v, __shfl_xor_sync(0xFFFFFFFFu, v, off));
+        }
+        return v;
+    }
     int w = gr.G < 32 ? gr.G : 32;
     for (int off = w >> 1; off > 0; off >>= 1) {
         v = max(v, __shfl_xor_sync(gr.mask, v, off));
@@ -141,7 +160,15 @@ __device__ __forceinline__ uint32_t groupMax(uint32_t v, const Group& gr) {
     return v;
 }
 
+template <bool WARP>
 __device__ __forceinline__ double groupSum(double v, const Group& gr) {
+    if (WARP) {
+#pragma unroll
+        for (int off = 16; off > 0; off >>= 1) {
+            v += __shfl_xor_sync(0xFFFFFFFFu, v, off);
+        }
+        return v;
+    }
     int w = gr.G < 32 ? gr.G : 32;
     for (int off = w >> 1; off > 0; off >>= 1) {
         v += __shfl_xor_sync(gr.mask, v, off);
@@ -167,7 +194,7 @@ __device__ __forceinline__ uint32_t pack4(const uint32_t* c) {
 // Quantizes this thread's 8 values of a block with table K (x[j] counts where valid bit j is set) into
 // two words of codes, and returns the block's absmax (the same in every thread of the group).
 // As BlockCodec.encode, including zeros, denormal absmax, NaN and infinities.
-template <int K>
+template <int K, bool WARP>
 __device__ __forceinline__ float encode8(const float* x, uint32_t valid, uint32_t zeroCode, const Group& gr,
         uint32_t* words) {
     uint32_t mx = 0;
@@ -176,7 +203,7 @@ __device__ __forceinline__ float encode8(const float* x, uint32_t valid, uint32_
         uint32_t b = (valid >> j) & 1u ? (__float_as_uint(x[j]) & 0x7FFFFFFFu) : 0u;
         mx = max(mx, b);
     }
-    mx = groupMax(mx, gr);
+    mx = groupMax<WARP>(mx, gr);
     uint32_t c[8];
     float absmax;
     if (mx == 0) {
@@ -207,7 +234,7 @@ __device__ __forceinline__ float encode8(const float* x, uint32_t valid, uint32_
             uint32_t b = (valid >> j) & 1u ? (__float_as_uint(x[j]) & 0x7FFFFFFFu) : 0u;
             fm = max(fm, b < 0x7F800000u ? b : 0u);
         }
-        fm = groupMax(fm, gr);
+        fm = groupMax<WARP>(fm, gr);
         absmax = __uint_as_float(fm);
 #pragma unroll
         for (int j = 0; j < 8; j++) {
@@ -369,7 +396,7 @@ __device__ __forceinline__ float ruleUpdate(const Rule& r, float p, float g, flo
 
 // One block of one tensor: load, decode, rule, parameter (or update) store, re-quantize, store.
 // MEASURE: only add the block's squared norms of parameters and direction to the tensor's (LAMB, LARS).
-template <int OP, bool MEASURE, bool FULL>
+template <int OP, bool MEASURE, bool FULL, bool WARP>
 __device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, int ti, long long length, long long blk, int blockSize, const Group& gr,
         bool aligned, uint32_t zero0, uint32_t zero1, const Rule& r, double* norms) {
     const int NS = Stats<OP>::count;
@@ -452,8 +479,8 @@ __device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, in
                 ds += (double) d[j] * (double) d[j];
             }
         }
-        ps = groupSum(ps, gr);
-        ds = groupSum(ds, gr);
+        ps = groupSum<WARP>(ps, gr);
+        ds = groupSum<WARP>(ds, gr);
         if (gr.lane == 0) {
             atomicAdd(&norms[2 * ti], ps);
             atomicAdd(&norms[2 * ti + 1], ds);
@@ -502,7 +529,7 @@ __device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, in
         store4<FULL>(tg, s, s.e1, out + 4);
     }
     uint32_t words[2];
-    float na0 = encode8<0>(st0, valid, zero0, gr, words);
+    float na0 = encode8<0, WARP>(st0, valid, zero0, gr, words);
     uint8_t* tc0 = field(&T->c0);
     storeWord<FULL>(tc0, s, s.e0, words[0]);
     storeWord<FULL>(tc0, s, s.e1, words[1]);
@@ -510,7 +537,7 @@ __device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, in
         field(&T->a0)[blk] = na0;
     }
     if (NS > 1) {
-        float na1 = encode8<1>(st1, valid, zero1, gr, words);
+        float na1 = encode8<1, WARP>(st1, valid, zero1, gr, words);
         uint8_t* tc1 = field(&T->c1);
         storeWord<FULL>(tc1, s, s.e0, words[0]);
         storeWord<FULL>(tc1, s, s.e1, words[1]);
@@ -525,10 +552,40 @@ __device__ __forceinline__ bool alignedFor(const Tensor& T, int NS) {
             && ((((uintptr_t) T.c0) | (NS > 1 ? (uintptr_t) T.c1 : 0)) & 3) == 0;
 }
 
+// The blocks of one launch, for this thread's group: gb, gb + stride, ... over all tensors.
+template <int OP, bool MEASURE, bool WARP>
+__device__ __forceinline__ void blockLoop(const Tensor* __restrict__ tensors, int numTensors, long long totalBlocks,
+        int blockSize, const Group& gr, uint32_t zero0, uint32_t zero1, const Rule& r, double* norms) {
+    const int NS = Stats<OP>::count;
+    long long stride = (long long) gridDim.x * gr.perCta;
+    int ti = 0;
+    int current = -1;          // the tensor whose length, first block and alignment are at hand
+    long long length = 0;
+    long long first = 0;
+    bool aligned = false;
+    for (long long gb = (long long) blockIdx.x * gr.perCta + gr.index; gb < totalBlocks; gb += stride) {
+        ti = findTensor(tensors, numTensors, ti, gb);
+        if (ti != current) {
+            current = ti;
+            length = tensors[ti].n;
+            first = tensors[ti].firstBlock;
+            aligned = alignedFor(tensors[ti], NS);
+        }
+        long long blk = gb - first;
+        if (aligned && (blk + 1) * blockSize <= length) {
+            blockStep<OP, MEASURE, true, WARP>(tensors, ti, length, blk, blockSize, gr, true, zero0, zero1, r, norms);
+        } else {
+            blockStep<OP, MEASURE, false, WARP>(tensors, ti, length, blk, blockSize, gr, aligned, zero0, zero1, r,
+                    norms);
+        }
+    }
+}
+
 // The fused update over every block of every tensor: a persistent grid, each group taking blocks
 // gb, gb + stride, ... When G > 32 a CTA is one group, so all its threads run the same rounds (its
-// reductions synchronize the CTA); groups within a warp shuffle with their own mask.
-template <int OP, bool MEASURE>
+// reductions synchronize the CTA); groups within a warp shuffle with their own mask. WARP: blocks of
+// 256 elements, one warp each, compiled as such (a kernel of its own, with its own registers).
+template <int OP, bool MEASURE, bool WARP>
 __device__ __forceinline__ void fusedUpdate(const Tensor* __restrict__ tensors, int numTensors,
         long long totalBlocks, int blockSize, const QTable* tab0, const QTable* tab1, uint32_t zero0,
         uint32_t zero1, Rule r, double* norms) {
@@ -538,29 +595,27 @@ __device__ __forceinline__ void fusedUpdate(const Tensor* __restrict__ tensors, 
         loadTable(1, tab1);
     }
     __syncthreads();
-    Group gr = makeGroup(blockSize);
-    long long stride = (long long) gridDim.x * gr.perCta;
-    int ti = 0;
-    for (long long gb = (long long) blockIdx.x * gr.perCta + gr.index; gb < totalBlocks; gb += stride) {
-        ti = findTensor(tensors, numTensors, ti, gb);
-        const Tensor& T = tensors[ti];
-        long long blk = gb - T.firstBlock;
-        long long length = T.n;
-        bool aligned = alignedFor(T, NS);
-        if (aligned && (blk + 1) * blockSize <= length) {
-            blockStep<OP, MEASURE, true>(tensors, ti, length, blk, blockSize, gr, true, zero0, zero1, r, norms);
-        } else {
-            blockStep<OP, MEASURE, false>(tensors, ti, length, blk, blockSize, gr, aligned, zero0, zero1, r, norms);
-        }
+    if (WARP) {
+        blockLoop<OP, MEASURE, true>(tensors, numTensors, totalBlocks, 256, warpGroup(), zero0, zero1, r, norms);
+    } else {
+        blockLoop<OP, MEASURE, false>(tensors, numTensors, totalBlocks, blockSize, makeGroup(blockSize), zero0, zero1,
+                r, norms);
     }
 }
 
+// Two kernels per rule and mode: "<name>" for any block size, "<name>_b256" for blocks of 256.
 #define OCTET_ENTRY(name, OP, MEASURE)                                                                  \
     extern "C" __global__ void name(const Tensor* tensors, int numTensors, long long totalBlocks,       \
             int blockSize, const QTable* tab0, const QTable* tab1, unsigned int zero0, unsigned int zero1, \
             Rule r, double* norms) {                                                                    \
-        fusedUpdate<OP, MEASURE>(tensors, numTensors, totalBlocks, blockSize, tab0, tab1, zero0, zero1, r, \
-                norms);                                                                                 \
+        fusedUpdate<OP, MEASURE, false>(tensors, numTensors, totalBlocks, blockSize, tab0, tab1, zero0, zero1, \
+                r, norms);                                                                              \
+    }                                                                                                   \
+    extern "C" __global__ void name##_b256(const Tensor* tensors, int numTensors, long long totalBlocks, \
+            int blockSize, const QTable* tab0, const QTable* tab1, unsigned int zero0, unsigned int zero1, \
+            Rule r, double* norms) {                                                                    \
+        fusedUpdate<OP, MEASURE, true>(tensors, numTensors, totalBlocks, blockSize, tab0, tab1, zero0, zero1, \
+                r, norms);                                                                              \
     }
 
 OCTET_ENTRY(octet_adam, OP_ADAM, false)
@@ -580,7 +635,7 @@ __device__ __forceinline__ void quantizeBlock(const Tensor& T, long long blk, in
     load4<FULL>(T.p, s, s.e0, x);
     load4<FULL>(T.p, s, s.e1, x + 4);
     uint32_t words[2];
-    float a = encode8<0>(x, FULL ? 0xFFu : s.valid, zeroCode, gr, words);
+    float a = encode8<0, false>(x, FULL ? 0xFFu : s.valid, zeroCode, gr, words);
     storeWord<FULL>(T.c0, s, s.e0, words[0]);
     storeWord<FULL>(T.c0, s, s.e1, words[1]);
     if (gr.lane == 0) {

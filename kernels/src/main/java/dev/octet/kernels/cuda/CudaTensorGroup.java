@@ -82,13 +82,15 @@ public final class CudaTensorGroup implements AutoCloseable {
         int zero1 = kinds.length > 1 ? kinds[1].map().zeroCode() : 0;
         int threads = CudaBackend.threadsPerCta(blockSize);
         int blocksPerCta = threads / (blockSize / 8);
+        // Blocks of 256 (the default) have kernels compiled for one warp a block.
+        String suffix = blockSize == 256 ? "_b256" : "";
         if (r.trustRatio()) {
-            String measure = r.op().kernel + "_measure";
+            String measure = r.op().kernel + "_measure" + suffix;
             cuda.zero(norms, 16L * tensors, stream);
             cuda.launch(measure, cuda.grid(measure, threads, totalBlocks, blocksPerCta), threads, stream,
                     descriptors, tensors, totalBlocks, blockSize, tab0, tab1, zero0, zero1, r.args(), norms);
         }
-        String kernel = r.op().kernel;
+        String kernel = r.op().kernel + suffix;
         cuda.launch(kernel, cuda.grid(kernel, threads, totalBlocks, blocksPerCta), threads, stream,
                 descriptors, tensors, totalBlocks, blockSize, tab0, tab1, zero0, zero1, r.args(), norms);
     }
