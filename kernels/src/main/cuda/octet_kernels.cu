@@ -394,18 +394,93 @@ __device__ __forceinline__ float ruleUpdate(const Rule& r, float p, float g, flo
     }
 }
 
+// Blocks of 256: a warp's next block is copied into shared memory (cp.async, no registers held) while
+// it computes the current one, so that each warp keeps a block's loads in flight at all times.
+// Thread l copies, and later reads, only its own elements: no barrier is needed between the two.
+struct Stage {
+    float4 p[64];
+    float4 g[64];
+    uint32_t c0[64];
+    uint32_t c1[64];
+    float a0[32];
+    float a1[32];
+};
+
+__device__ __forceinline__ void copyAsync16(void* dst, const void* src) {
+    unsigned d = (unsigned) __cvta_generic_to_shared(dst);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(d), "l"(src) : "memory");
+}
+
+__device__ __forceinline__ void copyAsync4(void* dst, const void* src) {
+    unsigned d = (unsigned) __cvta_generic_to_shared(dst);
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;" ::"r"(d), "l"(src) : "memory");
+}
+
+__device__ __forceinline__ void copyCommit() {
+    asm volatile("cp.async.commit_group;" ::: "memory");
+}
+
+template <int N>
+__device__ __forceinline__ void copyWait() {
+    asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory");
+}
+
+template <int NS>
+__device__ __forceinline__ void prefetch(Stage* st, const Tensor* __restrict__ tensors, int ti, long long blk,
+        int lane) {
+    const Tensor* T = tensors + ti;
+    long long start = blk * 256;
+    const float* tp = field(&T->p) + start;
+    const float* tg = field(&T->g) + start;
+    const uint8_t* tc0 = field(&T->c0) + start;
+    copyAsync16(&st->p[lane], tp + 4 * lane);
+    copyAsync16(&st->p[32 + lane], tp + 128 + 4 * lane);
+    copyAsync16(&st->g[lane], tg + 4 * lane);
+    copyAsync16(&st->g[32 + lane], tg + 128 + 4 * lane);
+    copyAsync4(&st->c0[lane], tc0 + 4 * lane);
+    copyAsync4(&st->c0[32 + lane], tc0 + 128 + 4 * lane);
+    copyAsync4(&st->a0[lane], field(&T->a0) + blk);
+    if (NS > 1) {
+        const uint8_t* tc1 = field(&T->c1) + start;
+        copyAsync4(&st->c1[lane], tc1 + 4 * lane);
+        copyAsync4(&st->c1[32 + lane], tc1 + 128 + 4 * lane);
+        copyAsync4(&st->a1[lane], field(&T->a1) + blk);
+    }
+}
+
 // One block of one tensor: load, decode, rule, parameter (or update) store, re-quantize, store.
 // MEASURE: only add the block's squared norms of parameters and direction to the tensor's (LAMB, LARS).
-template <int OP, bool MEASURE, bool FULL, bool WARP>
-__device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, int ti, long long length, long long blk, int blockSize, const Group& gr,
-        bool aligned, uint32_t zero0, uint32_t zero1, const Rule& r, double* norms) {
+template <int OP, bool MEASURE, bool FULL, bool WARP, bool STAGED = false>
+__device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, int ti, long long length, long long blk,
+        int blockSize, const Group& gr, bool aligned, uint32_t zero0, uint32_t zero1, const Rule& r, double* norms,
+        const Stage* st = nullptr) {
     const int NS = Stats<OP>::count;
     Slice s = makeSlice(length, blk, blockSize, gr, aligned);
     const uint32_t valid = FULL ? 0xFFu : s.valid;
     float p[8], g[8];
     uint32_t w0[2], w1[2];
     const Tensor* T = tensors + ti;
-    {
+    float a0;
+    float a1 = 0.0f;
+    if (STAGED) {
+        const int l = gr.lane;
+        float4 v = st->p[l];
+        p[0] = v.x; p[1] = v.y; p[2] = v.z; p[3] = v.w;
+        v = st->p[32 + l];
+        p[4] = v.x; p[5] = v.y; p[6] = v.z; p[7] = v.w;
+        v = st->g[l];
+        g[0] = v.x; g[1] = v.y; g[2] = v.z; g[3] = v.w;
+        v = st->g[32 + l];
+        g[4] = v.x; g[5] = v.y; g[6] = v.z; g[7] = v.w;
+        w0[0] = st->c0[l];
+        w0[1] = st->c0[32 + l];
+        a0 = st->a0[l];
+        if (NS > 1) {
+            w1[0] = st->c1[l];
+            w1[1] = st->c1[32 + l];
+            a1 = st->a1[l];
+        }
+    } else {
         const float* tp = field(&T->p);
         const float* tg = field(&T->g);
         const uint8_t* tc0 = field(&T->c0);
@@ -415,14 +490,13 @@ __device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, in
         load4<FULL>(tg, s, s.e1, g + 4);
         w0[0] = loadWord<FULL>(tc0, s, s.e0);
         w0[1] = loadWord<FULL>(tc0, s, s.e1);
-    }
-    float a0 = field(&T->a0)[blk];
-    float a1 = 0.0f;
-    if (NS > 1) {
-        const uint8_t* tc1 = field(&T->c1);
-        w1[0] = loadWord<FULL>(tc1, s, s.e0);
-        w1[1] = loadWord<FULL>(tc1, s, s.e1);
-        a1 = field(&T->a1)[blk];
+        a0 = field(&T->a0)[blk];
+        if (NS > 1) {
+            const uint8_t* tc1 = field(&T->c1);
+            w1[0] = loadWord<FULL>(tc1, s, s.e0);
+            w1[1] = loadWord<FULL>(tc1, s, s.e1);
+            a1 = field(&T->a1)[blk];
+        }
     }
     if (r.gradScale != 1.0f) {
 #pragma unroll
@@ -581,6 +655,86 @@ __device__ __forceinline__ void blockLoop(const Tensor* __restrict__ tensors, in
     }
 }
 
+// Blocks of 256 with the next block of each warp staged in shared memory (two stages per warp, in
+// dynamic shared memory: blockDim / 32 * 2 * sizeof(Stage) bytes). Blocks not whole or not aligned
+// take the direct path.
+template <int OP, bool MEASURE>
+__device__ __forceinline__ void stagedLoop(const Tensor* __restrict__ tensors, int numTensors, long long totalBlocks,
+        uint32_t zero0, uint32_t zero1, const Rule& r, double* norms) {
+    const int NS = Stats<OP>::count;
+    extern __shared__ __align__(16) unsigned char s_stages[];
+    const Group gr = warpGroup();
+    Stage* stages = reinterpret_cast<Stage*>(s_stages) + 2 * gr.index;
+    const long long stride = (long long) gridDim.x * gr.perCta;
+    int ti = 0;
+    int current = -1;
+    long long length = 0;
+    long long first = 0;
+    bool aligned = false;
+    // Where block b is: its tensor, block within the tensor, and whether it can be staged.
+    auto locate = [&](long long b, int& t, long long& blk, bool& full) {
+        ti = findTensor(tensors, numTensors, ti, b);
+        if (ti != current) {
+            current = ti;
+            length = tensors[ti].n;
+            first = tensors[ti].firstBlock;
+            aligned = alignedFor(tensors[ti], NS);
+        }
+        t = ti;
+        blk = b - first;
+        full = aligned && (blk + 1) * 256 <= length;
+    };
+    long long gb = (long long) blockIdx.x * gr.perCta + gr.index;
+    int curT = 0;
+    long long curBlk = 0;
+    bool curFull = false;
+    long long curLength = 0;
+    bool curAligned = false;
+    if (gb < totalBlocks) {
+        locate(gb, curT, curBlk, curFull);
+        curLength = length;
+        curAligned = aligned;
+        if (curFull) {
+            prefetch<NS>(stages, tensors, curT, curBlk, gr.lane);
+        }
+    }
+    copyCommit();
+    int k = 0;
+    while (gb < totalBlocks) {
+        long long nb = gb + stride;
+        int nextT = 0;
+        long long nextBlk = 0;
+        bool nextFull = false;
+        long long nextLength = 0;
+        bool nextAligned = false;
+        if (nb < totalBlocks) {
+            locate(nb, nextT, nextBlk, nextFull);
+            nextLength = length;
+            nextAligned = aligned;
+            if (nextFull) {
+                prefetch<NS>(stages + (k ^ 1), tensors, nextT, nextBlk, gr.lane);
+            }
+        }
+        copyCommit();
+        copyWait<1>();
+        if (curFull) {
+            blockStep<OP, MEASURE, true, true, true>(tensors, curT, curLength, curBlk, 256, gr, true, zero0, zero1, r,
+                    norms, stages + k);
+        } else {
+            blockStep<OP, MEASURE, false, true>(tensors, curT, curLength, curBlk, 256, gr, curAligned, zero0, zero1, r,
+                    norms);
+        }
+        gb = nb;
+        curT = nextT;
+        curBlk = nextBlk;
+        curFull = nextFull;
+        curLength = nextLength;
+        curAligned = nextAligned;
+        k ^= 1;
+    }
+    copyWait<0>();
+}
+
 // The fused update over every block of every tensor: a persistent grid, each group taking blocks
 // gb, gb + stride, ... When G > 32 a CTA is one group, so all its threads run the same rounds (its
 // reductions synchronize the CTA); groups within a warp shuffle with their own mask. WARP: blocks of
@@ -596,7 +750,7 @@ __device__ __forceinline__ void fusedUpdate(const Tensor* __restrict__ tensors, 
     }
     __syncthreads();
     if (WARP) {
-        blockLoop<OP, MEASURE, true>(tensors, numTensors, totalBlocks, 256, warpGroup(), zero0, zero1, r, norms);
+        stagedLoop<OP, MEASURE>(tensors, numTensors, totalBlocks, zero0, zero1, r, norms);
     } else {
         blockLoop<OP, MEASURE, false>(tensors, numTensors, totalBlocks, blockSize, makeGroup(blockSize), zero0, zero1,
                 r, norms);

@@ -376,9 +376,20 @@ public final class CudaBackend {
 
     /** A persistent grid: as many CTAs as fit on the device at once, fewer if there is less work. */
     synchronized int grid(String kernel, int threads, long totalBlocks, int blocksPerCta) {
-        int perSm = occupancy.computeIfAbsent(kernel + "/" + threads, k -> {
+        return grid(kernel, threads, totalBlocks, blocksPerCta, 0);
+    }
+
+    /** The same, for a kernel that takes {@code sharedBytes} of dynamic shared memory per CTA. */
+    synchronized int grid(String kernel, int threads, long totalBlocks, int blocksPerCta, int sharedBytes) {
+        int perSm = occupancy.computeIfAbsent(kernel + "/" + threads + "/" + sharedBytes, k -> {
+            CUfunction f = function(kernel);
+            if (sharedBytes > 0) {
+                check(JCudaDriver.cuFuncSetAttribute(f,
+                        jcuda.driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, sharedBytes),
+                        "cuFuncSetAttribute(" + kernel + ", " + sharedBytes + " bytes of dynamic shared memory)");
+            }
             int[] n = {0};
-            check(cuOccupancyMaxActiveBlocksPerMultiprocessor(n, function(kernel), threads, 0), "occupancy");
+            check(cuOccupancyMaxActiveBlocksPerMultiprocessor(n, f, threads, sharedBytes), "occupancy");
             return Math.max(1, n[0]);
         });
         long needed = (totalBlocks + blocksPerCta - 1) / blocksPerCta;
@@ -387,6 +398,11 @@ public final class CudaBackend {
 
     /** Launches a kernel; each argument is an int, long (also device addresses), float or byte[] struct. */
     void launch(String kernel, int grid, int threads, long stream, Object... args) {
+        launchShared(kernel, grid, threads, 0, stream, args);
+    }
+
+    /** {@link #launch} with {@code sharedBytes} of dynamic shared memory per CTA. */
+    void launchShared(String kernel, int grid, int threads, int sharedBytes, long stream, Object... args) {
         makeCurrent();
         Pointer[] params = new Pointer[args.length];
         for (int i = 0; i < args.length; i++) {
@@ -403,7 +419,8 @@ public final class CudaBackend {
                 throw new IllegalArgumentException("kernel argument " + i + ": " + a);
             }
         }
-        check(cuLaunchKernel(function(kernel), grid, 1, 1, threads, 1, 1, 0, stream(stream), Pointer.to(params), null),
+        check(cuLaunchKernel(function(kernel), grid, 1, 1, threads, 1, 1, sharedBytes, stream(stream), Pointer.to(params),
+                null),
                 "launch " + kernel);
     }
 }

@@ -25,6 +25,8 @@ public final class CudaTensorGroup implements AutoCloseable {
     }
 
     static final int DESCRIPTOR_BYTES = 64;
+    /** sizeof(struct Stage) in octet_kernels.cu. */
+    static final int STAGE_BYTES = 2816;
 
     private final CudaBackend cuda;
     private final int blockSize;
@@ -82,16 +84,19 @@ public final class CudaTensorGroup implements AutoCloseable {
         int zero1 = kinds.length > 1 ? kinds[1].map().zeroCode() : 0;
         int threads = CudaBackend.threadsPerCta(blockSize);
         int blocksPerCta = threads / (blockSize / 8);
-        // Blocks of 256 (the default) have kernels compiled for one warp a block.
-        String suffix = blockSize == 256 ? "_b256" : "";
+        // Blocks of 256 (the default) have kernels compiled for one warp a block, which stage each warp's
+        // next block in dynamic shared memory: two stages of STAGE_BYTES per warp.
+        boolean b256 = blockSize == 256;
+        String suffix = b256 ? "_b256" : "";
+        int shared = b256 ? threads / 32 * 2 * STAGE_BYTES : 0;
         if (r.trustRatio()) {
             String measure = r.op().kernel + "_measure" + suffix;
             cuda.zero(norms, 16L * tensors, stream);
-            cuda.launch(measure, cuda.grid(measure, threads, totalBlocks, blocksPerCta), threads, stream,
-                    descriptors, tensors, totalBlocks, blockSize, tab0, tab1, zero0, zero1, r.args(), norms);
+            cuda.launchShared(measure, cuda.grid(measure, threads, totalBlocks, blocksPerCta, shared), threads, shared,
+                    stream, descriptors, tensors, totalBlocks, blockSize, tab0, tab1, zero0, zero1, r.args(), norms);
         }
         String kernel = r.op().kernel + suffix;
-        cuda.launch(kernel, cuda.grid(kernel, threads, totalBlocks, blocksPerCta), threads, stream,
+        cuda.launchShared(kernel, cuda.grid(kernel, threads, totalBlocks, blocksPerCta, shared), threads, shared, stream,
                 descriptors, tensors, totalBlocks, blockSize, tab0, tab1, zero0, zero1, r.args(), norms);
     }
 
