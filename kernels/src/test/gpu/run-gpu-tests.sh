@@ -19,7 +19,7 @@ echo "== device"; nvidia-smi --query-gpu=name,driver_version,memory.total --form
 
 echo "== JUnit (the CUDA tests)"
 "$java" -jar "$lib/junit-platform-console-standalone.jar" execute --class-path "$cp" \
-    --select-class dev.octet.kernels.cuda.CudaKernelsGpuTest --select-class dev.octet.kernels.cuda.CudaTablesTest \
+    --select-class dev.octet.kernels.cuda.CudaKernelsGpuTest --select-class dev.octet.kernels.cuda.CudaFrameworkBuffersGpuTest --select-class dev.octet.kernels.cuda.CudaTablesTest \
     --details=tree --disable-banner --disable-ansi-colors \
     --reports-dir "$out/junit" 2>&1 | tee "$out/junit.log"
 junit=${PIPESTATUS[0]}

@@ -6,8 +6,10 @@ import java.util.Arrays;
 
 /**
  * 8-bit block-wise optimizer state resident on the GPU: per statistic one code byte per element and one
- * float32 absmax per block, in device memory of octet's own. A fresh state is all zeros (every value
- * decodes to zero), as on the CPU; {@link #upload}/{@link #download} move it from and to a
+ * float32 absmax per block, either in device memory of octet's own ({@link #allocate}; a fresh state is
+ * all zeros, every value decoding to zero, as on the CPU) or inside device memory a framework owns
+ * ({@link #wrap}: e.g. the codes and absmax words of a parameter within DL4J's updater state view, laid
+ * out as {@code PackedStateLayout} says). {@link #upload}/{@link #download} move it from and to a
  * {@link QuantizedState} (checkpoints, tests).
  */
 public final class CudaQuantizedState implements AutoCloseable {
@@ -18,9 +20,34 @@ public final class CudaQuantizedState implements AutoCloseable {
     private final StatisticKind[] kinds;
     private final long[] codes;
     private final long[] absmax;
+    private final boolean owned;
     private boolean closed;
 
+    private CudaQuantizedState(CudaBackend cuda, long length, int blockSize, StatisticKind[] kinds, long[] codes,
+            long[] absmax) {
+        this(cuda, length, blockSize, kinds, false);
+        for (int s = 0; s < kinds.length; s++) {
+            if (codes[s] == 0 || absmax[s] == 0 || (codes[s] & 3) != 0 || (absmax[s] & 3) != 0) {
+                throw new IllegalArgumentException("statistic " + s + ": codes and absmax need non-null addresses"
+                        + " aligned to 4 bytes");
+            }
+            this.codes[s] = codes[s];
+            this.absmax[s] = absmax[s];
+        }
+    }
+
     private CudaQuantizedState(CudaBackend cuda, long length, int blockSize, StatisticKind[] kinds) {
+        this(cuda, length, blockSize, kinds, true);
+        for (int s = 0; s < kinds.length; s++) {
+            codes[s] = cuda.allocate(length);
+            absmax[s] = cuda.allocate(4L * blocks());
+            cuda.zero(codes[s], length, 0);
+            cuda.zero(absmax[s], 4L * blocks(), 0);
+        }
+        cuda.synchronize(0);
+    }
+
+    private CudaQuantizedState(CudaBackend cuda, long length, int blockSize, StatisticKind[] kinds, boolean owned) {
         if (length < 0) {
             throw new IllegalArgumentException("length must be >= 0");
         }
@@ -38,18 +65,25 @@ public final class CudaQuantizedState implements AutoCloseable {
         this.kinds = kinds.clone();
         this.codes = new long[kinds.length];
         this.absmax = new long[kinds.length];
-        for (int s = 0; s < kinds.length; s++) {
-            codes[s] = cuda.allocate(length);
-            absmax[s] = cuda.allocate(4L * blocks());
-            cuda.zero(codes[s], length, 0);
-            cuda.zero(absmax[s], 4L * blocks(), 0);
-        }
-        cuda.synchronize(0);
+        this.owned = owned;
     }
 
     /** A fresh (all-zero) state on the GPU. */
     public static CudaQuantizedState allocate(CudaBackend cuda, long length, int blockSize, StatisticKind... kinds) {
         return new CudaQuantizedState(cuda, length, blockSize, kinds);
+    }
+
+    /**
+     * A state over device memory someone else owns (not copied, never freed by octet): per statistic the
+     * address of {@code length} code bytes and of {@code ceil(length / blockSize)} float32 absmax values,
+     * each aligned to 4 bytes. All-zero memory is a fresh state.
+     */
+    public static CudaQuantizedState wrap(CudaBackend cuda, long length, int blockSize, StatisticKind[] kinds,
+            long[] codes, long[] absmax) {
+        if (codes.length != kinds.length || absmax.length != kinds.length) {
+            throw new IllegalArgumentException("one code and one absmax address per statistic");
+        }
+        return new CudaQuantizedState(cuda, length, blockSize, kinds, codes, absmax);
     }
 
     public long length() {
@@ -133,6 +167,9 @@ public final class CudaQuantizedState implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
+            if (!owned) {
+                return;
+            }
             for (int s = 0; s < kinds.length; s++) {
                 cuda.free(codes[s]);
                 cuda.free(absmax[s]);
