@@ -9,7 +9,7 @@ kernels=$(cd "$here/../../.." && pwd)
 dest=${1:-$kernels/../.device-lib}
 golden=${2:-$kernels/../../shared/golden}
 m2=${M2_REPO:-$HOME/.m2/repository}
-jcuda=$(sed -n 's:.*<jcuda.version>\(.*\)</jcuda.version>.*:\1:p' "$kernels/pom.xml")
+jcuda=$(sed -n "s:.*<jcuda.version>\(.*\)</jcuda.version>.*:\1:p" "$kernels/../pom.xml")
 mkdir -p "$dest/golden"
 unzip -l "$kernels/target/octet-kernels-0.1.0-SNAPSHOT.jar" | grep -q octet_kernels.fatbin \
   || { echo "the kernels jar has no fatbin: build with nvcc first" >&2; exit 1; }
