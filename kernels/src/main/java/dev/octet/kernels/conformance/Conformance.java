@@ -31,11 +31,44 @@ public final class Conformance {
     static final int REFERENCE_BLOCK_SIZE = 256;
 
     private final ReferenceFile reference;
-    private final KernelPool pool;
+    private final Engine engine;
+
+    /**
+     * What runs the kernels under test: the CPU kernels ({@link #cpu}) or another backend (the CUDA
+     * backend's engine, {@code dev.octet.kernels.cuda.CudaConformanceEngine}).
+     */
+    public interface Engine {
+
+        /** Block-wise quantization of {@code input} (no sign fix) into {@code codes} and {@code absmax}. */
+        void quantize(QuantizationMap map, int blockSize, float[] input, byte[] codes, float[] absmax);
+
+        /** One fused step: {@code params} and {@code state} are updated in place. */
+        void update(float[] params, float[] grad, QuantizedState state, UpdateRule rule);
+    }
+
+    /** The CPU kernels on a pool. */
+    public static Engine cpu(KernelPool pool) {
+        return new Engine() {
+            @Override
+            public void quantize(QuantizationMap map, int blockSize, float[] input, byte[] codes, float[] absmax) {
+                var quantizer = new BlockwiseQuantizer(map, blockSize, pool);
+                quantizer.quantize(FloatBuffer.wrap(input), input.length, ByteBuffer.wrap(codes), FloatBuffer.wrap(absmax));
+            }
+
+            @Override
+            public void update(float[] params, float[] grad, QuantizedState state, UpdateRule rule) {
+                FusedUpdate.apply(FloatBuffer.wrap(params), FloatBuffer.wrap(grad), state, rule, StepOptions.DEFAULT, pool);
+            }
+        };
+    }
 
     public Conformance(ReferenceFile reference, KernelPool pool) {
+        this(reference, cpu(pool));
+    }
+
+    public Conformance(ReferenceFile reference, Engine engine) {
         this.reference = reference;
-        this.pool = pool;
+        this.engine = engine;
     }
 
     /** One line of the report. */
@@ -76,10 +109,9 @@ public final class Conformance {
         int blockSize = Integer.parseInt(prefix.substring("qb/bs".length()));
         byte[] expectedCodes = reference.bytes(prefix + "/codes");
         float[] expectedAbsmax = reference.floats(prefix + "/absmax");
-        var quantizer = new BlockwiseQuantizer(QuantizationMap.dynamicSigned(), blockSize, pool);
         ByteBuffer codes = ByteBuffer.allocate(input.length);
-        FloatBuffer absmax = FloatBuffer.allocate(quantizer.blocks(input.length));
-        quantizer.quantize(FloatBuffer.wrap(input), input.length, codes, absmax);
+        FloatBuffer absmax = FloatBuffer.allocate(QuantizedState.blocks(input.length, blockSize));
+        engine.quantize(QuantizationMap.dynamicSigned(), blockSize, input.clone(), codes.array(), absmax.array());
         CodeComparison cmp = CodeComparison.of(codes.array(), expectedCodes);
         int absmaxDiffering = 0;
         for (int b = 0; b < expectedAbsmax.length; b++) {
@@ -125,8 +157,7 @@ public final class Conformance {
             }
             UpdateRule rule = ReferenceOptimizers.byName(name, lr, betas, eps, weightDecay, t);
             FloatBuffer p = FloatBuffer.wrap(params.clone());
-            FloatBuffer g = FloatBuffer.wrap(Arrays.copyOfRange(grads, (t - 1) * n, t * n));
-            FusedUpdate.apply(p, g, state, rule, StepOptions.DEFAULT, pool);
+            engine.update(p.array(), Arrays.copyOfRange(grads, (t - 1) * n, t * n), state, rule);
 
             StringBuilder detail = new StringBuilder();
             boolean pass = true;

@@ -5,9 +5,10 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * {@code java -jar octet-conformance.jar <path>/bnb_golden}: checks every map, block-wise vector and
- * optimizer trajectory in a reference file, prints a table, and exits 1 if anything falls short
- * (2 on a usage or file error).
+ * {@code java -jar octet-conformance.jar [--backend cpu|cuda] <path>/bnb_golden}: checks every map,
+ * block-wise vector and optimizer trajectory in a reference file, prints a table, and exits 1 if
+ * anything falls short (2 on a usage or file error, or when the CUDA backend asked for is absent).
+ * {@code --backend cuda} runs the same checks through the CUDA kernels on the GPU.
  */
 public final class ConformanceRunner {
 
@@ -15,16 +16,43 @@ public final class ConformanceRunner {
     }
 
     public static void main(String[] args) {
-        if (args.length != 1) {
-            System.err.println("usage: java -jar octet-conformance.jar <path>/<reference> "
+        String backend = "cpu";
+        String file = null;
+        boolean usage = false;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--backend") && i + 1 < args.length) {
+                backend = args[++i];
+            } else if (args[i].startsWith("--backend=")) {
+                backend = args[i].substring("--backend=".length());
+            } else if (file == null && !args[i].startsWith("--")) {
+                file = args[i];
+            } else {
+                usage = true;
+            }
+        }
+        if (usage || file == null || !(backend.equals("cpu") || backend.equals("cuda"))) {
+            System.err.println("usage: java -jar octet-conformance.jar [--backend cpu|cuda] <path>/<reference> "
                     + "(the pair <reference>.json and <reference>.bin)");
             System.exit(2);
         }
         List<Conformance.Row> rows;
         try {
-            ReferenceFile reference = ReferenceFile.open(Path.of(args[0]));
+            ReferenceFile reference = ReferenceFile.open(Path.of(file));
+            Conformance.Engine engine;
+            if (backend.equals("cuda")) {
+                if (!dev.octet.kernels.cuda.Cuda.available()) {
+                    System.err.println(dev.octet.kernels.cuda.Cuda.unavailableReason());
+                    System.exit(2);
+                    return;
+                }
+                var cuda = dev.octet.kernels.cuda.CudaBackend.get();
+                System.out.println("backend: cuda (" + cuda.description() + ")");
+                engine = new dev.octet.kernels.cuda.CudaConformanceEngine(cuda);
+            } else {
+                engine = Conformance.cpu(KernelPool.shared());
+            }
             System.out.println("octet conformance against " + reference.base());
-            rows = new Conformance(reference, KernelPool.shared()).run();
+            rows = new Conformance(reference, engine).run();
         } catch (Exception e) {
             System.err.println("octet conformance: " + e.getMessage());
             System.exit(2);

@@ -1,0 +1,34 @@
+package dev.octet.kernels.cuda;
+
+/**
+ * Whether octet's CUDA backend can run in this JVM, asked without touching JCuda's classes (this class
+ * refers to none, so it loads where JCuda is absent). Callers ask here, then use {@link CudaBackend#get()}.
+ */
+public final class Cuda {
+
+    private static volatile String reason;
+    private static volatile boolean checked;
+
+    private Cuda() {
+    }
+
+    /** True when JCuda, the fatbin, a GPU and a recent enough driver are all there. */
+    public static boolean available() {
+        return unavailableReason() == null;
+    }
+
+    /** One line saying why the backend is absent (it ends "using the CPU kernels"), or null. */
+    public static synchronized String unavailableReason() {
+        if (!checked) {
+            checked = true;
+            try {
+                Class.forName("jcuda.driver.JCudaDriver", false, Cuda.class.getClassLoader());
+                reason = CudaBackend.unavailableReason();
+            } catch (ClassNotFoundException | LinkageError e) {
+                reason = "octet CUDA backend unavailable: JCuda (org.jcuda:jcuda) is not on the class path;"
+                        + " using the CPU kernels";
+            }
+        }
+        return reason;
+    }
+}

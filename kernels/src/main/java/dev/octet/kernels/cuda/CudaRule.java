@@ -1,0 +1,82 @@
+package dev.octet.kernels.cuda;
+
+import dev.octet.kernels.StatisticKind;
+import dev.octet.kernels.StepOptions;
+import dev.octet.kernels.UpdateRule;
+import dev.octet.kernels.rules.AdamRule;
+import dev.octet.kernels.rules.LionRule;
+import dev.octet.kernels.rules.MomentumRule;
+import dev.octet.kernels.rules.SquaredAverageRule;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * One step's rule and options as the CUDA kernels take them: which kernel ({@link Op}) and the
+ * {@code struct Rule} of {@code octet_kernels.cu} (18 four-byte fields, passed by value).
+ *
+ * <p>The GPU knows the rules of {@code dev.octet.kernels.rules}: {@link AdamRule} (Adam, AdamW, LAMB),
+ * {@link MomentumRule} (momentum, Nesterov, LARS), {@link SquaredAverageRule} (RMSProp, Adagrad) and
+ * {@link LionRule}. Any other rule (a framework adapter's own) stays on the CPU: {@link #supports}.
+ */
+public record CudaRule(Op op, byte[] args, StatisticKind[] statistics, boolean trustRatio) {
+
+    /** Size of {@code struct Rule}. */
+    public static final int BYTES = 18 * 4;
+
+    /** The kernel family of a rule; the names are the kernels' entry points. */
+    public enum Op {
+        ADAM("octet_adam"), MOMENTUM("octet_momentum"), SQUARED_AVERAGE("octet_sqavg"), LION("octet_lion");
+
+        final String kernel;
+
+        Op(String kernel) {
+            this.kernel = kernel;
+        }
+    }
+
+    public static boolean supports(UpdateRule rule) {
+        return rule instanceof AdamRule || rule instanceof MomentumRule || rule instanceof SquaredAverageRule
+                || rule instanceof LionRule;
+    }
+
+    public static CudaRule of(UpdateRule rule, StepOptions options) {
+        float beta1 = 0, beta2 = 0, eps = 0, momentum = 0, dampening = 0, l2 = 0, decay = 0, weight = 0;
+        boolean nesterov = false, firstStep = false, l2InDirection = false;
+        Op op;
+        if (rule instanceof AdamRule a) {
+            op = Op.ADAM;
+            beta1 = a.beta1();
+            beta2 = a.beta2();
+            eps = a.epsilon();
+        } else if (rule instanceof MomentumRule m) {
+            op = Op.MOMENTUM;
+            momentum = m.momentum();
+            dampening = m.dampening();
+            l2 = m.l2();
+            nesterov = m.nesterov();
+            firstStep = m.firstStep();
+        } else if (rule instanceof SquaredAverageRule s) {
+            op = Op.SQUARED_AVERAGE;
+            eps = s.epsilon();
+            l2 = s.l2();
+            decay = s.decay();
+            weight = s.weight();
+            l2InDirection = s.l2InDirection();
+        } else if (rule instanceof LionRule l) {
+            op = Op.LION;
+            beta1 = l.beta1();
+            beta2 = l.beta2();
+        } else {
+            throw new UnsupportedOperationException("no CUDA kernel for " + rule.getClass().getName()
+                    + "; the GPU runs Adam/AdamW/LAMB, momentum/Nesterov/LARS, RMSProp/Adagrad and Lion rules");
+        }
+        ByteBuffer b = ByteBuffer.allocate(BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        b.putFloat(beta1).putFloat(beta2).putFloat(eps).putFloat(rule.stepScale())
+                .putFloat(rule.decayBefore()).putFloat(rule.decayAfter())
+                .putFloat(momentum).putFloat(dampening).putFloat(l2).putFloat(decay).putFloat(weight)
+                .putFloat(options.gradScale()).putFloat(options.gradClip()).putFloat(rule.maxUpdateNormRatio())
+                .putInt(nesterov ? 1 : 0).putInt(firstStep ? 1 : 0).putInt(l2InDirection ? 1 : 0)
+                .putInt(options.output() == StepOptions.Output.WRITE_UPDATE_TO_GRADIENT ? 1 : 0);
+        return new CudaRule(op, b.array(), rule.statistics(), rule.maxUpdateNormRatio() > 0f);
+    }
+}

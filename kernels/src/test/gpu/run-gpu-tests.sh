@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs octet's GPU checks on a machine with a GPU and no build tools: it builds nothing. Needs a Java 17
+# runtime and a folder of built jars (see stage-device-lib.sh, which makes both from a build here):
+#   run-gpu-tests.sh [java] [lib folder] [golden base]
+# Runs: the JUnit console launcher over the CUDA tests (those needing a GPU, and the table checks), the
+# conformance runner with --backend cuda (and cpu, for comparison) on the reference vectors, octet's
+# benchmark and PyTorch's fused Adam, then prints a summary. Logs go to $OUT (or ./gpu-out).
+set -uo pipefail
+java=${1:-.device-jre/bin/java}
+lib=${2:-.device-lib}
+golden=${3:-$lib/golden/bnb_golden}
+out=${OUT:-gpu-out}
+mkdir -p "$out"
+cp="$lib/octet-kernels.jar:$lib/octet-kernels-tests.jar:$lib/jcuda.jar:$lib/jcuda-natives-linux-x86_64.jar"
+status=0
+
+echo "== device"; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1; date -u
+"$java" -version 2>&1 | head -1
+
+echo "== JUnit (the CUDA tests)"
+"$java" -jar "$lib/junit-platform-console-standalone.jar" execute --class-path "$cp" \
+    --select-class dev.octet.kernels.cuda.CudaKernelsGpuTest --select-class dev.octet.kernels.cuda.CudaFrameworkBuffersGpuTest --select-class dev.octet.kernels.cuda.CudaTablesTest \
+    --details=tree --disable-banner --disable-ansi-colors \
+    --reports-dir "$out/junit" 2>&1 | tee "$out/junit.log"
+junit=${PIPESTATUS[0]}
+[ "$junit" = 0 ] || status=1
+
+echo "== conformance --backend cuda"
+"$java" -cp "$cp" dev.octet.kernels.conformance.ConformanceRunner --backend cuda "$golden" 2>&1 | tee "$out/conformance-cuda.log"
+conf_cuda=${PIPESTATUS[0]}
+[ "$conf_cuda" = 0 ] || status=1
+"$java" -cp "$cp" dev.octet.kernels.conformance.ConformanceRunner --backend cpu "$golden" > "$out/conformance-cpu.log" 2>&1
+conf_cpu=$?
+
+echo "== benchmark"
+"$java" -cp "$cp" dev.octet.kernels.cuda.CudaBenchmark "${BENCH_LOG2:-30}" "${BENCH_REPEATS:-20}" 2>&1 | tee "$out/bench-octet.log"
+bench=${PIPESTATUS[0]}
+[ "$bench" = 0 ] || status=1
+PYTHONUNBUFFERED=1 python3 "$(dirname "$0")/bench_torch.py" "${BENCH_LOG2:-30}" "${BENCH_REPEATS:-20}" 2>&1 | tee "$out/bench-torch.log"
+
+echo "== summary"
+echo "junit: $(grep -E "tests (successful|failed|skipped|aborted)" "$out/junit.log" | tr -d '[]' | tr -s ' ' | paste -sd, -) (exit $junit)"
+echo "conformance cuda: $(tail -1 "$out/conformance-cuda.log") (exit $conf_cuda); cpu: $(tail -1 "$out/conformance-cpu.log") (exit $conf_cpu)"
+grep -h "^BENCH" "$out"/bench-*.log
+exit $status
