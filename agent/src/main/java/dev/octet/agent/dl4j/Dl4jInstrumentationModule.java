@@ -10,7 +10,6 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 import dev.octet.adapters.core.OctetRuntime;
 import dev.octet.agent.HelperInjector;
 import dev.octet.agent.InstrumentationModule;
-import dev.octet.policy.Policy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Map;
@@ -131,12 +130,7 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
             } else {
                 return true;
             }
-            String message = reason + "; this job's optimizer state stays 32-bit";
-            if (OctetRuntime.policy().onError() == Policy.OnError.FAIL) {
-                System.err.println("[octet] " + message + ", and the policy says onError: fail");
-                System.exit(2);
-            }
-            OctetRuntime.warnOnce("dl4j-unsupported", message);
+            OctetRuntime.unsupported("dl4j-unsupported", reason + "; this job's optimizer state stays 32-bit");
             return false;
         });
     }

@@ -42,6 +42,21 @@ public final class OctetRuntime {
     }
 
     /**
+     * Something octet cannot handle in this job (an unknown framework version, an unsupported setup):
+     * with {@code onError: fail} in the policy the job stops here with the reason (exit code 2), else
+     * one warning per {@code key} and the caller leaves that part of the job on the framework's own
+     * 32-bit path. {@code message} says what and what happens to the job.
+     */
+    public static void unsupported(String key, String message) {
+        if (policy.onError() == Policy.OnError.FAIL) {
+            System.err.println("[octet] " + message + ", and the policy says onError: fail");
+            System.err.flush();
+            System.exit(2);
+        }
+        warnOnce(key, message);
+    }
+
+    /**
      * Hands a finished report to the policy's target; {@code log} is the framework's own logger
      * (used when the policy says {@code report: log}).
      */

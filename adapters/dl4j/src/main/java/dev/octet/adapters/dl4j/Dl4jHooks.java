@@ -18,6 +18,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,8 +71,18 @@ public final class Dl4jHooks {
         }
     }
 
-    /** At the start of {@code BaseMultiLayerUpdater(network, state)}. */
+    /**
+     * At the start of {@code BaseMultiLayerUpdater(network, state)}. On a GPU backend octet stands
+     * aside: its DL4J updaters work in host memory, which there is not where ND4J keeps an array's
+     * current values (the CUDA kernels exist, the wiring to ND4J's device pointers does not yet).
+     */
     public static void constructionStarts(Object network) {
+        if (!Nd4j.getEnvironment().isCPU()) {
+            OctetRuntime.unsupported("dl4j-gpu-backend", "ND4J runs on a GPU backend ("
+                    + Nd4j.getBackend().getClass().getSimpleName() + "), which octet's DL4J adapter does not drive yet;"
+                    + " this job's optimizer state stays 32-bit");
+            return;
+        }
         BUILDING.get().push(new Layout(network));
     }
 
