@@ -51,7 +51,8 @@ import java.util.zip.GZIPInputStream;
  * (0.002; sgd and nag use ten times it, adagrad five times), {@code seed} (42), {@code every} (20, steps
  * between loss lines; each shows the mean batch loss since the last), {@code chars} (2000000, text to read), {@code save} (a folder: {@code Model.save}
  * at the end), {@code load} (a folder: {@code Model.load} first and train on), {@code dump} (a file: every
- * parameter's name and float values at the end, for comparisons).
+ * parameter's name and float values at the end, for comparisons), {@code dump-every} (0; k &gt; 0 also dumps
+ * after every k-th step, to {@code <dump>-step<n>}).
  */
 public final class DjlCharLanguageModel {
 
@@ -75,6 +76,7 @@ public final class DjlCharLanguageModel {
         int every = Integer.parseInt(options.getOrDefault("every", "20"));
         int chars = Integer.parseInt(options.getOrDefault("chars", "2000000"));
         String optimizerName = options.getOrDefault("optimizer", "adam");
+        int dumpEvery = Integer.parseInt(options.getOrDefault("dump-every", "0"));
 
         int[] text = encode(readCorpus(chars));
         Engine.getInstance().setRandomSeed((int) seed);
@@ -111,6 +113,9 @@ public final class DjlCharLanguageModel {
                             loss = value.getFloat();
                         }
                         trainer.step();
+                    }
+                    if (dumpEvery > 0 && step % dumpEvery == 0) {
+                        dump(model.getBlock(), Path.of(options.get("dump") + "-step" + global));
                     }
                     windowSum += loss;
                     windowSteps++;
