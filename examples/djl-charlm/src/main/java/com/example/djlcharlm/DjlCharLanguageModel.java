@@ -140,7 +140,7 @@ public final class DjlCharLanguageModel {
     }
 
     /** Embedding of each context character, flattened, dense layers with ReLU, the next character's logits. */
-    static Block block(int embed, int hidden, int layers) {
+    public static Block block(int embed, int hidden, int layers) {
         List<String> tokens = new ArrayList<>();
         for (int i = 0; i < VOCABULARY; i++) {
             tokens.add(String.format(Locale.ROOT, "c%02d", i));
