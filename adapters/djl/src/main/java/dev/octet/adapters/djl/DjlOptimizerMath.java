@@ -37,7 +37,6 @@ final class DjlOptimizerMath {
     }
 
     final Kind kind;
-    private final Optimizer optimizer;
     private final ParameterTracker learningRate;
     private final float rescale;
     private final float clip;
@@ -52,7 +51,6 @@ final class DjlOptimizerMath {
 
     private DjlOptimizerMath(Kind kind, Optimizer optimizer) {
         this.kind = kind;
-        this.optimizer = optimizer;
         Class<?> base = Optimizer.class;
         this.rescale = (Float) read(optimizer, base, "rescaleGrad");
         this.clip = (Float) read(optimizer, base, "clipGrad");
@@ -131,10 +129,6 @@ final class DjlOptimizerMath {
             case ADAGRAD -> new DjlRules.Adagrad(mxnet, lr, wd, eps);
             case ADADELTA -> new DjlRules.Adadelta(new DjlRules.Prep(rescale, clip > 0f ? clip : -1f, false), wd, rho, eps);
         };
-    }
-
-    Optimizer optimizer() {
-        return optimizer;
     }
 
     private static Object read(Object target, Class<?> declaring, String name) {

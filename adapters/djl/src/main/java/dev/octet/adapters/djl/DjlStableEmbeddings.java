@@ -9,7 +9,6 @@ import ai.djl.nn.core.Embedding;
 import ai.djl.training.initializer.XavierInitializer;
 import dev.octet.adapters.core.OctetRuntime;
 import java.util.Collections;
-import java.util.Map;
 import java.util.Set;
 import java.util.WeakHashMap;
 
@@ -68,16 +67,4 @@ public final class DjlStableEmbeddings {
         return new NDList(centered.div(variance.add(EPSILON).sqrt()));
     }
 
-    static boolean isStable(Object block) {
-        return STABLE.contains(block);
-    }
-
-    /** For the report: how many blocks are stable embeddings now. */
-    static int count() {
-        return STABLE.size();
-    }
-
-    static Map<String, String> none() {
-        return Map.of();
-    }
 }

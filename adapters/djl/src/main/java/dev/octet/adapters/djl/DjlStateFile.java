@@ -105,11 +105,11 @@ final class DjlStateFile {
             problem = "cannot read " + file + " (" + e.getMessage() + ")";
         }
         if (problem != null) {
-            OctetRuntime.warnOnce("djl-restore:" + file, "the model " + o.model.getName()
+            OctetRuntime.warnOnce("djl-restore:" + file, "the model " + o.modelName
                     + " was loaded, but its optimizer state cannot be restored: " + problem
                     + ". Training goes on with fresh optimizer state (as DJL itself does)");
         } else {
-            System.err.println("[octet] restored the optimizer state of " + o.model.getName() + " from " + file);
+            System.err.println("[octet] restored the optimizer state of " + o.modelName + " from " + file);
         }
     }
 

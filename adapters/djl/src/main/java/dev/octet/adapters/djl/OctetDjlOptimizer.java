@@ -22,6 +22,7 @@ import dev.octet.policy.ParameterInfo;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.lang.ref.WeakReference;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -64,7 +65,9 @@ final class OctetDjlOptimizer {
     }
 
     final DjlOptimizerMath math;
-    final Model model;
+    /** Weak: octet's maps are keyed weakly by the model and the optimizer, and must not keep them alive. */
+    private final WeakReference<Model> model;
+    final String modelName;
     /** By DJL's parameter id (which changes every run); the entries carry the stable names. */
     private final Map<String, Entry> byId = new HashMap<>();
     /** In the order of {@code block.getParameters()}. */
@@ -78,7 +81,8 @@ final class OctetDjlOptimizer {
 
     OctetDjlOptimizer(DjlOptimizerMath math, Model model) {
         this.math = math;
-        this.model = model;
+        this.model = new WeakReference<>(model);
+        this.modelName = model.getName();
     }
 
     /**
@@ -89,7 +93,11 @@ final class OctetDjlOptimizer {
         if (planned) {
             return;
         }
-        Block root = model.getBlock();
+        Model m = model.get();
+        if (m == null) {
+            return;
+        }
+        Block root = m.getBlock();
         Map<Parameter, String[]> owners = new HashMap<>();
         DjlNames.collectOwners(root, "", owners);
         StatisticKind[] kinds = math.statistics();
@@ -201,7 +209,7 @@ final class OctetDjlOptimizer {
 
     StartupReport report() {
         StartupReport report = new StartupReport("octet: optimizer state of DJL " + math.name() + " for model "
-                + model.getName() + " (policy " + OctetRuntime.policy().source() + ")");
+                + modelName + " (policy " + OctetRuntime.policy().source() + ")");
         int statistics = math.statistics().length;
         for (Entry e : byName.values()) {
             long before = 4L * statistics * e.state.length();

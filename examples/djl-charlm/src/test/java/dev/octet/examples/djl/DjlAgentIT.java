@@ -257,22 +257,28 @@ class DjlAgentIT {
         }
     }
 
-    /** Missing, corrupt or stale state: one clear warning, fresh state, training goes on. */
+    /** Missing, corrupt or stale (another optimizer, another model) state: one clear warning, fresh state, training goes on. */
     @Test
     void aMissingCorruptOrStaleStateFileWarnsOnceAndStartsFresh() throws Exception {
         Path half = clean("bad-half");
         assertEquals(0, job(List.of(agent()), List.of(), "--steps", "5", "--save", half.toString()).exitCode());
         Path stateFile = half.resolve("charlm-0000.params.octet");
         byte[] good = Files.readAllBytes(stateFile);
+        Path smaller = clean("bad-smaller");
+        assertEquals(0, job(List.of(agent()), List.of(), "--hidden", "128", "--steps", "5", "--save", smaller.toString()).exitCode());
+        byte[] otherModel = Files.readAllBytes(smaller.resolve("charlm-0000.params.octet"));
 
         Map<String, String> cases = new LinkedHashMap<>();
         cases.put("missing", "there is no octet state file " + stateFile);
         cases.put("corrupt", stateFile + " is corrupt (checksum mismatch)");
         cases.put("other optimizer", stateFile + " holds Adam state, but the job now trains with RmsProp");
+        cases.put("other model", stateFile + " does not match the model: parameter 03Linear_weight [128, 1024] is [256, 1024] now (stale)");
         for (Map.Entry<String, String> c : cases.entrySet()) {
             Files.write(stateFile, good);
             if (c.getKey().equals("missing")) {
                 Files.delete(stateFile);
+            } else if (c.getKey().equals("other model")) {
+                Files.write(stateFile, otherModel);
             } else if (c.getKey().equals("corrupt")) {
                 byte[] bad = good.clone();
                 bad[bad.length / 2] ^= 0x10;
