@@ -81,8 +81,15 @@ class DjlAgentIT {
 
     static Run launch(List<String> jvmArgs, List<String> classPathPrefix, String main, String... args) throws Exception {
         List<String> classPath = new ArrayList<>(classPathPrefix);
-        classPath.add(System.getProperty("octet.jobClasses"));
-        classPath.add(System.getProperty("octet.jobLib") + File.separator + "*");
+        classPath.add(jobClassPath());
+        return start(jvmArgs, classPath, main, args);
+    }
+
+    static String jobClassPath() {
+        return System.getProperty("octet.jobClasses") + File.pathSeparator + System.getProperty("octet.jobLib") + File.separator + "*";
+    }
+
+    static Run start(List<String> jvmArgs, List<String> classPath, String main, String... args) throws Exception {
         String cache = System.getProperty("octet.djlCache", "target/djl-cache");
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -91,10 +98,16 @@ class DjlAgentIT {
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dorg.slf4j.simpleLogger.log.octet=info"));
         command.addAll(jvmArgs);
         command.addAll(List.of("-cp", String.join(File.pathSeparator, classPath), main));
-        if (main.equals(MAIN)) {
+        // The example gets the small model's options first; through a launcher, they follow its main class.
+        List<String> rest = List.of(args);
+        int at = main.equals(MAIN) ? 0 : rest.indexOf(MAIN) + 1;
+        if (main.equals(MAIN) || at > 0) {
+            command.addAll(rest.subList(0, at));
             command.addAll(SMALL);
+            command.addAll(rest.subList(at, rest.size()));
+        } else {
+            command.addAll(rest);
         }
-        command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().put("OMP_NUM_THREADS", "2");
         Process p = pb.start();
@@ -315,6 +328,37 @@ class DjlAgentIT {
         assertTrue(run.output().contains("DJL 0.30.0 is not a version octet supports (0.35.1); its optimizer state stays 32-bit,"
                 + " and the policy says onError: fail"), run.output());
         assertTrue(run.losses().isEmpty(), "no training step ran");
+    }
+
+    /** DJL loaded by a child class loader (a fat-jar launcher): octet's helpers are defined there and it works the same. */
+    @Test
+    void worksWhenDjlLivesInAChildClassLoader() throws Exception {
+        Run run = start(List.of(agent()), List.of(System.getProperty("octet.testClasses")), ChildLoaderLauncher.class.getName(),
+                jobClassPath(), MAIN, "--steps", "40", "--every", "20");
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("octet: optimizer state of DJL Adam for model charlm"), run.output());
+        List<Double> losses = run.losses();
+        assertEquals(2, losses.size(), run.output());
+        assertTrue(losses.get(1) < losses.get(0), run.output());
+    }
+
+    /** A state file saved with 8-bit state restores into a job whose policy now keeps everything float32 (converted). */
+    @Test
+    void stateSavedIn8BitRestoresIntoAFloat32Policy() throws Exception {
+        Path saved = clean("convert-half");
+        assertEquals(0, job(List.of(agent()), List.of(), "--steps", "10", "--save", saved.toString()).exitCode());
+        Run eight = job(List.of(agent()), List.of(), "--steps", "10", "--load", saved.toString());
+        Run full = job(List.of(agent("policy=" + all32())), List.of(), "--steps", "10", "--load", saved.toString());
+        for (Run r : List.of(eight, full)) {
+            assertEquals(0, r.exitCode(), r.output());
+            assertTrue(r.output().contains("[octet] restored the optimizer state of charlm"), r.output());
+            assertFalse(r.output().contains("WARNING"), r.output());
+        }
+        assertTrue(Pattern.compile("03Linear_weight\\s+\\[256, 1024]\\s+262,144\\s+Adam\\s+float32").matcher(full.output()).find(),
+                full.output());
+        double a = eight.losses().get(0);
+        double b = full.losses().get(0);
+        assertTrue(Math.abs(a - b) <= 0.01 * a, "resumed with 8-bit state " + a + ", with the same state as float32 " + b);
     }
 
     @Test
