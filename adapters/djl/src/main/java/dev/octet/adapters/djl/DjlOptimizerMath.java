@@ -100,10 +100,14 @@ final class DjlOptimizerMath {
     }
 
     StatisticKind[] statistics() {
-        return rule("", 1, OptimizerOverrides.NONE).statistics();
+        return make(1f, 0f, beta1, beta2, epsilon, momentum, 1f).statistics();
     }
 
-    /** The rule for one step of one parameter; {@code t} is DJL's update count (1-based). */
+    /**
+     * The rule for one step of one parameter; {@code t} is DJL's update count (1-based). Null where DJL's
+     * optimizer refuses the step (a learning rate or weight decay that is NaN or infinite: its Adam, AdamW,
+     * RmsProp and Adagrad check): the caller then lets DJL's own update run, which throws its own error.
+     */
     UpdateRule rule(String parameterId, int t, OptimizerOverrides o) {
         float lr = learningRate == null ? 0f
                 : o.learningRate() != null ? o.learningRate().floatValue() : learningRate.getNewValue(parameterId, t);
@@ -112,16 +116,26 @@ final class DjlOptimizerMath {
         float b2 = o.beta2() != null ? o.beta2().floatValue() : beta2;
         float eps = o.epsilon() != null ? o.epsilon().floatValue() : epsilon;
         float mu = o.momentum() != null ? o.momentum().floatValue() : momentum;
+        float lambda = 0f;
+        if (kind == Kind.ADAM || kind == Kind.ADAMW) {
+            double coef1 = 1.0 - Math.pow(b1, t);
+            double coef2 = 1.0 - Math.pow(b2, t);
+            lambda = (float) (lr * Math.sqrt(coef2) / coef1);
+        }
+        boolean refused = switch (kind) {
+            case ADAM -> !finite(lambda) || !finite(wd);
+            case ADAMW, RMSPROP, ADAGRAD -> !finite(lr) || !finite(wd);
+            default -> false;
+        };
+        return refused ? null : make(lr, wd, b1, b2, eps, mu, lambda);
+    }
+
+    private UpdateRule make(float lr, float wd, float b1, float b2, float eps, float mu, float lambda) {
         DjlRules.Prep pytorch = new DjlRules.Prep(rescale, clip, true);
         DjlRules.Prep mxnet = new DjlRules.Prep(rescale, clip, false);
         return switch (kind) {
-            case ADAM, ADAMW -> {
-                double coef1 = 1.0 - Math.pow(b1, t);
-                double coef2 = 1.0 - Math.pow(b2, t);
-                float lambda = (float) (lr * Math.sqrt(coef2) / coef1);
-                yield kind == Kind.ADAM ? DjlRules.Adam.adam(pytorch, b1, b2, eps, lambda, wd)
-                        : DjlRules.Adam.adamW(pytorch, b1, b2, eps, lambda, lr, wd);
-            }
+            case ADAM -> DjlRules.Adam.adam(pytorch, b1, b2, eps, lambda, wd);
+            case ADAMW -> DjlRules.Adam.adamW(pytorch, b1, b2, eps, lambda, lr, wd);
             case SGD -> new DjlRules.Sgd(pytorch, lr, wd, mu);
             case NAG -> new DjlRules.Nag(mxnet, lr, wd, mu);
             case RMSPROP -> centered ? new DjlRules.CenteredRmsProp(mxnet, lr, wd, rho, mu, eps)
@@ -129,6 +143,10 @@ final class DjlOptimizerMath {
             case ADAGRAD -> new DjlRules.Adagrad(mxnet, lr, wd, eps);
             case ADADELTA -> new DjlRules.Adadelta(new DjlRules.Prep(rescale, clip > 0f ? clip : -1f, false), wd, rho, eps);
         };
+    }
+
+    private static boolean finite(float x) {
+        return !Float.isNaN(x) && !Float.isInfinite(x);
     }
 
     private static Object read(Object target, Class<?> declaring, String name) {

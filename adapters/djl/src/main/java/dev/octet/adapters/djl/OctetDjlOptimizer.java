@@ -149,6 +149,9 @@ final class OctetDjlOptimizer {
         }
         int t = nextCount(e.name);
         UpdateRule rule = math.rule(parameterId, t, e.decision.overrides());
+        if (rule == null) {
+            return false; // DJL refuses this step; its own update says why
+        }
         ByteBuffer weightBytes = weight.toByteBuffer(true);
         ByteBuffer gradBytes = grad.toByteBuffer(true);
         if (!e.aliasChecked) {

@@ -188,6 +188,18 @@ class DjlOptimizerMathTest {
         assertEquals(3, DjlOptimizerMath.of(Optimizer.rmsprop().optCentered(true).build()).statistics().length);
     }
 
+    /** Where DJL's own optimizer refuses the step (NaN or infinite learning rate), octet leaves the step to DJL. */
+    @Test
+    void aStepDjlRefusesIsLeftToDjl() {
+        OptimizerOverrides none = OptimizerOverrides.NONE;
+        assertNull(DjlOptimizerMath.of(Optimizer.adam().optLearningRateTracker(Tracker.fixed(Float.NaN)).build()).rule("p", 1, none));
+        assertNull(DjlOptimizerMath.of(Optimizer.adamW().optWeightDecays(Float.POSITIVE_INFINITY).build()).rule("p", 1, none));
+        assertNull(DjlOptimizerMath.of(Optimizer.rmsprop().optLearningRateTracker(Tracker.fixed(Float.NaN)).build()).rule("p", 1, none));
+        assertNull(DjlOptimizerMath.of(Optimizer.adagrad().optWeightDecays(Float.NaN).build()).rule("p", 1, none));
+        assertTrue(DjlOptimizerMath.of(Optimizer.adam().build()).rule("p", 1, none) instanceof DjlRules.Adam);
+        assertEquals(2, DjlOptimizerMath.of(Optimizer.adam().optLearningRateTracker(Tracker.fixed(Float.NaN)).build()).statistics().length);
+    }
+
     @Test
     void policyOverridesReplaceTheJobsHyperparameters() {
         DjlOptimizerMath math = DjlOptimizerMath.of(Optimizer.adam().optLearningRateTracker(Tracker.fixed(0.01f)).build());
