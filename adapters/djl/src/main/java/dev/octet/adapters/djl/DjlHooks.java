@@ -1,0 +1,125 @@
+package dev.octet.adapters.djl;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.training.TrainingConfig;
+import ai.djl.util.Utils;
+import dev.octet.adapters.core.OctetRuntime;
+import dev.octet.policy.Policy;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.Locale;
+import java.util.Map;
+import java.util.WeakHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The calls the agent weaves into DJL: {@code Trainer}'s constructor (octet takes over the state of the
+ * trainer's optimizer), {@code LocalParameterServer.update} (the one place every parameter update goes
+ * through: octet's fused update on the tensors' memory instead of DJL's optimizer), {@code BaseModel.save}
+ * (octet's state beside the parameters) and {@code BaseModel.readParameters} (and back).
+ */
+public final class DjlHooks {
+
+    private static final Logger LOG = LoggerFactory.getLogger("octet");
+
+    /** The job's optimizer instances octet runs, and the model each trains. */
+    private static final Map<Object, OctetDjlOptimizer> BY_OPTIMIZER = Collections.synchronizedMap(new WeakHashMap<>());
+    private static final Map<Object, OctetDjlOptimizer> BY_MODEL = Collections.synchronizedMap(new WeakHashMap<>());
+    /** Models the job loaded: the state file beside the parameters they were loaded from. */
+    private static final Map<Object, Path> LOADED_FROM = Collections.synchronizedMap(new WeakHashMap<>());
+
+    private DjlHooks() {
+    }
+
+    /** At the end of {@code Trainer(Model, TrainingConfig)}. */
+    public static void trainerCreated(Object model, Object config) {
+        try {
+            Model m = (Model) model;
+            DjlStableEmbeddings.mark(m);
+            Object optimizer = ((TrainingConfig) config).getOptimizer();
+            DjlOptimizerMath math = optimizer == null ? null : DjlOptimizerMath.of(optimizer);
+            if (math == null) {
+                if (optimizer != null && DjlOptimizerMath.Kind.of(optimizer) == null) {
+                    OctetRuntime.warnOnce("djl-optimizer:" + optimizer.getClass().getName(), "DJL optimizer "
+                            + optimizer.getClass().getName() + " is not one octet knows; DJL keeps its own state");
+                }
+                return;
+            }
+            OctetDjlOptimizer o = new OctetDjlOptimizer(math, m);
+            o.pendingRestore = LOADED_FROM.get(model);
+            BY_OPTIMIZER.put(optimizer, o);
+            BY_MODEL.put(model, o);
+        } catch (RuntimeException | LinkageError e) {
+            failed("trainer", e);
+        }
+    }
+
+    /**
+     * Replaces the body of {@code LocalParameterServer.update(id, grads, params)} when octet runs the
+     * optimizer: returns true when it updated the parameter (and zeroed its gradient), false to let DJL.
+     */
+    public static boolean update(Object optimizer, String parameterId, Object[] grads, Object[] params) {
+        OctetDjlOptimizer o = BY_OPTIMIZER.get(optimizer);
+        if (o == null) {
+            return false;
+        }
+        try {
+            if (grads.length != 1 || params.length != 1) {
+                OctetRuntime.warnOnce("djl-devices", "octet runs DJL training on one CPU device; this trainer has "
+                        + params.length + " devices, so DJL keeps its own optimizer state");
+                return false;
+            }
+            o.planIfNeeded(LOG::info);
+            return o.update(parameterId, (NDArray) grads[0], (NDArray) params[0]);
+        } catch (RuntimeException | LinkageError e) {
+            failed("update", e);
+            return false;
+        }
+    }
+
+    /** At the end of {@code BaseModel.save(modelPath, newModelName)}: octet's state beside the parameter file. */
+    public static void modelSaved(Object model, Path modelPath, String newModelName) {
+        OctetDjlOptimizer o = BY_MODEL.get(model);
+        if (o == null) {
+            return;
+        }
+        Model m = (Model) model;
+        String name = newModelName == null || newModelName.isEmpty() ? m.getName() : newModelName;
+        try {
+            String epochValue = m.getProperty("Epoch");
+            int epoch = epochValue == null ? Utils.getCurrentEpoch(modelPath, name) : Integer.parseInt(epochValue);
+            Path paramFile = modelPath.resolve(String.format(Locale.ROOT, "%s-%04d.params", name, epoch));
+            o.planIfNeeded(LOG::info);
+            DjlStateFile.write(DjlStateFile.beside(paramFile), o);
+        } catch (IOException | RuntimeException e) {
+            OctetRuntime.warnOnce("djl-save:" + modelPath, "could not save octet's optimizer state beside the model in "
+                    + modelPath + " (" + e + "); resuming from this model will start with fresh optimizer state");
+        }
+    }
+
+    /** At the end of {@code BaseModel.readParameters(paramFile, options)}. */
+    public static void parametersRead(Object model, Path paramFile) {
+        try {
+            Path state = DjlStateFile.beside(paramFile);
+            LOADED_FROM.put(model, state);
+            OctetDjlOptimizer o = BY_MODEL.get(model);
+            if (o != null && !o.planned()) {
+                o.pendingRestore = state;
+            }
+            DjlStableEmbeddings.mark((Model) model);
+        } catch (RuntimeException | LinkageError e) {
+            failed("load", e);
+        }
+    }
+
+    private static void failed(String where, Throwable e) {
+        if (OctetRuntime.policy().onError() == Policy.OnError.FAIL) {
+            throw new IllegalStateException("octet (DJL " + where + ") failed, and the policy says onError: fail", e);
+        }
+        OctetRuntime.warnOnce("djl-failed:" + where, "octet's DJL " + where + " hook failed (" + e
+                + "); DJL's own optimizer goes on where octet cannot");
+    }
+}

@@ -1,0 +1,17 @@
+package dev.octet.agent.djl;
+
+import dev.octet.adapters.djl.DjlHooks;
+import net.bytebuddy.asm.Advice;
+
+/** Inlined into {@code LocalParameterServer.update(id, grads, params)}: octet's update replaces DJL's where octet runs it. */
+final class ParameterUpdateAdvice {
+
+    private ParameterUpdateAdvice() {
+    }
+
+    @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class)
+    static boolean enter(@Advice.FieldValue("optimizer") Object optimizer, @Advice.Argument(0) String parameterId,
+            @Advice.Argument(1) Object[] grads, @Advice.Argument(2) Object[] params) {
+        return DjlHooks.update(optimizer, parameterId, grads, params);
+    }
+}

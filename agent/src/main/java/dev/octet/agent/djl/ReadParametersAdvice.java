@@ -1,0 +1,17 @@
+package dev.octet.agent.djl;
+
+import dev.octet.adapters.djl.DjlHooks;
+import java.nio.file.Path;
+import net.bytebuddy.asm.Advice;
+
+/** Inlined at the (normal) end of {@code BaseModel.readParameters(paramFile, options)}: remembers where octet's state is. */
+final class ReadParametersAdvice {
+
+    private ReadParametersAdvice() {
+    }
+
+    @Advice.OnMethodExit
+    static void exit(@Advice.This Object model, @Advice.Argument(0) Path paramFile) {
+        DjlHooks.parametersRead(model, paramFile);
+    }
+}

@@ -1,0 +1,447 @@
+package dev.octet.examples.djl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The DJL example job, unchanged, in a child JVM started with {@code -javaagent:octet-agent.jar}, exactly
+ * as a user starts it: real DJL 0.35.1, PyTorch engine on CPU, natives from the Maven Central jars,
+ * {@code -Dai.djl.offline=true}. Runs that several checks read are made once and shared.
+ */
+class DjlAgentIT {
+
+    private static final Pattern LOSS = Pattern.compile("^step (\\d+) loss ([0-9.]+) last ([0-9.]+) bits ([0-9a-f]{8})$",
+            Pattern.MULTILINE);
+    private static final Pattern TOTAL = Pattern.compile("total optimizer state: ([0-9,]+) bytes -> ([0-9,]+) bytes");
+    private static final String MAIN = "com.example.djlcharlm.DjlCharLanguageModel";
+
+    /** A small model (359,008 parameters) so that each run takes seconds. */
+    private static final List<String> SMALL = List.of("--hidden", "256", "--every", "10");
+
+    private static final Map<String, Run> SHARED = new ConcurrentHashMap<>();
+    private static Path work;
+
+    @BeforeAll
+    static void workDir() throws IOException {
+        work = Files.createDirectories(Path.of(System.getProperty("octet.workDir", "target/it")));
+    }
+
+    record Run(int exitCode, String output) {
+        List<String[]> lines() {
+            List<String[]> out = new ArrayList<>();
+            Matcher m = LOSS.matcher(output);
+            while (m.find()) {
+                out.add(new String[] {m.group(1), m.group(2), m.group(3), m.group(4)});
+            }
+            return out;
+        }
+
+        /** The mean batch loss of each window. */
+        List<Double> losses() {
+            return lines().stream().map(l -> Double.parseDouble(l[1])).toList();
+        }
+
+        /** Each line's step and last batch loss, to the bit. */
+        List<String> exactLosses() {
+            return lines().stream().map(l -> l[0] + ":" + l[3]).toList();
+        }
+
+        int count(String text) {
+            return output.split(Pattern.quote(text), -1).length - 1;
+        }
+    }
+
+    /** Runs the job; {@code jvmArgs} go before the main class (the agent among them), {@code args} after. */
+    static Run job(List<String> jvmArgs, List<String> classPathPrefix, String... args) throws Exception {
+        return launch(jvmArgs, classPathPrefix, MAIN, args);
+    }
+
+    static Run launch(List<String> jvmArgs, List<String> classPathPrefix, String main, String... args) throws Exception {
+        List<String> classPath = new ArrayList<>(classPathPrefix);
+        classPath.add(jobClassPath());
+        return start(jvmArgs, classPath, main, args);
+    }
+
+    static String jobClassPath() {
+        return System.getProperty("octet.jobClasses") + File.pathSeparator + System.getProperty("octet.jobLib") + File.separator + "*";
+    }
+
+    static Run start(List<String> jvmArgs, List<String> classPath, String main, String... args) throws Exception {
+        String cache = System.getProperty("octet.djlCache", "target/djl-cache");
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // Offline: DJL would otherwise try to download natives and send telemetry. A fixed cache: natives unpack once.
+        command.addAll(List.of("-Dai.djl.offline=true", "-DDJL_CACHE_DIR=" + cache, "-DENGINE_CACHE_DIR=" + cache,
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dorg.slf4j.simpleLogger.log.octet=info"));
+        command.addAll(jvmArgs);
+        command.addAll(List.of("-cp", String.join(File.pathSeparator, classPath), main));
+        // The example gets the small model's options first; through a launcher, they follow its main class.
+        List<String> rest = List.of(args);
+        int at = main.equals(MAIN) ? 0 : rest.indexOf(MAIN) + 1;
+        if (main.equals(MAIN) || at > 0) {
+            command.addAll(rest.subList(0, at));
+            command.addAll(SMALL);
+            command.addAll(rest.subList(at, rest.size()));
+        } else {
+            command.addAll(rest);
+        }
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().put("OMP_NUM_THREADS", "2");
+        Process p = pb.start();
+        byte[] out = p.getInputStream().readAllBytes();
+        assertTrue(p.waitFor(10, TimeUnit.MINUTES), "the job finished");
+        return new Run(p.exitValue(), new String(out));
+    }
+
+    /** A run several tests read, made once. */
+    static Run shared(String key, List<String> jvmArgs, String... args) {
+        return SHARED.computeIfAbsent(key, k -> {
+            try {
+                return job(jvmArgs, List.of(), args);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    static String agent(String... options) {
+        String jar = "-javaagent:" + System.getProperty("octet.agentJar");
+        return options.length == 0 ? jar : jar + "=" + String.join(",", options);
+    }
+
+    static Path policy(String name, String yaml) throws IOException {
+        return Files.writeString(work.resolve(name), yaml);
+    }
+
+    static Path all32() throws IOException {
+        return policy("all-32.yaml", "defaults:\n  bits: 32\n");
+    }
+
+    /** 300 steps of Adam with the default policy (8-bit) and with everything float32, the same batches. */
+    static Run adam8() {
+        return shared("adam-8", List.of(agent()), "--steps", "300", "--every", "25");
+    }
+
+    static Run adam32() throws IOException {
+        return shared("adam-32", List.of(agent("policy=" + all32())), "--steps", "300", "--every", "25");
+    }
+
+    @Test
+    void reportsEachParameterByItsStableNameAndTheStateSaved() {
+        Run run = adam8();
+        assertEquals(0, run.exitCode(), run.output());
+        String out = run.output();
+        assertTrue(out.contains("octet: optimizer state of DJL Adam for model charlm (policy <defaults>)"), out);
+        assertTrue(Pattern.compile("03Linear_weight\\s+\\[256, 1024]\\s+262,144\\s+Adam\\s+8-bit, block 256\\s+2,097,152\\s+532,480\\s+"
+                + "defaults -> 8-bit").matcher(out).find(), out);
+        assertTrue(Pattern.compile("03Linear_bias\\s+\\[256]\\s+256\\s+Adam\\s+float32\\s+2,048\\s+2,048\\s+"
+                + "defaults: 256 elements < minQuantizedSize 4,096").matcher(out).find(), out);
+        assertTrue(out.contains("01TrainableWordEmbedding_embedding"), out);
+        assertEquals(1, run.count("octet: optimizer state of"), "one report");
+        Matcher total = TOTAL.matcher(out);
+        assertTrue(total.find(), out);
+        long before = Long.parseLong(total.group(1).replace(",", ""));
+        long after = Long.parseLong(total.group(2).replace(",", ""));
+        assertEquals(8L * 359_008, before, "DJL's Adam keeps two float32 statistics per parameter");
+        // Quantized: 2 * (1 + 4/256) bytes per element; the three biases (608 elements) float32.
+        assertEquals(2L * (358_400 + 4 * (24 + 1024 + 256 + 96)) + 8L * 608, after);
+        assertFalse(out.contains("WARNING"), out);
+    }
+
+    /** With 8-bit state the loss falls and tracks float32 state over 300 steps of the same batches. */
+    @Test
+    void eightBitAdamTracksFloat32Over300Steps() throws Exception {
+        Run eight = adam8();
+        Run full = adam32();
+        assertEquals(0, full.exitCode(), full.output());
+        List<Double> a = eight.losses();
+        List<Double> b = full.losses();
+        assertEquals(12, a.size(), eight.output());
+        assertEquals(12, b.size(), full.output());
+        StringBuilder table = new StringBuilder("step | float32 state | 8-bit state | difference\n");
+        double gapLast = 0;
+        for (int i = 0; i < 12; i++) {
+            double diff = (a.get(i) - b.get(i)) / b.get(i);
+            table.append(String.format(Locale.ROOT, "%d | %.4f | %.4f | %+.2f%%%n", 25 * (i + 1), b.get(i), a.get(i), 100 * diff));
+            if (i >= 8) {
+                gapLast += diff / 4;
+            }
+        }
+        table.append(String.format(Locale.ROOT, "mean relative gap over steps 201-300: %+.2f%%%n", 100 * gapLast));
+        Files.writeString(work.resolve("adam-8-vs-32.txt"), table);
+        System.out.print(table);
+        assertTrue(a.get(11) < 0.9 * a.get(0), "8-bit loss went from " + a.get(0) + " to " + a.get(11));
+        assertTrue(Math.abs(gapLast) < 0.03, "8-bit vs float32 loss over steps 201-300: " + table);
+    }
+
+    /** Every stateful DJL optimizer trains with 8-bit state, including the four DJL's PyTorch engine cannot run. */
+    @ParameterizedTest
+    @ValueSource(strings = {"adamw", "sgd", "nag", "rmsprop", "rmsprop-centered", "adagrad", "adadelta"})
+    void everyOptimizerTrainsWith8BitState(String optimizer) throws Exception {
+        Run run = job(List.of(agent()), List.of(), "--optimizer", optimizer, "--steps", "120", "--every", "20");
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(Pattern.compile("03Linear_weight\\s+\\[256, 1024]\\s+262,144\\s+\\S+( \\(centered\\))?\\s+8-bit, block 256")
+                .matcher(run.output()).find(), run.output());
+        List<Double> losses = run.losses();
+        assertEquals(6, losses.size(), run.output());
+        assertTrue(losses.get(5) < 0.9 * losses.get(0), optimizer + ": loss went from " + losses.get(0) + " to " + losses.get(5));
+    }
+
+    /** Nag, RmsProp, Adagrad and Adadelta throw in DJL's PyTorch engine; under octet they train (see above). */
+    @ParameterizedTest
+    @ValueSource(strings = {"nag", "rmsprop", "adagrad", "adadelta"})
+    void djlAloneCannotRunTheseOptimizers(String optimizer) throws Exception {
+        Run plain = job(List.of(), List.of(), "--optimizer", optimizer, "--steps", "2");
+        assertNotEquals(0, plain.exitCode(), plain.output());
+        assertTrue(plain.output().contains("UnsupportedOperationException"), plain.output());
+    }
+
+    /**
+     * With every parameter float32, octet's path gives DJL's own native PyTorch update: parameters after
+     * steps 5, 10, 15 and 20 within 1e-6 of the largest parameter.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"adam", "adamw", "sgd"})
+    void everything32BitMatchesDjlsNativeUpdateStepForStep(String optimizer) throws Exception {
+        Path octet = work.resolve(optimizer + "-octet-32.bin");
+        Path djl = work.resolve(optimizer + "-djl.bin");
+        Run a = job(List.of(agent("policy=" + all32())), List.of(), "--optimizer", optimizer, "--steps", "20",
+                "--dump", octet.toString(), "--dump-every", "5");
+        Run b = job(List.of(), List.of(), "--optimizer", optimizer, "--steps", "20", "--dump", djl.toString(), "--dump-every", "5");
+        assertEquals(0, a.exitCode(), a.output());
+        assertEquals(0, b.exitCode(), b.output());
+        assertTrue(a.output().contains("float32"), "octet's path ran: " + a.output());
+        for (int step = 5; step <= 20; step += 5) {
+            double error = relativeError(Path.of(octet + "-step" + step), Path.of(djl + "-step" + step));
+            System.out.printf(Locale.ROOT, "%s step %d: octet float32 vs DJL native, largest difference %.3e of the largest parameter%n",
+                    optimizer, step, error);
+            assertTrue(error <= 1e-6, optimizer + ": parameters after step " + step + " differ by " + error);
+        }
+    }
+
+    /** Save at step 10, load, train 10 more: the same losses, parameters and octet state as 20 steps straight. */
+    @ParameterizedTest
+    @ValueSource(strings = {"adam", "rmsprop-centered"})
+    void saveLoadResumeIsBitIdenticalToTrainingStraightThrough(String optimizer) throws Exception {
+        Path straight = clean("straight-" + optimizer);
+        Path half = clean("half-" + optimizer);
+        Path resumed = clean("resumed-" + optimizer);
+        Run a = job(List.of(agent()), List.of(), "--optimizer", optimizer, "--steps", "20", "--every", "5", "--save", straight.toString());
+        Run b = job(List.of(agent()), List.of(), "--optimizer", optimizer, "--steps", "10", "--every", "5", "--save", half.toString());
+        Run c = job(List.of(agent()), List.of(), "--optimizer", optimizer, "--steps", "10", "--every", "5", "--load", half.toString(),
+                "--save", resumed.toString());
+        for (Run r : List.of(a, b, c)) {
+            assertEquals(0, r.exitCode(), r.output());
+        }
+        assertTrue(c.output().contains("[octet] restored the optimizer state of charlm from " + half.resolve("charlm-0000.params.octet")),
+                c.output());
+        assertEquals(a.exactLosses().subList(2, 4), c.exactLosses(), "losses after the restore, to the bit");
+        assertArrayEquals(Files.readAllBytes(straight.resolve("charlm-0000.params")), Files.readAllBytes(resumed.resolve("charlm-0000.params")),
+                "parameters, bit for bit");
+        byte[] state = Files.readAllBytes(straight.resolve("charlm-0000.params.octet"));
+        assertArrayEquals(state, Files.readAllBytes(resumed.resolve("charlm-0000.params.octet")), "octet's state, bit for bit");
+        if (optimizer.equals("adam")) {
+            // 8-bit Adam state of 358,400 quantized and 608 float32 elements, plus the header.
+            assertTrue(state.length > 2L * (358_400 + 4 * 1400) + 8L * 608 && state.length < 2L * (358_400 + 4 * 1400) + 8L * 608 + 2000,
+                    "state file bytes " + state.length);
+        }
+    }
+
+    /** Missing, corrupt or stale (another optimizer, another model) state: one clear warning, fresh state, training goes on. */
+    @Test
+    void aMissingCorruptOrStaleStateFileWarnsOnceAndStartsFresh() throws Exception {
+        Path half = clean("bad-half");
+        assertEquals(0, job(List.of(agent()), List.of(), "--steps", "5", "--save", half.toString()).exitCode());
+        Path stateFile = half.resolve("charlm-0000.params.octet");
+        byte[] good = Files.readAllBytes(stateFile);
+        Path smaller = clean("bad-smaller");
+        assertEquals(0, job(List.of(agent()), List.of(), "--hidden", "128", "--steps", "5", "--save", smaller.toString()).exitCode());
+        byte[] otherModel = Files.readAllBytes(smaller.resolve("charlm-0000.params.octet"));
+
+        Map<String, String> cases = new LinkedHashMap<>();
+        cases.put("missing", "there is no octet state file " + stateFile);
+        cases.put("corrupt", stateFile + " is corrupt (checksum mismatch)");
+        cases.put("other optimizer", stateFile + " holds Adam state, but the job now trains with RmsProp");
+        cases.put("other model", stateFile + " does not match the model: parameter 03Linear_weight [128, 1024] is [256, 1024] now (stale)");
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            Files.write(stateFile, good);
+            if (c.getKey().equals("missing")) {
+                Files.delete(stateFile);
+            } else if (c.getKey().equals("other model")) {
+                Files.write(stateFile, otherModel);
+            } else if (c.getKey().equals("corrupt")) {
+                byte[] bad = good.clone();
+                bad[bad.length / 2] ^= 0x10;
+                Files.write(stateFile, bad);
+            }
+            String optimizer = c.getKey().equals("other optimizer") ? "rmsprop" : "adam";
+            Run run = job(List.of(agent()), List.of(), "--optimizer", optimizer, "--steps", "10", "--load", half.toString());
+            assertEquals(0, run.exitCode(), c.getKey() + ": " + run.output());
+            assertTrue(run.output().contains("[octet] WARNING: the model charlm was loaded, but its optimizer state cannot be restored: "
+                    + c.getValue() + ". Training goes on with fresh optimizer state"), c.getKey() + ": " + run.output());
+            assertEquals(1, run.count("cannot be restored"), "warned once");
+            assertEquals(1, run.losses().size(), run.output());
+            assertTrue(Double.isFinite(run.losses().get(0)) && run.losses().get(0) < 4.6, run.output());
+        }
+    }
+
+    @Test
+    void unsupportedDjlVersionWarnsOnceAndRunsUntouched() throws Exception {
+        Run run = job(List.of(agent()), List.of(fakeDjlVersion("0.30.0").toString()), "--steps", "10");
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("[octet] WARNING: DJL 0.30.0 is not a version octet supports (0.35.1)"), run.output());
+        assertEquals(1, run.count("is not a version octet supports"), "warned once");
+        assertFalse(run.output().contains("octet: optimizer state"), "nothing quantized");
+        // Untouched: DJL's own Adam, the same losses as without the agent.
+        Run plain = job(List.of(), List.of(), "--steps", "10");
+        assertEquals(plain.exactLosses(), run.exactLosses());
+    }
+
+    @Test
+    void onErrorFailStopsAnUnsupportedVersionAtStart() throws Exception {
+        Path failing = policy("fail.yaml", "onError: fail\n");
+        Run run = job(List.of(agent("policy=" + failing)), List.of(fakeDjlVersion("0.30.0").toString()), "--steps", "10");
+        assertEquals(2, run.exitCode(), run.output());
+        assertTrue(run.output().contains("DJL 0.30.0 is not a version octet supports (0.35.1); its optimizer state stays 32-bit,"
+                + " and the policy says onError: fail"), run.output());
+        assertTrue(run.losses().isEmpty(), "no training step ran");
+    }
+
+    /** DJL loaded by a child class loader (a fat-jar launcher): octet's helpers are defined there and it works the same. */
+    @Test
+    void worksWhenDjlLivesInAChildClassLoader() throws Exception {
+        Run run = start(List.of(agent()), List.of(System.getProperty("octet.testClasses")), ChildLoaderLauncher.class.getName(),
+                jobClassPath(), MAIN, "--steps", "40", "--every", "20");
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("octet: optimizer state of DJL Adam for model charlm"), run.output());
+        List<Double> losses = run.losses();
+        assertEquals(2, losses.size(), run.output());
+        assertTrue(losses.get(1) < losses.get(0), run.output());
+    }
+
+    /** A state file saved with 8-bit state restores into a job whose policy now keeps everything float32 (converted). */
+    @Test
+    void stateSavedIn8BitRestoresIntoAFloat32Policy() throws Exception {
+        Path saved = clean("convert-half");
+        assertEquals(0, job(List.of(agent()), List.of(), "--steps", "10", "--save", saved.toString()).exitCode());
+        Run eight = job(List.of(agent()), List.of(), "--steps", "10", "--load", saved.toString());
+        Run full = job(List.of(agent("policy=" + all32())), List.of(), "--steps", "10", "--load", saved.toString());
+        for (Run r : List.of(eight, full)) {
+            assertEquals(0, r.exitCode(), r.output());
+            assertTrue(r.output().contains("[octet] restored the optimizer state of charlm"), r.output());
+            assertFalse(r.output().contains("WARNING"), r.output());
+        }
+        assertTrue(Pattern.compile("03Linear_weight\\s+\\[256, 1024]\\s+262,144\\s+Adam\\s+float32").matcher(full.output()).find(),
+                full.output());
+        double a = eight.losses().get(0);
+        double b = full.losses().get(0);
+        assertTrue(Math.abs(a - b) <= 0.01 * a, "resumed with 8-bit state " + a + ", with the same state as float32 " + b);
+    }
+
+    @Test
+    void theSwitchTurnsTheDjlModuleOff() throws Exception {
+        Run run = job(List.of(agent(), "-Doctet.djl.enabled=false"), List.of(), "--steps", "10");
+        assertEquals(0, run.exitCode(), run.output());
+        assertFalse(run.output().contains("octet: optimizer state"), run.output());
+    }
+
+    /**
+     * A policy naming the embedding block: its table starts Xavier-uniform, its output is layer-normalized
+     * (each row mean 0, variance 1), its state is float32; without the agent the same program does neither.
+     */
+    @Test
+    void aStableEmbeddingIsXavierUniformLayerNormalizedAndFloat32() throws Exception {
+        Path stable = policy("stable.yaml", "stableEmbeddings:\n  - \"01TrainableWordEmbedding\"\n");
+        String probe = "com.example.djlcharlm.StableEmbeddingProbe";
+        List<String> testClasses = List.of(System.getProperty("octet.testClasses"));
+        Run with = launch(List.of(agent("policy=" + stable)), testClasses, probe);
+        Run without = launch(List.of(), testClasses, probe);
+        assertEquals(0, with.exitCode(), with.output());
+        assertEquals(0, without.exitCode(), without.output());
+        double limit = Math.sqrt(6.0 / (96 + 64));
+        Matcher w = Pattern.compile("embedding weights \\(96, 64\\): max \\|w\\| ([0-9.]+)").matcher(with.output());
+        assertTrue(w.find(), with.output());
+        double maxW = Double.parseDouble(w.group(1));
+        assertTrue(maxW <= limit && maxW >= 0.95 * limit, "max |w| " + maxW + ", Xavier-uniform limit " + limit);
+        Matcher o = Pattern.compile("max \\|row mean\\| ([0-9.e+-]+), row variance ([0-9.]+) to ([0-9.]+)").matcher(with.output());
+        assertTrue(o.find(), with.output());
+        assertTrue(Double.parseDouble(o.group(1)) < 1e-5, with.output());
+        assertTrue(Double.parseDouble(o.group(2)) > 0.995 && Double.parseDouble(o.group(3)) < 1.0001, with.output());
+        Matcher plain = Pattern.compile("row variance ([0-9.]+) to").matcher(without.output());
+        assertTrue(plain.find(), without.output());
+        assertTrue(Double.parseDouble(plain.group(1)) < 0.5, "without octet the embedding is not normalized: " + without.output());
+
+        Run train = job(List.of(agent("policy=" + stable)), List.of(), "--steps", "60", "--every", "20");
+        assertEquals(0, train.exitCode(), train.output());
+        assertTrue(Pattern.compile("01TrainableWordEmbedding_embedding\\s+\\[96, 64]\\s+6,144\\s+Adam\\s+float32\\s+49,152\\s+49,152\\s+"
+                + "stable embedding").matcher(train.output()).find(), train.output());
+        List<Double> losses = train.losses();
+        assertTrue(losses.get(2) < 0.9 * losses.get(0), train.output());
+    }
+
+    /** Largest absolute difference between two parameter dumps, relative to the largest parameter. */
+    static double relativeError(Path a, Path b) throws IOException {
+        double largestDifference = 0;
+        double largest = 0;
+        try (DataInputStream x = new DataInputStream(new BufferedInputStream(Files.newInputStream(a)));
+                DataInputStream y = new DataInputStream(new BufferedInputStream(Files.newInputStream(b)))) {
+            while (x.available() > 0) {
+                assertEquals(x.readUTF(), y.readUTF());
+                int n = x.readInt();
+                assertEquals(n, y.readInt());
+                for (int i = 0; i < n; i++) {
+                    float p = x.readFloat();
+                    float q = y.readFloat();
+                    largestDifference = Math.max(largestDifference, Math.abs(p - q));
+                    largest = Math.max(largest, Math.abs(q));
+                }
+            }
+            assertEquals(0, y.available(), "same parameters");
+        }
+        return largestDifference / largest;
+    }
+
+    private static Path clean(String name) throws IOException {
+        Path dir = work.resolve(name);
+        if (Files.exists(dir)) {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+        }
+        return Files.createDirectories(dir);
+    }
+
+    /** A class-path folder, first in line, whose DJL version marker says {@code version}. */
+    private static Path fakeDjlVersion(String version) throws IOException {
+        Path dir = work.resolve("djl-" + version);
+        Path props = dir.resolve("ai/djl/engine/api.properties");
+        Files.createDirectories(props.getParent());
+        Files.writeString(props, "djl_version=" + version + "\n");
+        return dir;
+    }
+}
