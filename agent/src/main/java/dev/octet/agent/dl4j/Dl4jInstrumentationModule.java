@@ -7,23 +7,16 @@ import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
-import dev.octet.adapters.core.OctetRuntime;
+import dev.octet.agent.FrameworkGate;
 import dev.octet.agent.HelperInjector;
 import dev.octet.agent.InstrumentationModule;
-import java.io.IOException;
-import java.io.InputStream;
-import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
-import java.util.WeakHashMap;
-import java.util.function.UnaryOperator;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.MemberSubstitution;
 import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.ClassFileLocator;
-import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.pool.TypePool;
 
 /**
@@ -31,20 +24,22 @@ import net.bytebuddy.pool.TypePool;
  * {@code MultiLayerNetwork} or {@code ComputationGraph}, octet decides per parameter and sizes the
  * state view for 8-bit storage; {@code UpdaterBlock.init} then gets octet's updater over that view;
  * {@code ModelSerializer} saves and restores that state through octet, bit for bit.
- * Only the DL4J versions in {@link #SUPPORTED_VERSIONS} are touched; others run as without the agent.
+ * Only the DL4J versions its gate names are touched; others run as without the agent.
  */
 public final class Dl4jInstrumentationModule implements InstrumentationModule {
 
-    static final Set<String> SUPPORTED_VERSIONS = Set.of("1.0.0-M2", "1.0.0-M2.1");
+    /** Versions octet supports; and dl4j-spark's parameter averaging, which averages updater state views
+     * element by element (meaningless for 8-bit codes), is a setup it does not handle yet. */
+    private static final FrameworkGate GATE = new FrameworkGate("Deeplearning4j", "dl4j-unsupported",
+            "META-INF/maven/org.deeplearning4j/deeplearning4j-nn/pom.properties", "version",
+            Set.of("1.0.0-M2", "1.0.0-M2.1"), "dev.octet.adapters.dl4j.",
+            loader -> (loader != null ? loader : ClassLoader.getSystemClassLoader()).getResource(
+                    "org/deeplearning4j/spark/impl/paramavg/ParameterAveragingTrainingMaster.class") == null ? null
+                    : "dl4j-spark is on the class path, and its parameter averaging averages updater state element"
+                    + " by element, which 8-bit codes do not survive; octet does not support it yet");
     private static final String HOOKS = "dev.octet.adapters.dl4j.Dl4jHooks";
     private static final String CHECKPOINTS = "dev.octet.adapters.dl4j.Dl4jCheckpoints";
     private static final String ND4J = "org.nd4j.linalg.factory.Nd4j";
-    private static final String VERSION_RESOURCE = "META-INF/maven/org.deeplearning4j/deeplearning4j-nn/pom.properties";
-    /** dl4j-spark's parameter averaging: its presence means updater state views may be averaged. */
-    static final String SPARK_PARAMETER_AVERAGING =
-            "org/deeplearning4j/spark/impl/paramavg/ParameterAveragingTrainingMaster.class";
-
-    private final Map<ClassLoader, Boolean> supportedByLoader = new WeakHashMap<>();
 
     @Override
     public String name() {
@@ -70,7 +65,7 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
 
         return builder
                 .type(named("org.deeplearning4j.nn.updater.BaseMultiLayerUpdater"))
-                .transform(whenSupported(helpers, b -> b
+                .transform(GATE.whenSupported(helpers, b -> b
                         .visit(MemberSubstitution.relaxed()
                                 .method(named("getConfig")).replaceWith(configOf)
                                 .method(named("getUpdaterByParam")).replaceWith(updaterByParam)
@@ -79,14 +74,14 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
                         .visit(constructorAdvice.on(isConstructor().and(takesArguments(2))))
                         .visit(restoreAdvice.on(named("setStateViewArray").and(takesArguments(1))))))
                 .type(named("org.deeplearning4j.nn.updater.UpdaterBlock"))
-                .transform(whenSupported(helpers, b -> b.visit(initAdvice.on(named("init").and(takesArguments(0))))))
+                .transform(GATE.whenSupported(helpers, b -> b.visit(initAdvice.on(named("init").and(takesArguments(0))))))
                 // Stable embeddings: the layer configurations DL4J creates embedding layers from.
                 .type(named("org.deeplearning4j.nn.conf.layers.EmbeddingLayer")
                         .or(named("org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer")))
-                .transform(whenSupported(helpers, b -> b.visit(embeddingAdvice.on(named("instantiate").and(takesArguments(6))))))
+                .transform(GATE.whenSupported(helpers, b -> b.visit(embeddingAdvice.on(named("instantiate").and(takesArguments(6))))))
                 // The updater state goes through octet's writer and reader (parameters pass through).
                 .type(named("org.deeplearning4j.util.ModelSerializer"))
-                .transform(whenSupported(helpers, b -> b.visit(MemberSubstitution.relaxed()
+                .transform(GATE.whenSupported(helpers, b -> b.visit(MemberSubstitution.relaxed()
                         .method(named("write").and(isStatic()).and(isDeclaredBy(named(ND4J)))
                                 .and(takesArguments(2)))
                         .replaceWith(writeState)
@@ -95,61 +90,7 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
                         .on(named("writeModel").or(nameStartsWith("restore"))))));
     }
 
-    /** Applies {@code visit} only where DL4J is a supported version, after injecting the helpers there. */
-    private AgentBuilder.Transformer whenSupported(HelperInjector helpers,
-            UnaryOperator<DynamicType.Builder<?>> visit) {
-        return (b, type, loader, module, domain) -> {
-            if (!supported(loader)) {
-                return b;
-            }
-            helpers.inject(loader, "dev.octet.adapters.dl4j.");
-            return visit.apply(b);
-        };
-    }
-
     private static MethodDescription method(TypeDescription type, String name) {
         return type.getDeclaredMethods().filter(named(name)).getOnly();
-    }
-
-    /**
-     * Whether octet can take over the updaters of the DL4J seen by this loader: a version octet knows,
-     * without dl4j-spark's parameter averaging (which averages updater state views element by element:
-     * meaningless for 8-bit codes). Warns (or stops) once otherwise.
-     */
-    private synchronized boolean supported(ClassLoader loader) {
-        return supportedByLoader.computeIfAbsent(loader, l -> {
-            String version = dl4jVersion(l);
-            String reason;
-            if (version == null || !SUPPORTED_VERSIONS.contains(version)) {
-                reason = "Deeplearning4j " + (version == null ? "of unknown version" : version)
-                        + " is not a version octet supports ("
-                        + String.join(", ", SUPPORTED_VERSIONS.stream().sorted().toList()) + ")";
-            } else if (resource(l, SPARK_PARAMETER_AVERAGING)) {
-                reason = "dl4j-spark is on the class path, and its parameter averaging averages updater state"
-                        + " element by element, which 8-bit codes do not survive; octet does not support it yet";
-            } else {
-                return true;
-            }
-            OctetRuntime.unsupported("dl4j-unsupported", reason + "; this job's optimizer state stays 32-bit");
-            return false;
-        });
-    }
-
-    private static boolean resource(ClassLoader loader, String name) {
-        return (loader != null ? loader : ClassLoader.getSystemClassLoader()).getResource(name) != null;
-    }
-
-    static String dl4jVersion(ClassLoader loader) {
-        ClassLoader l = loader != null ? loader : ClassLoader.getSystemClassLoader();
-        try (InputStream in = l.getResourceAsStream(VERSION_RESOURCE)) {
-            if (in == null) {
-                return null;
-            }
-            Properties p = new Properties();
-            p.load(in);
-            return p.getProperty("version");
-        } catch (IOException e) {
-            return null;
-        }
     }
 }
