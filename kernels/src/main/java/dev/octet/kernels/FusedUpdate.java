@@ -23,6 +23,8 @@ public final class FusedUpdate {
     private static final int MIN_ELEMENTS_PER_TASK = 1 << 15;
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** Never written: the source of a zeroed gradient block (no block is larger). */
+    private static final float[] ZEROS = new float[Math.max(QuantizedState.MAX_BLOCK_SIZE, Float32State.BLOCK)];
 
     private FusedUpdate() {
     }
@@ -117,7 +119,7 @@ public final class FusedUpdate {
         float after = rule.decayAfter();
         float[] p = s.params;
         float[] d = s.direction;
-        if (options.output() == StepOptions.Output.APPLY_TO_PARAMS) {
+        if (options.output() != StepOptions.Output.WRITE_UPDATE_TO_GRADIENT) {
             for (int i = 0; i < n; i++) {
                 p[i] = (p[i] * before - stepScale * d[i]) * after;
             }
@@ -125,6 +127,9 @@ public final class FusedUpdate {
                 restoreSkipped(params, start, n, s);
             }
             params.put(start, p, 0, n);
+            if (options.output() == StepOptions.Output.APPLY_TO_PARAMS_ZEROING_GRADIENT) {
+                grad.put(start, ZEROS, 0, n);
+            }
         } else {
             // The update to subtract: exactly stepScale * d without decoupled decay, else p_old - p_new.
             float[] update = s.grad;

@@ -34,8 +34,13 @@ public record StepOptions(float gradScale, float gradClip, Output output) {
 
     /** Where a step's result goes. */
     public enum Output {
-        /** Parameters are moved in place (DJL, the reference). */
+        /** Parameters are moved in place (the reference). */
         APPLY_TO_PARAMS,
+        /**
+         * Parameters are moved in place and the gradient is zeroed in the same pass, while its block is
+         * still in cache (DJL's PyTorch engine expects a zero gradient after every update).
+         */
+        APPLY_TO_PARAMS_ZEROING_GRADIENT,
         /**
          * Parameters are left alone and the gradient buffer receives the update to subtract
          * ({@code p_old - p_new}), as DL4J's updaters do before its step function applies it.

@@ -210,6 +210,28 @@ class FusedUpdateTest {
     }
 
     @Test
+    void zeroingTheGradientMovesParametersAlikeAndLeavesZeros() {
+        int n = 5000; // not a multiple of the block
+        Random random = new Random(10);
+        float[] p = gaussian(random, n, 1);
+        float[] g = gaussian(random, n, 0.1);
+        g[17] = Float.NaN; // a skipped element's gradient is zeroed too
+        var rule = ReferenceOptimizers.adam(1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, 1);
+        float[] applied = p.clone();
+        QuantizedState plainState = QuantizedState.allocate(n, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
+        FusedUpdate.apply(FloatBuffer.wrap(applied), FloatBuffer.wrap(g.clone()), plainState, rule);
+        float[] zeroing = p.clone();
+        float[] gradient = g.clone();
+        QuantizedState zeroingState = QuantizedState.allocate(n, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
+        FusedUpdate.apply(FloatBuffer.wrap(zeroing), FloatBuffer.wrap(gradient), zeroingState, rule,
+                StepOptions.DEFAULT.withOutput(StepOptions.Output.APPLY_TO_PARAMS_ZEROING_GRADIENT), KernelPool.shared());
+        assertArrayEquals(applied, zeroing, 0f);
+        assertArrayEquals(new float[n], gradient, 0f);
+        assertArrayEquals(codes(plainState, 0), codes(zeroingState, 0));
+        assertArrayEquals(codes(plainState, 1), codes(zeroingState, 1));
+    }
+
+    @Test
     void gradientIsScaledThenClipped() {
         float[] p = new float[4];
         float[] g = {1f, -3f, 0.5f, 10f};

@@ -40,6 +40,9 @@ public record CudaRule(Op op, byte[] args, StatisticKind[] statistics, boolean t
     }
 
     public static CudaRule of(UpdateRule rule, StepOptions options) {
+        if (options.output() == StepOptions.Output.APPLY_TO_PARAMS_ZEROING_GRADIENT) {
+            throw new UnsupportedOperationException("the CUDA kernels do not zero the gradient; zero it on the stream");
+        }
         float beta1 = 0, beta2 = 0, eps = 0, momentum = 0, dampening = 0, l2 = 0, decay = 0, weight = 0;
         boolean nesterov = false, firstStep = false, l2InDirection = false;
         Op op;

@@ -40,7 +40,8 @@ import java.util.function.Consumer;
  */
 final class OctetDjlOptimizer {
 
-    private static final float[] ZEROS = new float[1 << 14];
+    private static final StepOptions ZERO_GRADIENT =
+            StepOptions.DEFAULT.withOutput(StepOptions.Output.APPLY_TO_PARAMS_ZEROING_GRADIENT);
 
     /** One parameter's state. */
     static final class Entry {
@@ -165,8 +166,8 @@ final class OctetDjlOptimizer {
         }
         FloatBuffer p = weightBytes.order(ByteOrder.nativeOrder()).asFloatBuffer();
         FloatBuffer g = gradBytes.order(ByteOrder.nativeOrder()).asFloatBuffer();
-        FusedUpdate.apply(p, g, e.state, rule, StepOptions.DEFAULT, KernelPool.shared());
-        zero(g);
+        // DJL's PyTorch optimizers leave the gradient zeroed; octet zeroes it in the same pass.
+        FusedUpdate.apply(p, g, e.state, rule, ZERO_GRADIENT, KernelPool.shared());
         return true;
     }
 
@@ -200,14 +201,6 @@ final class OctetDjlOptimizer {
             again.putFloat(0, original);
         }
         return same;
-    }
-
-    /** Zeroes the gradient in place, as DJL's PyTorch optimizers do after their update. */
-    private static void zero(FloatBuffer g) {
-        int n = g.capacity();
-        for (int i = 0; i < n; i += ZEROS.length) {
-            g.put(i, ZEROS, 0, Math.min(ZEROS.length, n - i));
-        }
     }
 
     StartupReport report() {
