@@ -52,8 +52,8 @@ final class BlockCodec {
     /**
      * The largest {@code |values[i]|} of {@code i < n} (0 for none): NaN if any value is NaN, else
      * infinite if any is infinite. Math.max keeps a NaN, and the JIT turns this loop into vector max
-     * instructions; it does not for the same maximum over the floats' bits as ints, which measured
-     * about three times slower per element (2.8 ns per parameter of an 8-bit Adam step, of 5.8).
+     * instructions; it does not for the same maximum over the floats' bits as ints (with that loop
+     * here and in the gradient check, an 8-bit Adam step took 6.0 ns per parameter instead of 4.7).
      */
     static float largestMagnitude(float[] values, int n) {
         float largest = 0f;
