@@ -67,7 +67,8 @@ struct Rule {
     int nesterov;
     int firstStep;
     int l2InDirection;
-    int writeUpdate;      // 1: write the update into the gradient, leave the parameters
+    int output;           // 0: move the parameters; 1: write the update into the gradient, leave the
+                          // parameters; 2: move the parameters and zero the gradient (StepOptions.Output)
 };
 
 #define OP_ADAM 0
@@ -573,7 +574,7 @@ __device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, in
     // p * 1 and x * 1 are exact, so a step without decoupled decay skips both multiplications.
     const bool plain = r.decayBefore == 1.0f && r.decayAfter == 1.0f;
     float out[8];
-    if (!r.writeUpdate) {
+    if (r.output != 1) {
 #pragma unroll
         for (int j = 0; j < 8; j++) {
             out[j] = plain ? __fsub_rn(p[j], __fmul_rn(stepScale, d[j]))
@@ -590,6 +591,12 @@ __device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, in
         float* tp = field(&T->p);
         store4<FULL>(tp, s, s.e0, out);
         store4<FULL>(tp, s, s.e1, out + 4);
+        if (r.output == 2) {
+            const float zeros[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+            float* tg = field(&T->g);
+            store4<FULL>(tg, s, s.e0, zeros);
+            store4<FULL>(tg, s, s.e1, zeros + 4);
+        }
     } else {
 #pragma unroll
         for (int j = 0; j < 8; j++) {

@@ -40,9 +40,6 @@ public record CudaRule(Op op, byte[] args, StatisticKind[] statistics, boolean t
     }
 
     public static CudaRule of(UpdateRule rule, StepOptions options) {
-        if (options.output() == StepOptions.Output.APPLY_TO_PARAMS_ZEROING_GRADIENT) {
-            throw new UnsupportedOperationException("the CUDA kernels do not zero the gradient; zero it on the stream");
-        }
         float beta1 = 0, beta2 = 0, eps = 0, momentum = 0, dampening = 0, l2 = 0, decay = 0, weight = 0;
         boolean nesterov = false, firstStep = false, l2InDirection = false;
         Op op;
@@ -79,7 +76,11 @@ public record CudaRule(Op op, byte[] args, StatisticKind[] statistics, boolean t
                 .putFloat(momentum).putFloat(dampening).putFloat(l2).putFloat(decay).putFloat(weight)
                 .putFloat(options.gradScale()).putFloat(options.gradClip()).putFloat(rule.maxUpdateNormRatio())
                 .putInt(nesterov ? 1 : 0).putInt(firstStep ? 1 : 0).putInt(l2InDirection ? 1 : 0)
-                .putInt(options.output() == StepOptions.Output.WRITE_UPDATE_TO_GRADIENT ? 1 : 0);
+                .putInt(switch (options.output()) {
+                    case APPLY_TO_PARAMS -> 0;
+                    case WRITE_UPDATE_TO_GRADIENT -> 1;
+                    case APPLY_TO_PARAMS_ZEROING_GRADIENT -> 2;
+                });
         return new CudaRule(op, b.array(), rule.statistics(), rule.maxUpdateNormRatio() > 0f);
     }
 }

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The CUDA kernels against the CPU kernels on random inputs of many sizes (multiples of the block and
- * not), every optimizer, both outputs, gradient scaling and clipping, non-finite gradients, many tensors
+ * not), every optimizer, every output (parameters moved, the update into the gradient, parameters
+ * moved and the gradient zeroed), gradient scaling and clipping, non-finite gradients, many tensors
  * in one launch, unaligned tensors. The bar: codes identical or at most one apart, absmax and parameters
  * within 1e-6 relative (the kernels are written to agree bit for bit; the counts printed show it).
  *
@@ -215,12 +216,14 @@ class CudaKernelsGpuTest {
                     Pair x = tensors.get(i);
                     String at = what + " tensor " + i + " (n=" + x.params.length + ") step " + t;
                     float[] gp = new float[x.params.length];
-                    if (options.output() == StepOptions.Output.APPLY_TO_PARAMS) {
+                    if (options.output() != StepOptions.Output.WRITE_UPDATE_TO_GRADIENT) {
                         cuda.copyToHost(gp, x.p);
                         assertClose(x.params, gp, at + " params");
-                    } else {
+                    }
+                    if (options.output() != StepOptions.Output.APPLY_TO_PARAMS) {
+                        // The update, or (zeroing) a gradient of zeros on both sides.
                         cuda.copyToHost(gp, x.g);
-                        assertClose(x.grad, gp, at + " update");
+                        assertClose(x.grad, gp, at + " gradient buffer");
                     }
                     QuantizedState back = QuantizedState.allocate(x.params.length, x.host.blockSize(), r.statistics());
                     x.device.download(back);
@@ -297,6 +300,7 @@ class CudaKernelsGpuTest {
             new StepOptions(0.5f, 0.05f, StepOptions.Output.APPLY_TO_PARAMS),
             StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT),
             new StepOptions(2f, 0f, StepOptions.Output.WRITE_UPDATE_TO_GRADIENT),
+            StepOptions.DEFAULT.withOutput(StepOptions.Output.APPLY_TO_PARAMS_ZEROING_GRADIENT),
         };
         List<IntFunction<UpdateRule>> rules = rules();
         for (IntFunction<UpdateRule> rule : rules) {
