@@ -4,6 +4,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 /**
  * The names DJL users see. A parameter's name is its path from {@code block.getParameters()}
@@ -17,19 +18,17 @@ final class DjlNames {
     private DjlNames() {
     }
 
-    /** Fills {@code owners} with, per parameter, {layer name, layer type}. */
-    static void collectOwners(Block block, String path, Map<Parameter, String[]> owners) {
-        String layerName = path.isEmpty() ? block.getClass().getSimpleName() : path;
-        for (Pair<String, Parameter> p : block.getDirectParameters()) {
-            owners.put(p.getValue(), new String[] {layerName, block.getClass().getSimpleName()});
-        }
-        for (Pair<String, Block> child : block.getChildren()) {
-            collectOwners(child.getValue(), path.isEmpty() ? child.getKey() : path + "_" + child.getKey(), owners);
-        }
+    /** Fills {@code owners} with, per parameter of the tree under {@code root}, {layer name, layer type}. */
+    static void collectOwners(Block root, Map<Parameter, String[]> owners) {
+        forEachBlock(root, "", (layerName, block) -> {
+            for (Pair<String, Parameter> p : block.getDirectParameters()) {
+                owners.put(p.getValue(), new String[] {layerName, block.getClass().getSimpleName()});
+            }
+        });
     }
 
     /** Calls {@code visit} with every block of the tree and its layer name. */
-    static void forEachBlock(Block block, String path, java.util.function.BiConsumer<String, Block> visit) {
+    static void forEachBlock(Block block, String path, BiConsumer<String, Block> visit) {
         visit.accept(path.isEmpty() ? block.getClass().getSimpleName() : path, block);
         for (Pair<String, Block> child : block.getChildren()) {
             forEachBlock(child.getValue(), path.isEmpty() ? child.getKey() : path + "_" + child.getKey(), visit);

@@ -100,7 +100,7 @@ final class OctetDjlOptimizer {
         }
         Block root = m.getBlock();
         Map<Parameter, String[]> owners = new HashMap<>();
-        DjlNames.collectOwners(root, "", owners);
+        DjlNames.collectOwners(root, owners);
         StatisticKind[] kinds = math.statistics();
         for (Pair<String, Parameter> p : root.getParameters()) {
             Parameter param = p.getValue();
