@@ -36,7 +36,8 @@ struct QTable {
     uint8_t bucket[OCTET_BUCKETS];  // codes below each bucket's smallest value
 };
 
-// One tensor of a launch (64 bytes; CudaTensorGroup.java writes these).
+// One tensor of a launch (80 bytes; CudaTensorGroup.java writes these). In the float32-state kernels
+// ("..._f32") c0..c2 point to float32 statistics and a0..a2 are unused.
 struct __align__(16) Tensor {
     float* p;            // parameters (quantize/dequantize: the float values)
     float* g;            // gradient (and the update, when written to the gradient)
@@ -46,6 +47,8 @@ struct __align__(16) Tensor {
     float* a1;           // absmax of statistic 1
     long long n;         // elements
     long long firstBlock;  // index of this tensor's first block across the launch
+    uint8_t* c2;         // codes of statistic 2 (AMSGrad's running maximum; same map as statistic 1)
+    float* a2;           // absmax of statistic 2
 };
 
 // The rule and step options, all 4-byte fields in this order (CudaRule.java writes them).
@@ -64,6 +67,8 @@ struct Rule {
     float gradScale;
     float gradClip;
     float maxUpdateNormRatio;  // > 0: LAMB / LARS trust ratio (norms from the measuring launch)
+    float learningRate;   // Nadam, velocity Nesterov (rules with the learning rate inside the direction)
+    float correction;     // Nadam's 1 - beta1^t
     int nesterov;
     int firstStep;
     int l2InDirection;
@@ -75,6 +80,12 @@ struct Rule {
 #define OP_MOMENTUM 1
 #define OP_SQAVG 2
 #define OP_LION 3
+#define OP_NADAM 4
+#define OP_ADAMAX 5
+#define OP_AMSGRAD 6
+#define OP_ADABELIEF 7
+#define OP_ADADELTA 8          // rho in r.decay
+#define OP_VELOCITY_NESTEROV 9
 
 // The search tables of the launch's statistics (one or two), and reduction scratch, per CTA.
 __shared__ QTable s_tab[2];
@@ -367,13 +378,54 @@ __device__ __forceinline__ int findTensor(const Tensor* __restrict__ tensors, in
 
 template <int OP>
 struct Stats {
-    static const int count = OP == OP_ADAM ? 2 : 1;
+    static const int count = OP == OP_AMSGRAD ? 3
+            : (OP == OP_ADAM || OP == OP_NADAM || OP == OP_ADAMAX || OP == OP_ADABELIEF || OP == OP_ADADELTA) ? 2 : 1;
 };
 
-// The rule's arithmetic for one element, in the Java rules' operation order.
+// The rule's arithmetic for one element, in the Java rules' operation order (dev.octet.kernels.rules).
 template <int OP>
-__device__ __forceinline__ float ruleUpdate(const Rule& r, float p, float g, float& s0, float& s1) {
-    if (OP == OP_ADAM) {
+__device__ __forceinline__ float ruleUpdate(const Rule& r, float p, float g, float& s0, float& s1, float& s2) {
+    if (OP == OP_NADAM) {
+        float k = __fmul_rn(g, 1.0f - r.beta1);
+        float m = __fadd_rn(__fmul_rn(r.beta1, s0), k);
+        float v = __fadd_rn(__fmul_rn(r.beta2, s1), __fmul_rn(__fmul_rn(g, g), 1.0f - r.beta2));
+        s0 = m;
+        s1 = v;
+        float corrected = __fdiv_rn(__fadd_rn(__fmul_rn(m, r.beta1), k), r.correction);
+        return __fdiv_rn(__fmul_rn(r.learningRate, corrected), __fadd_rn(__fsqrt_rn(v), r.eps));
+    } else if (OP == OP_ADAMAX) {
+        float m = __fadd_rn(__fmul_rn(r.beta1, s0), __fmul_rn(g, 1.0f - r.beta1));
+        float u = __double2float_rn(__dadd_rn((double) fmaxf(__fmul_rn(r.beta2, s1), fabsf(g)), 1e-32));
+        s0 = m;
+        s1 = u;
+        return __fdiv_rn(m, u);
+    } else if (OP == OP_AMSGRAD) {
+        float m = __fadd_rn(__fmul_rn(r.beta1, s0), __fmul_rn(g, 1.0f - r.beta1));
+        float v = __fadd_rn(__fmul_rn(r.beta2, s1), __fmul_rn(__fmul_rn(g, g), 1.0f - r.beta2));
+        float vMax = fmaxf(s2, v);
+        s0 = m;
+        s1 = v;
+        s2 = vMax;
+        return __fdiv_rn(m, __fadd_rn(__fsqrt_rn(vMax), r.eps));
+    } else if (OP == OP_ADABELIEF) {
+        float m = __fadd_rn(__fmul_rn(r.beta1, s0), __fmul_rn(g, 1.0f - r.beta1));
+        float b = __fsub_rn(g, m);
+        float sb = __fadd_rn(__fadd_rn(__fmul_rn(r.beta2, s1), __fmul_rn(__fmul_rn(b, b), 1.0f - r.beta2)), r.eps);
+        s0 = m;
+        s1 = sb;
+        return __fdiv_rn(m, __fadd_rn(__fsqrt_rn(sb), r.eps));
+    } else if (OP == OP_ADADELTA) {
+        float msg = __fadd_rn(__fmul_rn(r.decay, s0), __fmul_rn(__fmul_rn(g, g), 1.0f - r.decay));
+        float dx = __fmul_rn(g, __fdiv_rn(__fsqrt_rn(__fadd_rn(s1, r.eps)), __fsqrt_rn(__fadd_rn(msg, r.eps))));
+        s0 = msg;
+        s1 = __fadd_rn(__fmul_rn(r.decay, s1), __fmul_rn(__fmul_rn(dx, dx), 1.0f - r.decay));
+        return dx;
+    } else if (OP == OP_VELOCITY_NESTEROV) {
+        float q = __fmul_rn(r.momentum, s0);
+        float v = __fsub_rn(q, __fmul_rn(r.learningRate, g));
+        s0 = v;
+        return __fadd_rn(q, __fmul_rn(__fsub_rn(-r.momentum, 1.0f), v));
+    } else if (OP == OP_ADAM) {
         float m = __fadd_rn(__fmul_rn(s0, r.beta1), __fmul_rn(1.0f - r.beta1, g));
         float v = __fadd_rn(__fmul_rn(s1, r.beta2), __fmul_rn(__fmul_rn(1.0f - r.beta2, g), g));
         s0 = m;
@@ -395,6 +447,17 @@ __device__ __forceinline__ float ruleUpdate(const Rule& r, float p, float g, flo
         s0 = __fadd_rn(__fmul_rn(s0, r.beta2), __fmul_rn(1.0f - r.beta2, g));
         return d;
     }
+}
+
+// The parameter after the step: p - stepScale d, with decoupled decay (p b - stepScale d) a.
+__device__ __forceinline__ float movedParameter(const Rule& r, bool plain, float stepScale, float p, float d) {
+    return plain ? __fsub_rn(p, __fmul_rn(stepScale, d))
+            : __fmul_rn(__fsub_rn(__fmul_rn(p, r.decayBefore), __fmul_rn(stepScale, d)), r.decayAfter);
+}
+
+// The update a framework subtracts itself: exactly stepScale d without decoupled decay, else p_old - p_new.
+__device__ __forceinline__ float updateToSubtract(const Rule& r, bool plain, float stepScale, float p, float d) {
+    return plain ? __fmul_rn(stepScale, d) : __fsub_rn(p, movedParameter(r, false, stepScale, p, d));
 }
 
 // Blocks of 256: a warp's next block is copied into shared memory (cp.async, no registers held) while
@@ -461,10 +524,11 @@ __device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, in
     Slice s = makeSlice(length, blk, blockSize, gr, aligned);
     const uint32_t valid = FULL ? 0xFFu : s.valid;
     float p[8], g[8];
-    uint32_t w0[2], w1[2];
+    uint32_t w0[2], w1[2], w2[2];
     const Tensor* T = tensors + ti;
     float a0;
     float a1 = 0.0f;
+    float a2 = 0.0f;
     if (STAGED) {
         const int l = gr.lane;
         float4 v = st->p[l];
@@ -500,6 +564,12 @@ __device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, in
             w1[1] = loadWord<FULL>(tc1, s, s.e1);
             a1 = field(&T->a1)[blk];
         }
+        if (NS > 2) {
+            const uint8_t* tc2 = field(&T->c2);
+            w2[0] = loadWord<FULL>(tc2, s, s.e0);
+            w2[1] = loadWord<FULL>(tc2, s, s.e1);
+            a2 = field(&T->a2)[blk];
+        }
     }
     if (r.gradScale != 1.0f) {
 #pragma unroll
@@ -530,12 +600,13 @@ __device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, in
             g[j] = fmaxf(-r.gradClip, fminf(r.gradClip, g[j]));
         }
     }
-    float st0[8], st1[8], d[8];
+    float st0[8], st1[8], st2[8], d[8];
 #pragma unroll
     for (int j = 0; j < 8; j++) {
         st0[j] = decode<0>(w0[j >> 2], j & 3, a0);
         st1[j] = NS > 1 ? decode<1>(w1[j >> 2], j & 3, a1) : 0.0f;
-        d[j] = ruleUpdate<OP>(r, p[j], g[j], st0[j], st1[j]);
+        st2[j] = NS > 2 ? decode<1>(w2[j >> 2], j & 3, a2) : 0.0f;
+        d[j] = ruleUpdate<OP>(r, p[j], g[j], st0[j], st1[j], st2[j]);
     }
     if (nonFinite) {
 #pragma unroll
@@ -543,6 +614,7 @@ __device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, in
             if ((nonFinite >> j) & 1u) {
                 st0[j] = 0.0f;
                 st1[j] = 0.0f;
+                st2[j] = 0.0f;
                 d[j] = 0.0f;
             }
         }
@@ -577,8 +649,7 @@ __device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, in
     if (r.output != 1) {
 #pragma unroll
         for (int j = 0; j < 8; j++) {
-            out[j] = plain ? __fsub_rn(p[j], __fmul_rn(stepScale, d[j]))
-                    : __fmul_rn(__fsub_rn(__fmul_rn(p[j], r.decayBefore), __fmul_rn(stepScale, d[j])), r.decayAfter);
+            out[j] = movedParameter(r, plain, stepScale, p[j], d[j]);
         }
         if (nonFinite) {
 #pragma unroll
@@ -600,9 +671,7 @@ __device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, in
     } else {
 #pragma unroll
         for (int j = 0; j < 8; j++) {
-            out[j] = plain ? __fmul_rn(stepScale, d[j])
-                    : __fsub_rn(p[j], __fmul_rn(__fsub_rn(__fmul_rn(p[j], r.decayBefore),
-                            __fmul_rn(stepScale, d[j])), r.decayAfter));
+            out[j] = updateToSubtract(r, plain, stepScale, p[j], d[j]);
             if ((nonFinite >> j) & 1u) {
                 out[j] = 0.0f;
             }
@@ -628,11 +697,20 @@ __device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, in
             field(&T->a1)[blk] = na1;
         }
     }
+    if (NS > 2) {
+        float na2 = encode8<1, WARP>(st2, valid, zero1, gr, words);
+        uint8_t* tc2 = field(&T->c2);
+        storeWord<FULL>(tc2, s, s.e0, words[0]);
+        storeWord<FULL>(tc2, s, s.e1, words[1]);
+        if (gr.lane == 0) {
+            field(&T->a2)[blk] = na2;
+        }
+    }
 }
 
 __device__ __forceinline__ bool alignedFor(const Tensor& T, int NS) {
     return ((((uintptr_t) T.p) | ((uintptr_t) T.g)) & 15) == 0
-            && ((((uintptr_t) T.c0) | (NS > 1 ? (uintptr_t) T.c1 : 0)) & 3) == 0;
+            && ((((uintptr_t) T.c0) | (NS > 1 ? (uintptr_t) T.c1 : 0) | (NS > 2 ? (uintptr_t) T.c2 : 0)) & 3) == 0;
 }
 
 // The blocks of one launch, for this thread's group: gb, gb + stride, ... over all tensors.
@@ -758,8 +836,10 @@ __device__ __forceinline__ void fusedUpdate(const Tensor* __restrict__ tensors, 
         loadTable(1, tab1);
     }
     __syncthreads();
-    if (WARP) {
+    if (WARP && NS <= 2) {
         stagedLoop<OP, MEASURE>(tensors, numTensors, totalBlocks, zero0, zero1, r, norms);
+    } else if (WARP) {  // three statistics do not fit a stage: one warp a block, loads direct
+        blockLoop<OP, MEASURE, true>(tensors, numTensors, totalBlocks, 256, warpGroup(), zero0, zero1, r, norms);
     } else {
         blockLoop<OP, MEASURE, false>(tensors, numTensors, totalBlocks, blockSize, makeGroup(blockSize), zero0, zero1,
                 r, norms);
@@ -789,6 +869,87 @@ OCTET_ENTRY(octet_sqavg, OP_SQAVG, false)
 OCTET_ENTRY(octet_sqavg_measure, OP_SQAVG, true)
 OCTET_ENTRY(octet_lion, OP_LION, false)
 OCTET_ENTRY(octet_lion_measure, OP_LION, true)
+OCTET_ENTRY(octet_nadam, OP_NADAM, false)
+OCTET_ENTRY(octet_adamax, OP_ADAMAX, false)
+OCTET_ENTRY(octet_amsgrad, OP_AMSGRAD, false)
+OCTET_ENTRY(octet_adabelief, OP_ADABELIEF, false)
+OCTET_ENTRY(octet_adadelta, OP_ADADELTA, false)
+OCTET_ENTRY(octet_velocity_nesterov, OP_VELOCITY_NESTEROV, false)
+
+// The same rules over float32 statistics (the parameters a policy keeps 32-bit, e.g. the small ones
+// that share a framework's update block with quantized ones): one element a thread, blocks of
+// blockDim.x elements numbered across the tensors (CudaTensorGroup numbers them so), a CTA a block per
+// round. Same gradient preparation, NaN rule and outputs as the 8-bit kernels; no trust ratio.
+template <int OP>
+__device__ __forceinline__ void float32Update(const Tensor* __restrict__ tensors, int numTensors, long long totalBlocks,
+        const Rule& r) {
+    const int NS = Stats<OP>::count;
+    const bool plain = r.decayBefore == 1.0f && r.decayAfter == 1.0f;
+    int ti = 0;
+    for (long long gb = blockIdx.x; gb < totalBlocks; gb += gridDim.x) {
+        ti = findTensor(tensors, numTensors, ti, gb);
+        const Tensor* T = tensors + ti;
+        long long i = (gb - T->firstBlock) * blockDim.x + threadIdx.x;
+        if (i >= T->n) {
+            continue;
+        }
+        float* s0p = reinterpret_cast<float*>(T->c0);
+        float* s1p = reinterpret_cast<float*>(T->c1);
+        float* s2p = reinterpret_cast<float*>(T->c2);
+        float p = T->p[i];
+        float g = T->g[i];
+        if (r.gradScale != 1.0f) {
+            g = __fmul_rn(g, r.gradScale);
+        }
+        bool nonFinite = (__float_as_uint(g) & 0x7F800000u) == 0x7F800000u;
+        if (nonFinite) {
+            g = 0.0f;
+        }
+        if (r.gradClip > 0.0f) {
+            g = fmaxf(-r.gradClip, fminf(r.gradClip, g));
+        }
+        float s0 = s0p[i];
+        float s1 = NS > 1 ? s1p[i] : 0.0f;
+        float s2 = NS > 2 ? s2p[i] : 0.0f;
+        float d = ruleUpdate<OP>(r, p, g, s0, s1, s2);
+        if (nonFinite) {
+            s0 = 0.0f;
+            s1 = 0.0f;
+            s2 = 0.0f;
+        }
+        if (r.output != 1) {
+            T->p[i] = nonFinite ? p : movedParameter(r, plain, r.stepScale, p, d);
+            if (r.output == 2) {
+                T->g[i] = 0.0f;
+            }
+        } else {
+            T->g[i] = nonFinite ? 0.0f : updateToSubtract(r, plain, r.stepScale, p, d);
+        }
+        s0p[i] = s0;
+        if (NS > 1) {
+            s1p[i] = s1;
+        }
+        if (NS > 2) {
+            s2p[i] = s2;
+        }
+    }
+}
+
+#define OCTET_FLOAT32_ENTRY(name, OP)                                                                 \
+    extern "C" __global__ void name##_f32(const Tensor* tensors, int numTensors, long long totalBlocks, Rule r) { \
+        float32Update<OP>(tensors, numTensors, totalBlocks, r);                                        \
+    }
+
+OCTET_FLOAT32_ENTRY(octet_adam, OP_ADAM)
+OCTET_FLOAT32_ENTRY(octet_momentum, OP_MOMENTUM)
+OCTET_FLOAT32_ENTRY(octet_sqavg, OP_SQAVG)
+OCTET_FLOAT32_ENTRY(octet_lion, OP_LION)
+OCTET_FLOAT32_ENTRY(octet_nadam, OP_NADAM)
+OCTET_FLOAT32_ENTRY(octet_adamax, OP_ADAMAX)
+OCTET_FLOAT32_ENTRY(octet_amsgrad, OP_AMSGRAD)
+OCTET_FLOAT32_ENTRY(octet_adabelief, OP_ADABELIEF)
+OCTET_FLOAT32_ENTRY(octet_adadelta, OP_ADADELTA)
+OCTET_FLOAT32_ENTRY(octet_velocity_nesterov, OP_VELOCITY_NESTEROV)
 
 template <bool FULL>
 __device__ __forceinline__ void quantizeBlock(const Tensor& T, long long blk, int blockSize, const Group& gr,

@@ -11,7 +11,8 @@ lib=${2:-.device-lib}
 golden=${3:-$lib/golden/bnb_golden}
 out=${OUT:-gpu-out}
 mkdir -p "$out"
-cp="$lib/octet-kernels.jar:$lib/octet-kernels-tests.jar:$lib/jcuda.jar:$lib/jcuda-natives-linux-x86_64.jar"
+cp="$lib/octet-kernels.jar:$lib/octet-kernels-tests.jar:$lib/octet-adapter-core.jar:$lib/octet-adapter-core-tests.jar"
+cp="$cp:$lib/jcuda.jar:$lib/jcuda-natives-linux-x86_64.jar"
 status=0
 
 echo "== device"; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1; date -u
@@ -20,6 +21,7 @@ echo "== device"; nvidia-smi --query-gpu=name,driver_version,memory.total --form
 echo "== JUnit (the CUDA tests)"
 "$java" -jar "$lib/junit-platform-console-standalone.jar" execute --class-path "$cp" \
     --select-class dev.octet.kernels.cuda.CudaKernelsGpuTest --select-class dev.octet.kernels.cuda.CudaFrameworkBuffersGpuTest --select-class dev.octet.kernels.cuda.CudaTablesTest \
+    --select-class dev.octet.adapters.core.CudaPackedBlockGpuTest \
     --details=tree --disable-banner --disable-ansi-colors \
     --reports-dir "$out/junit" 2>&1 | tee "$out/junit.log"
 junit=${PIPESTATUS[0]}
@@ -33,7 +35,7 @@ conf_cuda=${PIPESTATUS[0]}
 conf_cpu=$?
 
 echo "== benchmark"
-"$java" -cp "$cp" dev.octet.kernels.cuda.CudaBenchmark "${BENCH_LOG2:-30}" "${BENCH_REPEATS:-20}" 2>&1 | tee "$out/bench-octet.log"
+"$java" -cp "$cp" dev.octet.kernels.cuda.CudaBenchmark "${BENCH_LOG2:-30}" "${BENCH_REPEATS:-20}" "${BENCH_BLOCKS:-256}" 2>&1 | tee "$out/bench-octet.log"
 bench=${PIPESTATUS[0]}
 [ "$bench" = 0 ] || status=1
 PYTHONUNBUFFERED=1 python3 "$(dirname "$0")/bench_torch.py" "${BENCH_LOG2:-30}" "${BENCH_REPEATS:-20}" 2>&1 | tee "$out/bench-torch.log"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Copies what run-gpu-tests.sh needs into a folder (default: .device-lib of the checkout the device tool
 # sends): the kernels jar with its fatbin, the test classes, JCuda with its natives cut down to the driver
-# and runtime libraries, the JUnit console launcher, the reference vectors and these scripts. Run after
-# `mvn -pl kernels verify` (or package) with nvcc present.
+# and runtime libraries, the adapters' core jar with its GPU test, the JUnit console launcher, the reference vectors and these scripts. Run after
+# `mvn -pl kernels,adapters/core install` (or package; tests may be skipped) with nvcc present.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 kernels=$(cd "$here/../../.." && pwd)
@@ -15,6 +15,10 @@ unzip -l "$kernels/target/octet-kernels-0.1.0-SNAPSHOT.jar" | grep -q octet_kern
   || { echo "the kernels jar has no fatbin: build with nvcc first" >&2; exit 1; }
 cp "$kernels/target/octet-kernels-0.1.0-SNAPSHOT.jar" "$dest/octet-kernels.jar"
 (cd "$kernels/target/test-classes" && rm -f "$dest/octet-kernels-tests.jar" && jar cf "$dest/octet-kernels-tests.jar" .)
+# The adapters' framework-free GPU wiring (CudaPackedBlock) and its test.
+core=$kernels/../adapters/core/target
+cp "$core/octet-adapter-core-0.1.0-SNAPSHOT.jar" "$dest/octet-adapter-core.jar"
+(cd "$core/test-classes" && rm -f "$dest/octet-adapter-core-tests.jar" && jar cf "$dest/octet-adapter-core-tests.jar" dev/octet/adapters/core/CudaPackedBlockGpuTest*.class)
 cp "$kernels/target/cuda-lib/jcuda.jar" "$dest/jcuda.jar"
 tmp=$(mktemp -d)
 (cd "$tmp" && unzip -q "$kernels/target/cuda-lib/jcuda-natives-linux-x86_64.jar" 'lib/libJCudaDriver-*' 'lib/libJCudaRuntime-*' \

@@ -73,12 +73,14 @@ public final class CudaBackend {
     private final Map<String, Long> tables = new HashMap<>();
     private final String description;
     private final int multiprocessors;
+    private final int ordinal;
 
-    private CudaBackend(CUcontext context, CUmodule module, String description, int multiprocessors) {
+    private CudaBackend(CUcontext context, CUmodule module, String description, int multiprocessors, int ordinal) {
         this.context = context;
         this.module = module;
         this.description = description;
         this.multiprocessors = multiprocessors;
+        this.ordinal = ordinal;
     }
 
     /** Whether the backend can run here (probes once). */
@@ -178,7 +180,7 @@ public final class CudaBackend {
         }
         String description = deviceName + ", compute capability " + major[0] + "." + minor[0] + ", " + sms[0]
                 + " multiprocessors, driver CUDA " + version[0] / 1000 + "." + version[0] % 1000 / 10;
-        return new CudaBackend(context, module, description, sms[0]);
+        return new CudaBackend(context, module, description, sms[0], ordinal);
     }
 
     private static byte[] readFatbin() throws Unavailable {
@@ -212,6 +214,11 @@ public final class CudaBackend {
 
     public int multiprocessors() {
         return multiprocessors;
+    }
+
+    /** The device's ordinal ({@code -Doctet.cuda.device}, default 0): a framework's device must be this one. */
+    public int deviceOrdinal() {
+        return ordinal;
     }
 
     /** Makes the primary context current on the calling thread (every entry point does). */
@@ -369,9 +376,15 @@ public final class CudaBackend {
     /** Threads per CTA of the block loops (a power of two, 64 to 1024; default 256). */
     static final int CTA_THREADS = Integer.getInteger("octet.cuda.threads", 256);
 
-    /** Threads per CTA for a block size: G = B/8 threads a block, CTA_THREADS or one group a CTA. */
+    /**
+     * Threads per CTA for a block size: G = B/8 threads a block; CTA_THREADS when a group fits a warp,
+     * else exactly one group a CTA. (A group larger than a warp reduces its absmax through shared memory
+     * with CTA-wide barriers, so it must have the CTA to itself: with two such groups a CTA, as blocks of
+     * 512 and 1024 once had, the second group read the first one's partial maxima.)
+     */
     static int threadsPerCta(int blockSize) {
-        return Math.max(CTA_THREADS, blockSize / 8);
+        int group = blockSize / 8;
+        return group > 32 ? group : CTA_THREADS;
     }
 
     /** A persistent grid: as many CTAs as fit on the device at once, fewer if there is less work. */

@@ -18,7 +18,7 @@ import jcuda.driver.JCudaDriver;
  * number is taken on zeros. Each figure is the median of {@code repeats} steps timed with CUDA events.
  * PyTorch's fused Adam is timed by {@code kernels/src/test/gpu/bench_torch.py} in the same run.
  *
- * <pre>java -cp octet-kernels.jar:jcuda.jar:jcuda-natives.jar dev.octet.kernels.cuda.CudaBenchmark [log2 params] [repeats]</pre>
+ * <pre>java -cp octet-kernels.jar:jcuda.jar:jcuda-natives.jar dev.octet.kernels.cuda.CudaBenchmark [log2 params] [repeats] [block sizes, e.g. 256,1024]</pre>
  */
 public final class CudaBenchmark {
 
@@ -28,6 +28,7 @@ public final class CudaBenchmark {
     public static void main(String[] args) {
         int log2 = args.length > 0 ? Integer.parseInt(args[0]) : 30;
         int repeats = args.length > 1 ? Integer.parseInt(args[1]) : 20;
+        int[] blockSizes = Arrays.stream((args.length > 2 ? args[2] : "256").split(",")).mapToInt(Integer::parseInt).toArray();
         if (!Cuda.available()) {
             System.err.println(Cuda.unavailableReason());
             System.exit(2);
@@ -42,13 +43,16 @@ public final class CudaBenchmark {
         double copyBandwidth = 8.0 * total / (copyMs * 1e-3) / 1e12;
         rows.add(String.format(Locale.ROOT, "BENCH copy-d2d         %9.3f ms  %6.2f TB/s (read+write); 16 B/param at that rate: %.3f ms",
                 copyMs, copyBandwidth, 16.0 * total / (copyBandwidth * 1e12) * 1e3));
-        for (int tensors : new int[] {1, 256}) {
-            double ms = adam(cuda, total, tensors, stream, repeats);
-            double bandwidth = (16.0 * total + 8.0 * total / 256) / (ms * 1e-3) / 1e12;
-            rows.add(String.format(Locale.ROOT,
-                    "BENCH octet-adam8 %-4s %9.3f ms  %6.2f TB/s at 16 B/param (%.0f%% of copy); state %.4f B/param",
-                    tensors == 1 ? "1x" : tensors + "x", ms, bandwidth, 100 * bandwidth / copyBandwidth,
-                    2.0 * (total + 4.0 * ((total / tensors + 255) / 256) * tensors) / total));
+        for (int blockSize : blockSizes) {
+            for (int tensors : new int[] {1, 256}) {
+                double ms = adam(cuda, total, tensors, blockSize, stream, repeats);
+                double bandwidth = (16.0 * total + 8.0 * total / blockSize) / (ms * 1e-3) / 1e12;
+                rows.add(String.format(Locale.ROOT,
+                        "BENCH octet-adam8 %-4s %9.3f ms  %6.2f TB/s at 16 B/param (%.0f%% of copy); state %.4f B/param%s",
+                        tensors == 1 ? "1x" : tensors + "x", ms, bandwidth, 100 * bandwidth / copyBandwidth,
+                        2.0 * (total + 4.0 * ((total / tensors + blockSize - 1) / blockSize) * tensors) / total,
+                        blockSize == 256 ? "" : ", block " + blockSize));
+            }
         }
         rows.forEach(System.out::println);
     }
@@ -95,7 +99,7 @@ public final class CudaBenchmark {
         cuda.launch("octet_fill_random", 4 * cuda.multiprocessors(), 256, stream, address, n, seed, scale);
     }
 
-    private static double adam(CudaBackend cuda, long total, int tensors, long stream, int repeats) {
+    private static double adam(CudaBackend cuda, long total, int tensors, int blockSize, long stream, int repeats) {
         long n = total / tensors;
         List<Long> memory = new ArrayList<>();
         List<CudaQuantizedState> states = new ArrayList<>();
@@ -108,7 +112,7 @@ public final class CudaBenchmark {
                 memory.add(g);
                 fill(cuda, p, n, 2 * i + 11, 1f, stream);
                 fill(cuda, g, n, 2 * i + 12, 1e-2f, stream);
-                CudaQuantizedState s = CudaQuantizedState.allocate(cuda, n, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
+                CudaQuantizedState s = CudaQuantizedState.allocate(cuda, n, blockSize, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
                 states.add(s);
                 entries.add(new CudaTensorGroup.Entry(p, g, s));
             }

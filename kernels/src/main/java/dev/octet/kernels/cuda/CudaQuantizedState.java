@@ -12,7 +12,7 @@ import java.util.Arrays;
  * out as {@code PackedStateLayout} says). {@link #upload}/{@link #download} move it from and to a
  * {@link QuantizedState} (checkpoints, tests).
  */
-public final class CudaQuantizedState implements AutoCloseable {
+public final class CudaQuantizedState implements CudaState {
 
     private final CudaBackend cuda;
     private final long length;
@@ -56,8 +56,8 @@ public final class CudaQuantizedState implements AutoCloseable {
             throw new IllegalArgumentException("block size must be a power of two from " + QuantizedState.MIN_BLOCK_SIZE
                     + " to " + QuantizedState.MAX_BLOCK_SIZE + ", got " + blockSize);
         }
-        if (kinds.length < 1 || kinds.length > 2) {
-            throw new IllegalArgumentException("the CUDA kernels keep 1 or 2 statistics, got " + kinds.length);
+        if (kinds.length < 1 || kinds.length > 3) {
+            throw new IllegalArgumentException("the CUDA kernels keep 1 to 3 statistics, got " + kinds.length);
         }
         this.cuda = cuda;
         this.length = length;
@@ -86,6 +86,7 @@ public final class CudaQuantizedState implements AutoCloseable {
         return new CudaQuantizedState(cuda, length, blockSize, kinds, codes, absmax);
     }
 
+    @Override
     public long length() {
         return length;
     }
@@ -98,16 +99,14 @@ public final class CudaQuantizedState implements AutoCloseable {
         return (length + blockSize - 1) / blockSize;
     }
 
+    @Override
     public int statistics() {
         return kinds.length;
     }
 
+    @Override
     public StatisticKind kind(int statistic) {
         return kinds[statistic];
-    }
-
-    StatisticKind[] kinds() {
-        return kinds.clone();
     }
 
     /** Device address of a statistic's codes. */
@@ -121,6 +120,7 @@ public final class CudaQuantizedState implements AutoCloseable {
     }
 
     /** Device bytes the state occupies. */
+    @Override
     public long bytes() {
         return kinds.length * (length + 4L * blocks());
     }

@@ -3,29 +3,42 @@ package dev.octet.kernels.cuda;
 import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.StepOptions;
 import dev.octet.kernels.UpdateRule;
+import dev.octet.kernels.rules.AdaBeliefRule;
+import dev.octet.kernels.rules.AdaDeltaRule;
+import dev.octet.kernels.rules.AdaMaxRule;
 import dev.octet.kernels.rules.AdamRule;
+import dev.octet.kernels.rules.AmsGradRule;
 import dev.octet.kernels.rules.LionRule;
 import dev.octet.kernels.rules.MomentumRule;
+import dev.octet.kernels.rules.NadamRule;
 import dev.octet.kernels.rules.SquaredAverageRule;
+import dev.octet.kernels.rules.VelocityNesterovRule;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
  * One step's rule and options as the CUDA kernels take them: which kernel ({@link Op}) and the
- * {@code struct Rule} of {@code octet_kernels.cu} (18 four-byte fields, passed by value).
+ * {@code struct Rule} of {@code octet_kernels.cu} (20 four-byte fields, passed by value).
  *
- * <p>The GPU knows the rules of {@code dev.octet.kernels.rules}: {@link AdamRule} (Adam, AdamW, LAMB),
- * {@link MomentumRule} (momentum, Nesterov, LARS), {@link SquaredAverageRule} (RMSProp, Adagrad) and
- * {@link LionRule}. Any other rule (a framework adapter's own) stays on the CPU: {@link #supports}.
+ * <p>The GPU knows every rule of {@code dev.octet.kernels.rules}: {@link AdamRule} (Adam, AdamW, LAMB),
+ * {@link MomentumRule} (momentum, Nesterov, LARS), {@link SquaredAverageRule} (RMSProp, Adagrad),
+ * {@link LionRule}, {@link NadamRule}, {@link AdaMaxRule}, {@link AmsGradRule}, {@link AdaBeliefRule},
+ * {@link AdaDeltaRule} and {@link VelocityNesterovRule}. Any other rule (a framework adapter's own)
+ * stays on the CPU: {@link #supports}.
  */
 public record CudaRule(Op op, byte[] args, StatisticKind[] statistics, boolean trustRatio) {
 
     /** Size of {@code struct Rule}. */
-    public static final int BYTES = 18 * 4;
+    public static final int BYTES = 20 * 4;
 
-    /** The kernel family of a rule; the names are the kernels' entry points. */
+    /**
+     * The kernel family of a rule; the names are the kernels' entry points (8-bit state; with
+     * {@code _f32} appended, float32 state).
+     */
     public enum Op {
-        ADAM("octet_adam"), MOMENTUM("octet_momentum"), SQUARED_AVERAGE("octet_sqavg"), LION("octet_lion");
+        ADAM("octet_adam"), MOMENTUM("octet_momentum"), SQUARED_AVERAGE("octet_sqavg"), LION("octet_lion"),
+        NADAM("octet_nadam"), ADAMAX("octet_adamax"), AMSGRAD("octet_amsgrad"), ADABELIEF("octet_adabelief"),
+        ADADELTA("octet_adadelta"), VELOCITY_NESTEROV("octet_velocity_nesterov");
 
         final String kernel;
 
@@ -36,11 +49,14 @@ public record CudaRule(Op op, byte[] args, StatisticKind[] statistics, boolean t
 
     public static boolean supports(UpdateRule rule) {
         return rule instanceof AdamRule || rule instanceof MomentumRule || rule instanceof SquaredAverageRule
-                || rule instanceof LionRule;
+                || rule instanceof LionRule || rule instanceof NadamRule || rule instanceof AdaMaxRule
+                || rule instanceof AmsGradRule || rule instanceof AdaBeliefRule || rule instanceof AdaDeltaRule
+                || rule instanceof VelocityNesterovRule;
     }
 
     public static CudaRule of(UpdateRule rule, StepOptions options) {
         float beta1 = 0, beta2 = 0, eps = 0, momentum = 0, dampening = 0, l2 = 0, decay = 0, weight = 0;
+        float learningRate = 0, correction = 0;
         boolean nesterov = false, firstStep = false, l2InDirection = false;
         Op op;
         if (rule instanceof AdamRule a) {
@@ -66,15 +82,45 @@ public record CudaRule(Op op, byte[] args, StatisticKind[] statistics, boolean t
             op = Op.LION;
             beta1 = l.beta1();
             beta2 = l.beta2();
+        } else if (rule instanceof NadamRule n) {
+            op = Op.NADAM;
+            beta1 = n.beta1();
+            beta2 = n.beta2();
+            eps = n.epsilon();
+            learningRate = n.learningRate();
+            correction = n.correction1();
+        } else if (rule instanceof AdaMaxRule a) {
+            op = Op.ADAMAX;
+            beta1 = a.beta1();
+            beta2 = a.beta2();
+        } else if (rule instanceof AmsGradRule a) {
+            op = Op.AMSGRAD;
+            beta1 = a.beta1();
+            beta2 = a.beta2();
+            eps = a.epsilon();
+        } else if (rule instanceof AdaBeliefRule a) {
+            op = Op.ADABELIEF;
+            beta1 = a.beta1();
+            beta2 = a.beta2();
+            eps = a.epsilon();
+        } else if (rule instanceof AdaDeltaRule a) {
+            op = Op.ADADELTA;
+            decay = a.rho();
+            eps = a.epsilon();
+        } else if (rule instanceof VelocityNesterovRule v) {
+            op = Op.VELOCITY_NESTEROV;
+            momentum = v.momentum();
+            learningRate = v.learningRate();
         } else {
             throw new UnsupportedOperationException("no CUDA kernel for " + rule.getClass().getName()
-                    + "; the GPU runs Adam/AdamW/LAMB, momentum/Nesterov/LARS, RMSProp/Adagrad and Lion rules");
+                    + "; the GPU runs the rules of dev.octet.kernels.rules");
         }
         ByteBuffer b = ByteBuffer.allocate(BYTES).order(ByteOrder.LITTLE_ENDIAN);
         b.putFloat(beta1).putFloat(beta2).putFloat(eps).putFloat(rule.stepScale())
                 .putFloat(rule.decayBefore()).putFloat(rule.decayAfter())
                 .putFloat(momentum).putFloat(dampening).putFloat(l2).putFloat(decay).putFloat(weight)
                 .putFloat(options.gradScale()).putFloat(options.gradClip()).putFloat(rule.maxUpdateNormRatio())
+                .putFloat(learningRate).putFloat(correction)
                 .putInt(nesterov ? 1 : 0).putInt(firstStep ? 1 : 0).putInt(l2InDirection ? 1 : 0)
                 .putInt(switch (options.output()) {
                     case APPLY_TO_PARAMS -> 0;

@@ -4,7 +4,7 @@ import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.UpdateRule;
 
 /**
- * A one-statistic rule stepping by its learning rate: momentum, RMSProp, Adagrad, Lion. The reference
+ * A one-statistic rule stepping by its learning rate: momentum, Lion. The reference
  * stores the single statistic of every such optimizer on the signed map.
  */
 interface SignedStatisticRule extends UpdateRule {

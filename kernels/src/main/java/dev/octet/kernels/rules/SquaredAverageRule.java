@@ -1,5 +1,8 @@
 package dev.octet.kernels.rules;
 
+import dev.octet.kernels.StatisticKind;
+import dev.octet.kernels.UpdateRule;
+
 /**
  * RMSProp and Adagrad, the optimizers that divide by the root of a running sum of squares:
  * {@code s = decay s + weight g^2}, direction {@code g / (sqrt(s) + epsilon)}, times the learning rate.
@@ -9,19 +12,29 @@ package dev.octet.kernels.rules;
  * {@code g'} (textbook) or the raw {@code g} (what the reference's 8-bit block-wise kernel does) is
  * {@code l2InDirection}.
  *
- * <p>The statistic is non-negative but stored on the signed map, as the reference does for every
- * one-state optimizer (its codes are then all at or above the zero code).
+ * <p>The statistic is non-negative. The reference stores it on the signed map, as it does for every
+ * one-state optimizer (its codes are then all at or above the zero code); {@code stored} says which map.
  */
 public record SquaredAverageRule(float learningRate, float decay, float weight, float epsilon, float l2,
-        boolean l2InDirection) implements SignedStatisticRule {
+        boolean l2InDirection, StatisticKind stored) implements UpdateRule {
 
     public static SquaredAverageRule rmsProp(float learningRate, float alpha, float epsilon, float l2,
             boolean l2InDirection) {
-        return new SquaredAverageRule(learningRate, alpha, 1f - alpha, epsilon, l2, l2InDirection);
+        return new SquaredAverageRule(learningRate, alpha, 1f - alpha, epsilon, l2, l2InDirection, StatisticKind.SIGNED);
     }
 
     public static SquaredAverageRule adagrad(float learningRate, float epsilon, float l2, boolean l2InDirection) {
-        return new SquaredAverageRule(learningRate, 1f, 1f, epsilon, l2, l2InDirection);
+        return new SquaredAverageRule(learningRate, 1f, 1f, epsilon, l2, l2InDirection, StatisticKind.SIGNED);
+    }
+
+    @Override
+    public StatisticKind[] statistics() {
+        return new StatisticKind[] {stored};
+    }
+
+    @Override
+    public float stepScale() {
+        return learningRate;
     }
 
     @Override

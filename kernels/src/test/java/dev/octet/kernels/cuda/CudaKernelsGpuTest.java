@@ -5,16 +5,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.octet.kernels.BlockwiseQuantizer;
+import dev.octet.kernels.Float32State;
 import dev.octet.kernels.FusedUpdate;
 import dev.octet.kernels.KernelPool;
+import dev.octet.kernels.OptimizerState;
 import dev.octet.kernels.QuantizationMap;
 import dev.octet.kernels.QuantizedState;
 import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.StepOptions;
 import dev.octet.kernels.UpdateRule;
+import dev.octet.kernels.rules.AdaBeliefRule;
+import dev.octet.kernels.rules.AdaDeltaRule;
+import dev.octet.kernels.rules.AdaMaxRule;
+import dev.octet.kernels.rules.AmsGradRule;
 import dev.octet.kernels.rules.MomentumRule;
+import dev.octet.kernels.rules.NadamRule;
 import dev.octet.kernels.rules.ReferenceOptimizers;
 import dev.octet.kernels.rules.SquaredAverageRule;
+import dev.octet.kernels.rules.VelocityNesterovRule;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -29,8 +37,9 @@ import org.junit.jupiter.api.Test;
  * The CUDA kernels against the CPU kernels on random inputs of many sizes (multiples of the block and
  * not), every optimizer, every output (parameters moved, the update into the gradient, parameters
  * moved and the gradient zeroed), gradient scaling and clipping, non-finite gradients, many tensors
- * in one launch, unaligned tensors. The bar: codes identical or at most one apart, absmax and parameters
- * within 1e-6 relative (the kernels are written to agree bit for bit; the counts printed show it).
+ * in one launch, unaligned tensors, float32 state beside 8-bit state in one group. The bar: codes
+ * identical or at most one apart, absmax, parameters and float32 statistics within 1e-6 relative (the
+ * kernels are written to agree bit for bit; the counts printed show it).
  *
  * <p>Needs a GPU: without one (CI) every test is skipped, with the reason printed.
  */
@@ -40,7 +49,7 @@ class CudaKernelsGpuTest {
     private static long stream;
     private static final KernelPool POOL = KernelPool.shared();
     private static final int[] SIZES = {1, 7, 255, 256, 257, 1000, 4099, 65536, 100_003};
-    private static final int[] BLOCKS = {64, 256, 4096};
+    private static final int[] BLOCKS = {64, 256, 1024, 4096};
 
     private static long codesCompared;
     private static long codesDiffering;
@@ -73,6 +82,15 @@ class CudaKernelsGpuTest {
         r.add(t -> ReferenceOptimizers.momentum(1e-2f, 0.9f, 0f, t, true));                      // Nesterov
         r.add(t -> new MomentumRule(1e-2f, 0.9f, 0.1f, 1e-3f, false, t == 1, 0f));                   // dampening
         r.add(t -> SquaredAverageRule.rmsProp(1e-3f, 0.99f, 1e-8f, 1e-2f, true));                    // l2 in direction
+        // The rules with DL4J's formulas (dev.octet.adapters.dl4j.Dl4jUpdaterMath builds them so).
+        r.add(t -> new NadamRule(0.9f, 0.999f, 1e-8f, 1e-3f, (float) (1.0 - Math.pow(0.9f, t))));
+        r.add(t -> new AdaMaxRule(0.9f, 0.999f, 2e-3f / (float) (1.0 - Math.pow(0.9f, t))));
+        r.add(t -> new AmsGradRule(0.9f, 0.999f, 1e-8f, 1e-3f));
+        r.add(t -> new AdaBeliefRule(0.9f, 0.999f, 1e-14f, 1e-3f));
+        r.add(t -> new AdaDeltaRule(0.95f, 1e-6f));
+        r.add(t -> new VelocityNesterovRule(0.9f, 0.1f));
+        r.add(t -> new SquaredAverageRule(1e-3f, 0.95f, 0.05f, 1e-8f, 0f, false, StatisticKind.UNSIGNED));
+        r.add(t -> new SquaredAverageRule(1e-2f, 1f, 1f, 1e-6f, 0f, false, StatisticKind.UNSIGNED));
         return r;
     }
 
@@ -145,12 +163,15 @@ class CudaKernelsGpuTest {
         }
     }
 
-    /** One tensor on both sides: host copies and a GPU copy at a byte offset into its allocations. */
+    /**
+     * One tensor on both sides: host copies and a GPU copy at a byte offset into its allocations; 8-bit
+     * state, or float32 state when {@code blockSize} is 0.
+     */
     private static final class Pair {
         final float[] params;
         final float[] grad;
-        final QuantizedState host;
-        final CudaQuantizedState device;
+        final OptimizerState host;
+        final CudaState device;
         final long p;
         final long g;
         final long pAlloc;
@@ -159,12 +180,27 @@ class CudaKernelsGpuTest {
         Pair(Random rnd, int n, int blockSize, StatisticKind[] kinds, int misalign) {
             params = random(rnd, n, 1f);
             grad = new float[n];
-            host = QuantizedState.allocate(n, blockSize, kinds);
-            device = CudaQuantizedState.allocate(cuda, n, blockSize, kinds);
+            if (blockSize == 0) {
+                host = Float32State.allocate(n, kinds);
+                device = CudaFloat32State.allocate(cuda, n, kinds);
+            } else {
+                host = QuantizedState.allocate(n, blockSize, kinds);
+                device = CudaQuantizedState.allocate(cuda, n, blockSize, kinds);
+            }
             pAlloc = cuda.allocate(4L * n + 16);
             gAlloc = cuda.allocate(4L * n + 16);
             p = pAlloc + misalign;
             g = gAlloc + misalign;
+        }
+
+        void upload() {
+            if (device instanceof CudaQuantizedState q) {
+                q.upload((QuantizedState) host);
+            } else {
+                for (int s = 0; s < host.statistics(); s++) {
+                    cuda.copyToDevice(((CudaFloat32State) device).values(s), floats((Float32State) host, s));
+                }
+            }
         }
 
         void close() {
@@ -172,6 +208,12 @@ class CudaKernelsGpuTest {
             cuda.free(pAlloc);
             cuda.free(gAlloc);
         }
+    }
+
+    private static float[] floats(Float32State state, int statistic) {
+        float[] values = new float[state.length()];
+        state.values(statistic).get(0, values);
+        return values;
     }
 
     private static void newGradient(Random rnd, Pair t, boolean nonFinite) {
@@ -199,7 +241,7 @@ class CudaKernelsGpuTest {
             }
         }
         for (Pair x : tensors) {
-            x.device.upload(x.host);
+            x.upload();
             cuda.copyToDevice(x.p, x.params);
         }
         try (CudaTensorGroup group = new CudaTensorGroup(cuda, entries)) {
@@ -225,12 +267,24 @@ class CudaKernelsGpuTest {
                         cuda.copyToHost(gp, x.g);
                         assertClose(x.grad, gp, at + " gradient buffer");
                     }
-                    QuantizedState back = QuantizedState.allocate(x.params.length, x.host.blockSize(), r.statistics());
-                    x.device.download(back);
+                    if (x.device instanceof CudaFloat32State f) {
+                        for (int s = 0; s < r.statistics().length; s++) {
+                            float[] back = new float[x.params.length];
+                            cuda.copyToHost(back, f.values(s));
+                            assertClose(floats((Float32State) x.host, s), back, at + " float32 statistic " + s);
+                        }
+                        if (options.output() == StepOptions.Output.WRITE_UPDATE_TO_GRADIENT) {
+                            cuda.copyToDevice(x.p, x.params);
+                        }
+                        continue;
+                    }
+                    QuantizedState host = (QuantizedState) x.host;
+                    QuantizedState back = QuantizedState.allocate(x.params.length, host.blockSize(), r.statistics());
+                    ((CudaQuantizedState) x.device).download(back);
                     for (int s = 0; s < r.statistics().length; s++) {
                         byte[] hc = new byte[x.params.length];
                         byte[] dc = new byte[x.params.length];
-                        x.host.codes(s).get(0, hc);
+                        host.codes(s).get(0, hc);
                         back.codes(s).get(0, dc);
                         for (int e = 0; e < hc.length; e++) {
                             int d = Math.abs((hc[e] & 0xFF) - (dc[e] & 0xFF));
@@ -240,9 +294,9 @@ class CudaKernelsGpuTest {
                             }
                             assertTrue(d <= 1, at + " statistic " + s + " code " + e + ": " + (hc[e] & 0xFF) + " vs " + (dc[e] & 0xFF));
                         }
-                        float[] ha = new float[QuantizedState.blocks(x.params.length, x.host.blockSize())];
+                        float[] ha = new float[QuantizedState.blocks(x.params.length, host.blockSize())];
                         float[] da = new float[ha.length];
-                        x.host.absmax(s).get(0, ha);
+                        host.absmax(s).get(0, ha);
                         back.absmax(s).get(0, da);
                         assertClose(ha, da, at + " absmax " + s);
                     }
@@ -329,6 +383,33 @@ class CudaKernelsGpuTest {
             }
             try {
                 compare(tensors, rule, StepOptions.DEFAULT, 2, rnd, true, "group " + rule.apply(1).getClass().getSimpleName());
+            } finally {
+                tensors.forEach(Pair::close);
+            }
+        }
+    }
+
+    /**
+     * A framework's update block on the GPU: small parameters the policy keeps 32-bit (float32 state)
+     * beside 8-bit ones, one group, every rule but the trust-ratio ones, the update into the gradient.
+     */
+    @Test
+    void float32StateBesideEightBitStateInOneGroup() {
+        Random rnd = new Random(6);
+        StepOptions intoGradient = StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT);
+        for (IntFunction<UpdateRule> rule : rules()) {
+            if (rule.apply(1).maxUpdateNormRatio() > 0f) {
+                continue;
+            }
+            StatisticKind[] kinds = rule.apply(1).statistics();
+            List<Pair> tensors = new ArrayList<>();
+            for (int n : new int[] {1, 300, 70_001, 4095, 257}) {
+                tensors.add(new Pair(rnd, n, n == 70_001 ? 256 : 0, kinds, 0));
+            }
+            try {
+                for (StepOptions o : new StepOptions[] {intoGradient, StepOptions.DEFAULT}) {
+                    compare(tensors, rule, o, 2, rnd, true, "float32 beside 8-bit " + rule.apply(1) + " " + o);
+                }
             } finally {
                 tensors.forEach(Pair::close);
             }

@@ -84,24 +84,31 @@ public final class PackedStateLayout {
             return managed() ? kinds.size() * wordsPerStatistic() : wordsPerStatistic();
         }
 
+        /**
+         * Word offset, within this block's words, of statistic {@code s} of parameter {@code p}: its
+         * code words then its absmax words when 8-bit, its floats when float32.
+         */
+        public long statisticStart(int p, int s) {
+            long before = 0;
+            for (int i = 0; i < p; i++) {
+                before += params.get(i).wordsPerStatistic();
+            }
+            return s * wordsPerStatistic() + before;
+        }
+
         /** The state of parameter {@code p} over {@code blockWords} (this block's words, native order), not copied. */
         public OptimizerState state(ByteBuffer blockWords, int p) {
             if (!managed()) {
                 throw new IllegalStateException("octet does not manage the state of " + updater);
             }
             Param param = params.get(p);
-            long perStatistic = wordsPerStatistic();
-            long before = 0;
-            for (int i = 0; i < p; i++) {
-                before += params.get(i).wordsPerStatistic();
-            }
             StatisticKind[] k = kinds.toArray(new StatisticKind[0]);
             int n = Math.toIntExact(param.elements());
             if (param.quantized()) {
                 ByteBuffer[] codes = new ByteBuffer[k.length];
                 FloatBuffer[] absmax = new FloatBuffer[k.length];
                 for (int s = 0; s < k.length; s++) {
-                    long start = s * perStatistic + before;
+                    long start = statisticStart(p, s);
                     codes[s] = slice(blockWords, start, param.codeWords());
                     absmax[s] = slice(blockWords, start + param.codeWords(), param.absmaxWords()).asFloatBuffer();
                 }
@@ -109,7 +116,7 @@ public final class PackedStateLayout {
             }
             FloatBuffer[] values = new FloatBuffer[k.length];
             for (int s = 0; s < k.length; s++) {
-                values[s] = slice(blockWords, s * perStatistic + before, n).asFloatBuffer();
+                values[s] = slice(blockWords, statisticStart(p, s), n).asFloatBuffer();
             }
             return Float32State.wrap(n, k, values);
         }

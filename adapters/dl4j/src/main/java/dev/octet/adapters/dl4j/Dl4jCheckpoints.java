@@ -114,21 +114,19 @@ public final class Dl4jCheckpoints {
             }
             return false;
         }
-        ByteBuffer to = Dl4jMemory.bytes(current);
-        if (octetState) {
-            ByteBuffer from = Dl4jMemory.bytes(given);
-            if (saved.layout().equals(target)) {
-                to.put(0, from, 0, to.capacity());
-            } else {
-                warnMissing(target.convertFrom(saved.layout(), from, to));
-            }
-            return true;
-        }
         PackedStateLayout plain = target.allFloat32();
-        if (plain.equals(target) || given.length() != plain.words()) {
+        if (!octetState && (plain.equals(target) || given.length() != plain.words())) {
             return false; // DL4J's own assignment is exact, or its length check will explain the mismatch
         }
-        warnMissing(target.convertFrom(plain, Dl4jMemory.bytes(given.castTo(current.dataType())), to));
+        ByteBuffer to = Dl4jMemory.bytes(current);
+        if (!octetState) {
+            warnMissing(target.convertFrom(plain, Dl4jMemory.bytes(given.castTo(current.dataType())), to));
+        } else if (saved.layout().equals(target)) {
+            to.put(0, Dl4jMemory.bytes(given), 0, to.capacity());
+        } else {
+            warnMissing(target.convertFrom(saved.layout(), Dl4jMemory.bytes(given), to));
+        }
+        Dl4jMemory.hostWrote(current);
         return true;
     }
 

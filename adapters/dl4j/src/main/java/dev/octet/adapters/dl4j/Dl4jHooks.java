@@ -42,6 +42,8 @@ public final class Dl4jHooks {
     /** The decisions for one updater under construction, in DL4J's parameter order. */
     private static final class Layout {
         final boolean multiLayerNetwork;
+        /** ND4J's CUDA backend when the network lives there (octet's CUDA kernels update it), else null. */
+        final Nd4jCudaMemory gpu;
         final List<ParamPlan> plans = new ArrayList<>();
         /** The blocks with state, in the order of DL4J's view. */
         final List<PackedStateLayout.Block> blocks = new ArrayList<>();
@@ -49,8 +51,9 @@ public final class Dl4jHooks {
         TrainingConfig currentLayer;
         String currentVariable;
 
-        Layout(Object network) {
+        Layout(Object network, Nd4jCudaMemory gpu) {
             this.multiLayerNetwork = network instanceof MultiLayerNetwork;
+            this.gpu = gpu;
         }
 
         /** The name DL4J users see: {@code 0_W} in a MultiLayerNetwork, {@code vertexName_W} in a graph. */
@@ -72,18 +75,23 @@ public final class Dl4jHooks {
     }
 
     /**
-     * At the start of {@code BaseMultiLayerUpdater(network, state)}. On a GPU backend octet stands
-     * aside: its DL4J updaters work in host memory, which there is not where ND4J keeps an array's
-     * current values (the CUDA kernels exist, the wiring to ND4J's device pointers does not yet).
+     * At the start of {@code BaseMultiLayerUpdater(network, state)}. On ND4J's CUDA backend octet's CUDA
+     * kernels update the GPU copy of DL4J's arrays; where they cannot (no usable GPU for octet, several
+     * GPUs, an ND4J it does not know) octet stands aside with one warning.
      */
     public static void constructionStarts(Object network) {
+        Nd4jCudaMemory gpu = null;
         if (!Nd4j.getEnvironment().isCPU()) {
-            OctetRuntime.unsupported("dl4j-gpu-backend", "ND4J runs on a GPU backend ("
-                    + Nd4j.getBackend().getClass().getSimpleName() + "), which octet's DL4J adapter does not drive yet;"
-                    + " this job's optimizer state stays 32-bit");
-            return;
+            try {
+                gpu = Nd4jCudaMemory.open();
+            } catch (Nd4jCudaMemory.Unavailable e) {
+                OctetRuntime.unsupported("dl4j-gpu-backend", "ND4J runs on a GPU backend ("
+                        + Nd4j.getBackend().getClass().getSimpleName() + ") that octet cannot drive: " + e.getMessage()
+                        + "; this job's optimizer state stays 32-bit");
+                return;
+            }
         }
-        BUILDING.get().push(new Layout(network));
+        BUILDING.get().push(new Layout(network, gpu));
     }
 
     /** Replaces {@code layer.getConfig()} in the constructor: remembers which layer. */
@@ -187,8 +195,11 @@ public final class Dl4jHooks {
         PackedStateLayout.Block packed = new PackedStateLayout.Block(updaterName, List.of(first.math.statistics(first.updater)),
                 plans.stream().map(ParamPlan::packed).toList());
         layout.blocks.add(packed);
-        block.setGradientUpdater(new OctetBlockUpdater(first.updater, first.math, packed, paramViews,
-                block.getUpdaterView(), block.isUpdaterViewRequiresInitialization()));
+        block.setGradientUpdater(layout.gpu != null
+                ? new OctetCudaBlockUpdater(first.updater, first.math, packed, paramViews, block.getUpdaterView(),
+                        block.isUpdaterViewRequiresInitialization(), layout.gpu)
+                : new OctetBlockUpdater(first.updater, first.math, packed, paramViews, block.getUpdaterView(),
+                        block.isUpdaterViewRequiresInitialization()));
         return true;
     }
 

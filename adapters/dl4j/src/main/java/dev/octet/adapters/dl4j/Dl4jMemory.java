@@ -6,9 +6,15 @@ import java.nio.FloatBuffer;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
-/** ND4J arrays seen as NIO buffers over their own memory (nd4j-native: host memory), never copied. */
+/**
+ * ND4J arrays seen as NIO buffers over their host memory, never copied. On the CPU backend that is the
+ * array's only memory; on the CUDA backend ND4J first makes the host copy current (and a writer says
+ * so afterwards with {@link #hostWrote}); both calls do nothing on the CPU backend.
+ */
 final class Dl4jMemory {
 
     private Dl4jMemory() {
@@ -26,6 +32,7 @@ final class Dl4jMemory {
             throw new IllegalArgumentException("octet needs contiguous arrays; this one has element-wise stride "
                     + array.elementWiseStride());
         }
+        Nd4j.getAffinityManager().ensureLocation(array, AffinityManager.Location.HOST);
         Pointer address = array.data().addressPointer();
         long bytes = 4L * array.length();
         return new BytePointer(address).capacity(bytes).limit(bytes).asByteBuffer().order(ByteOrder.nativeOrder());
@@ -33,5 +40,10 @@ final class Dl4jMemory {
 
     static FloatBuffer floats(INDArray array) {
         return bytes(array).asFloatBuffer();
+    }
+
+    /** Records that the host copy of an array was written through {@link #bytes} (ND4J's CUDA backend). */
+    static void hostWrote(INDArray array) {
+        Nd4j.getAffinityManager().tagLocation(array, AffinityManager.Location.HOST);
     }
 }

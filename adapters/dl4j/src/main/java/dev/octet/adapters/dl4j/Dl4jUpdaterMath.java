@@ -2,7 +2,14 @@ package dev.octet.adapters.dl4j;
 
 import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.UpdateRule;
+import dev.octet.kernels.rules.AdaBeliefRule;
+import dev.octet.kernels.rules.AdaDeltaRule;
+import dev.octet.kernels.rules.AdaMaxRule;
 import dev.octet.kernels.rules.AdamRule;
+import dev.octet.kernels.rules.AmsGradRule;
+import dev.octet.kernels.rules.NadamRule;
+import dev.octet.kernels.rules.SquaredAverageRule;
+import dev.octet.kernels.rules.VelocityNesterovRule;
 import java.util.Map;
 import org.nd4j.linalg.learning.config.AMSGrad;
 import org.nd4j.linalg.learning.config.AdaBelief;
@@ -16,8 +23,10 @@ import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.RmsProp;
 
 /**
- * The DL4J updaters octet stores 8-bit, each as DL4J computes it: its formula for one step as an octet
- * rule (whose statistics are laid out in DL4J's order), and the value DL4J gives its state when fresh.
+ * The DL4J updaters octet stores 8-bit, each as DL4J 1.0.0-M2.1's libnd4j computes it
+ * (docs/framework-optimizer-math.md, section A.3): its formula for one step as one of the kernels'
+ * rules, whose operation order is DL4J's and whose statistics are in DL4J's order, and the value DL4J
+ * gives its state when fresh.
  * DL4J counts {@code iteration} from 0; its bias corrections use {@code iteration + 1}.
  *
  * @param rules the rule for a configuration at an iteration and epoch
@@ -47,42 +56,43 @@ record Dl4jUpdaterMath(RuleFactory rules, InitialValue initialValue) {
             Nadam.class, new Dl4jUpdaterMath((config, iteration, epoch) -> {
                 Nadam c = (Nadam) config;
                 float correction1 = (float) (1.0 - (float) Math.pow((float) c.getBeta1(), iteration + 1f));
-                return new Dl4jRules.Nadam((float) c.getBeta1(), (float) c.getBeta2(), (float) c.getEpsilon(),
+                return new NadamRule((float) c.getBeta1(), (float) c.getBeta2(), (float) c.getEpsilon(),
                         (float) c.getLearningRate(iteration, epoch), correction1);
             }, ZERO),
             AdaMax.class, new Dl4jUpdaterMath((config, iteration, epoch) -> {
                 AdaMax c = (AdaMax) config;
-                return new Dl4jRules.AdaMax((float) c.getBeta1(), (float) c.getBeta2(), correctedStep(
+                return new AdaMaxRule((float) c.getBeta1(), (float) c.getBeta2(), correctedStep(
                         c.getLearningRate(iteration, epoch), c.getBeta1(), c.getBeta2(), c.getEpsilon(), iteration, false));
             }, ZERO),
             AMSGrad.class, new Dl4jUpdaterMath((config, iteration, epoch) -> {
                 AMSGrad c = (AMSGrad) config;
-                return new Dl4jRules.AmsGrad((float) c.getBeta1(), (float) c.getBeta2(), (float) c.getEpsilon(), correctedStep(
+                return new AmsGradRule((float) c.getBeta1(), (float) c.getBeta2(), (float) c.getEpsilon(), correctedStep(
                         c.getLearningRate(iteration, epoch), c.getBeta1(), c.getBeta2(), c.getEpsilon(), iteration, true));
             }, ZERO),
             // DL4J 1.0.0-M2.1 cannot create its own AdaBelief updater (its instantiate throws); octet's can.
             AdaBelief.class, new Dl4jUpdaterMath((config, iteration, epoch) -> {
                 AdaBelief c = (AdaBelief) config;
-                return new Dl4jRules.AdaBelief((float) c.getBeta1(), (float) c.getBeta2(), (float) c.getEpsilon(), correctedStep(
+                return new AdaBeliefRule((float) c.getBeta1(), (float) c.getBeta2(), (float) c.getEpsilon(), correctedStep(
                         c.getLearningRate(iteration, epoch), c.getBeta1(), c.getBeta2(), c.getEpsilon(), iteration, true));
             }, ZERO),
             RmsProp.class, new Dl4jUpdaterMath((config, iteration, epoch) -> {
                 RmsProp c = (RmsProp) config;
                 float decay = (float) c.getRmsDecay();
-                return new Dl4jRules.SquaredAverage(decay, 1f - decay, (float) c.getEpsilon(),
-                        (float) c.getLearningRate(iteration, epoch));
+                return new SquaredAverageRule((float) c.getLearningRate(iteration, epoch), decay, 1f - decay,
+                        (float) c.getEpsilon(), 0f, false, StatisticKind.UNSIGNED);
             }, config -> (float) ((RmsProp) config).getEpsilon()),
             AdaGrad.class, new Dl4jUpdaterMath((config, iteration, epoch) -> {
                 AdaGrad c = (AdaGrad) config;
-                return new Dl4jRules.SquaredAverage(1f, 1f, (float) c.getEpsilon(), (float) c.getLearningRate(iteration, epoch));
+                return new SquaredAverageRule((float) c.getLearningRate(iteration, epoch), 1f, 1f, (float) c.getEpsilon(),
+                        0f, false, StatisticKind.UNSIGNED);
             }, config -> (float) AdaGrad.DEFAULT_ADAGRAD_EPSILON), // DL4J's AdaGradUpdater ignores the configured epsilon here
             AdaDelta.class, new Dl4jUpdaterMath((config, iteration, epoch) -> {
                 AdaDelta c = (AdaDelta) config;
-                return new Dl4jRules.AdaDelta((float) c.getRho(), (float) c.getEpsilon());
+                return new AdaDeltaRule((float) c.getRho(), (float) c.getEpsilon());
             }, ZERO),
             Nesterovs.class, new Dl4jUpdaterMath((config, iteration, epoch) -> {
                 Nesterovs c = (Nesterovs) config;
-                return new Dl4jRules.Nesterovs((float) c.currentMomentum(iteration, epoch),
+                return new VelocityNesterovRule((float) c.currentMomentum(iteration, epoch),
                         (float) c.getLearningRate(iteration, epoch));
             }, ZERO));
 

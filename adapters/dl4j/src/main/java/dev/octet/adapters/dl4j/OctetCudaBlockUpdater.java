@@ -1,0 +1,80 @@
+package dev.octet.adapters.dl4j;
+
+import dev.octet.adapters.core.CudaPackedBlock;
+import dev.octet.adapters.core.PackedStateLayout;
+import dev.octet.kernels.StepOptions;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.IUpdater;
+
+/**
+ * {@link OctetBlockUpdater} for ND4J's CUDA backend: the same formula and the same state layout in the
+ * same state view, updated by octet's CUDA kernels in the GPU's copy of DL4J's arrays, on ND4J's own
+ * stream (so the kernel runs after the ops that made the gradient and before DL4J's subtraction). The
+ * update goes into the gradient, as DL4J's own updaters write it.
+ */
+final class OctetCudaBlockUpdater implements GradientUpdater<IUpdater> {
+
+    private static final StepOptions WRITE_UPDATE =
+            StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT);
+
+    private final IUpdater config;
+    private final Dl4jUpdaterMath math;
+    private final Nd4jCudaMemory nd4j;
+    private final INDArray stateView;
+    private final INDArray[] paramViews;
+    private final CudaPackedBlock block;
+
+    OctetCudaBlockUpdater(IUpdater config, Dl4jUpdaterMath math, PackedStateLayout.Block layout, List<INDArray> paramViews,
+            INDArray stateView, boolean initialize, Nd4jCudaMemory nd4j) {
+        this.config = config;
+        this.math = math;
+        this.nd4j = nd4j;
+        this.stateView = stateView;
+        this.paramViews = paramViews.toArray(new INDArray[0]);
+        nd4j.onDevice(this.paramViews);
+        nd4j.onDevice(stateView);
+        long[] params = new long[this.paramViews.length];
+        for (int j = 0; j < params.length; j++) {
+            params[j] = nd4j.address(this.paramViews[j]);
+        }
+        this.block = new CudaPackedBlock(nd4j.cuda(), layout, nd4j.address(stateView), params);
+        if (initialize) {
+            block.initialize(math.initialValue().of(config));
+            nd4j.deviceWrote(stateView);
+        }
+    }
+
+    @Override
+    public IUpdater getConfig() {
+        return config;
+    }
+
+    @Override
+    public void applyUpdater(INDArray gradient, int iteration, int epoch) {
+        nd4j.onDevice(gradient);
+        nd4j.onDevice(stateView);
+        nd4j.onDevice(paramViews);
+        block.step(math.rule(config, iteration, epoch), WRITE_UPDATE, nd4j.address(gradient), nd4j.stream());
+        nd4j.deviceWrote(gradient);
+        nd4j.deviceWrote(stateView);
+    }
+
+    @Override
+    public void setStateViewArray(INDArray viewArray, long[] gradientShape, char gradientOrder, boolean initialize) {
+        throw new UnsupportedOperationException("octet binds its state view when the updater block is created");
+    }
+
+    @Override
+    public void setState(Map<String, INDArray> stateMap, boolean initialize) {
+        throw new UnsupportedOperationException("octet's 8-bit state is not a map of float arrays");
+    }
+
+    @Override
+    public Map<String, INDArray> getState() {
+        return new HashMap<>();
+    }
+}

@@ -1,0 +1,22 @@
+package dev.octet.kernels.cuda;
+
+import dev.octet.kernels.StatisticKind;
+
+/**
+ * Optimizer statistics of one tensor in GPU memory: 8-bit block-wise ({@link CudaQuantizedState}) or
+ * float32 ({@link CudaFloat32State}, for the parameters a policy keeps 32-bit).
+ */
+public sealed interface CudaState extends AutoCloseable permits CudaQuantizedState, CudaFloat32State {
+
+    long length();
+
+    int statistics();
+
+    StatisticKind kind(int statistic);
+
+    /** Device bytes the state occupies. */
+    long bytes();
+
+    @Override
+    void close();
+}
