@@ -20,4 +20,9 @@ public record Decision(int bits, int blockSize, OptimizerOverrides overrides, bo
         Objects.requireNonNull(overrides, "overrides");
         Objects.requireNonNull(reason, "reason");
     }
+
+    /** The reason, followed by the optimizer overrides when there are any (the report's "rule" column). */
+    public String explanation() {
+        return overrides.isEmpty() ? reason : reason + "; optimizer: " + overrides.describe();
+    }
 }

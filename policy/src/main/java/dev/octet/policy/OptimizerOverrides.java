@@ -1,7 +1,9 @@
 package dev.octet.policy;
 
 import java.math.BigDecimal;
+import java.util.EnumMap;
 import java.util.Map;
+import java.util.StringJoiner;
 
 /**
  * Per-parameter optimizer hyperparameters that replace the job's own, as set by a rule's
@@ -32,6 +34,26 @@ public record OptimizerOverrides(
     /** Whether nothing is overridden. */
     public boolean isEmpty() {
         return equals(NONE);
+    }
+
+    /** The overridden hyperparameters as policy keys and values, e.g. {@code learningRate 1E-4, beta2 0.95}. */
+    public String describe() {
+        StringJoiner out = new StringJoiner(", ");
+        Map<Hyperparameter, Double> values = new EnumMap<>(Hyperparameter.class);
+        values.put(Hyperparameter.LEARNING_RATE, learningRate);
+        values.put(Hyperparameter.BETA1, beta1);
+        values.put(Hyperparameter.BETA2, beta2);
+        values.put(Hyperparameter.EPSILON, epsilon);
+        values.put(Hyperparameter.WEIGHT_DECAY, weightDecay);
+        values.put(Hyperparameter.MOMENTUM, momentum);
+        values.forEach((h, v) -> {
+            if (v != null) {
+                BigDecimal d = BigDecimal.valueOf(v).stripTrailingZeros();
+                boolean plain = v == 0 || (Math.abs(v) >= 1e-3 && Math.abs(v) < 1e7);
+                out.add(h.key() + " " + (plain ? d.toPlainString() : d.toString()));
+            }
+        });
+        return out.toString();
     }
 
     /** A hyperparameter that a rule may override: its key in the policy file and its valid range. */

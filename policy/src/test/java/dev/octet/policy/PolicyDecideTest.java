@@ -48,6 +48,16 @@ class PolicyDecideTest {
     }
 
     @Test
+    void theExplanationNamesTheOptimizerOverrides() {
+        Decision embedding = POLICY.decide(parameter("words_W", "EmbeddingLayer", 5000, 64));
+        assertEquals(embedding.reason() + "; optimizer: learningRate 0.01", embedding.explanation());
+        Decision plain = POLICY.decide(parameter("dense_W", "DenseLayer", 100, 1000));
+        assertEquals(plain.reason(), plain.explanation());
+        assertEquals("learningRate 1E-30, beta2 0.95, weightDecay 0",
+                new OptimizerOverrides(1e-30, null, 0.95, null, 0.0, null).describe());
+    }
+
+    @Test
     void scalarHasOneElement() {
         assertEquals("defaults: 1 elements < minQuantizedSize 4,096",
                 Policy.defaults().decide(parameter("norm_g", "LayerNorm")).reason());

@@ -21,7 +21,8 @@ import java.util.Map;
  * a framework owns: each parameter's statistics are used in place, where the layout puts them in the
  * state words (8-bit codes and absmax, or float32 for the parameters the policy keeps 32-bit), and a
  * step is one {@link CudaTensorGroup} step over the whole block on the framework's stream (one group
- * per block size, should the policy give the block's parameters different ones). The CPU path
+ * per rule and block size, should the policy give the block's parameters different hyperparameters
+ * or block sizes). The CPU path
  * reads the same words through {@link PackedStateLayout.Block#state}, so checkpoints do not care which
  * one wrote them. Nothing here knows a framework: its adapter supplies device addresses and a stream,
  * and keeps the framework's own bookkeeping of which copy of its memory is current.
@@ -32,7 +33,10 @@ public final class CudaPackedBlock implements AutoCloseable {
     private final PackedStateLayout.Block block;
     private final long stateWords;
     private final long[] params;
+    private final int[] ruleSlots;
     private final List<CudaState> states = new ArrayList<>();
+    /** The rule slot of each group. */
+    private final List<Integer> groupSlots = new ArrayList<>();
     /** The gradient address the current groups were built for (frameworks normally keep it fixed). */
     private long gradient;
     private final List<CudaTensorGroup> groups = new ArrayList<>();
@@ -40,15 +44,18 @@ public final class CudaPackedBlock implements AutoCloseable {
     /**
      * @param stateWords device address of the block's state words (4-byte aligned)
      * @param params device address of each parameter of the block, in the block's order
+     * @param ruleSlots per parameter, which of the rules given to {@link #step} moves it
      */
-    public CudaPackedBlock(CudaBackend cuda, PackedStateLayout.Block block, long stateWords, long[] params) {
-        if (!block.managed() || params.length != block.params().size()) {
-            throw new IllegalArgumentException("a block octet manages, with one address per parameter");
+    public CudaPackedBlock(CudaBackend cuda, PackedStateLayout.Block block, long stateWords, long[] params,
+            int[] ruleSlots) {
+        if (!block.managed() || params.length != block.params().size() || ruleSlots.length != params.length) {
+            throw new IllegalArgumentException("a block octet manages, with one address and rule slot per parameter");
         }
         this.cuda = cuda;
         this.block = block;
         this.stateWords = stateWords;
         this.params = params.clone();
+        this.ruleSlots = ruleSlots.clone();
         StatisticKind[] kinds = block.kinds().toArray(new StatisticKind[0]);
         for (int p = 0; p < params.length; p++) {
             PackedStateLayout.Param param = block.params().get(p);
@@ -65,16 +72,17 @@ public final class CudaPackedBlock implements AutoCloseable {
     }
 
     /**
-     * Writes a fresh state into the block's words: every statistic of every parameter at {@code initial}
-     * (zero for most optimizers; the framework's own starting value for the others). Synchronous.
+     * Writes a fresh state into the block's words: every statistic of parameter {@code p} at
+     * {@code initial[p]} (zero for most optimizers; the framework's own starting value for the others).
+     * Synchronous.
      */
-    public void initialize(float initial) {
+    public void initialize(float[] initial) {
         ByteBuffer words = ByteBuffer.allocateDirect(Math.toIntExact(4 * block.words())).order(ByteOrder.nativeOrder());
-        if (initial != 0f) {
-            for (int p = 0; p < params.length; p++) {
+        for (int p = 0; p < params.length; p++) {
+            if (initial[p] != 0f) {
                 OptimizerState state = block.state(words, p);
                 for (int s = 0; s < state.statistics(); s++) {
-                    state.fill(s, initial);
+                    state.fill(s, initial[p]);
                 }
             }
         }
@@ -82,43 +90,50 @@ public final class CudaPackedBlock implements AutoCloseable {
     }
 
     /**
-     * Queues one step of {@code rule} over the block on {@code stream}; {@code gradient} is the device
-     * address of the block's gradient (its parameters' gradients one after another).
+     * Queues one step over the block on {@code stream}, each parameter moved by {@code rules[} its slot
+     * {@code ]}; {@code gradient} is the device address of the block's gradient (its parameters'
+     * gradients one after another).
      */
-    public void step(UpdateRule rule, StepOptions options, long gradient, long stream) {
+    public void step(UpdateRule[] rules, StepOptions options, long gradient, long stream) {
         if (groups.isEmpty() || gradient != this.gradient) {
             if (!groups.isEmpty()) {
                 cuda.synchronize(stream); // the last step may still read the descriptors about to be freed
             }
             closeGroups();
-            // Float32 state goes with the first group: a group launches its float32 tensors separately.
-            Map<Integer, List<CudaTensorGroup.Entry>> byBlockSize = new LinkedHashMap<>();
+            // One group per rule slot and block size; a slot's float32 tensors go with its first group
+            // (a group launches its float32 tensors separately anyway).
+            Map<List<Integer>, List<CudaTensorGroup.Entry>> byKey = new LinkedHashMap<>();
             long offset = 0;
             for (int p = 0; p < params.length; p++) {
                 PackedStateLayout.Param param = block.params().get(p);
-                int key = param.quantized() ? param.blockSize() : 0;
-                byBlockSize.computeIfAbsent(key, k -> new ArrayList<>())
+                List<Integer> key = List.of(ruleSlots[p], param.quantized() ? param.blockSize() : 0);
+                byKey.computeIfAbsent(key, k -> new ArrayList<>())
                         .add(new CudaTensorGroup.Entry(params[p], gradient + 4 * offset, states.get(p)));
                 offset += param.elements();
             }
-            List<CudaTensorGroup.Entry> float32 = byBlockSize.remove(0);
-            if (float32 != null) {
-                byBlockSize.computeIfAbsent(byBlockSize.isEmpty() ? 0 : byBlockSize.keySet().iterator().next(),
-                        k -> new ArrayList<>()).addAll(float32);
+            for (int slot : ruleSlots) {
+                List<CudaTensorGroup.Entry> float32 = byKey.remove(List.of(slot, 0));
+                if (float32 != null) {
+                    List<Integer> home = byKey.keySet().stream().filter(k -> k.get(0) == slot).findFirst()
+                            .orElse(List.of(slot, 0));
+                    byKey.computeIfAbsent(home, k -> new ArrayList<>()).addAll(float32);
+                }
             }
-            for (List<CudaTensorGroup.Entry> entries : byBlockSize.values()) {
+            byKey.forEach((key, entries) -> {
                 groups.add(new CudaTensorGroup(cuda, entries));
-            }
+                groupSlots.add(key.get(0));
+            });
             this.gradient = gradient;
         }
-        for (CudaTensorGroup g : groups) {
-            g.step(rule, options, stream);
+        for (int g = 0; g < groups.size(); g++) {
+            groups.get(g).step(rules[groupSlots.get(g)], options, stream);
         }
     }
 
     private void closeGroups() {
         groups.forEach(CudaTensorGroup::close);
         groups.clear();
+        groupSlots.clear();
     }
 
     @Override

@@ -37,8 +37,9 @@ import org.junit.jupiter.api.Test;
  * {@link PackedStateLayout}: large parameters 8-bit (two block sizes), small ones float32. The GPU
  * step ({@link CudaPackedBlock}) and the CPU path the DL4J adapter takes on the CPU backend
  * ({@link PackedStateLayout.Block#state} and the fused update, the update written into the gradient)
- * run the same steps from the same fresh state; the updates and the state words must agree. The
- * gradient moves between steps (the block then rebuilds its launch tables).
+ * run the same steps from the same fresh state; the updates and the state words must agree. Two
+ * rules share the block (as a policy's per-parameter overrides make them), and the gradient moves
+ * between steps (the block then rebuilds its launch tables).
  */
 class CudaPackedBlockGpuTest {
 
@@ -46,6 +47,8 @@ class CudaPackedBlockGpuTest {
     private static final long[] SIZES = {70_001, 300, 10_000, 1, 5_000};
     private static final int[] BITS = {8, 32, 8, 32, 8};
     private static final int[] BLOCK_SIZES = {256, 256, 1024, 256, 256};
+    /** Which of the two rules moves each parameter. */
+    private static final int[] SLOTS = {0, 1, 0, 0, 1};
 
     @BeforeAll
     static void gpu() {
@@ -64,16 +67,19 @@ class CudaPackedBlockGpuTest {
 
     @Test
     void anUpdateBlockOnTheGpuMatchesTheCpuPath() {
-        // DL4J's Adam, AMSGrad (three statistics), RmsProp (starting at epsilon), AdaDelta, Nesterovs.
+        // DL4J's Adam, AMSGrad (three statistics), RmsProp (starting at epsilon), AdaDelta, Nesterovs; each
+        // with a second set of hyperparameters for some of the parameters.
         run(t -> new AdamRule(0.9f, 0.999f, 1e-8f, 1e-3f * (float) Math.sqrt(1 - Math.pow(0.999, t))
-                / (float) (1 - Math.pow(0.9, t)), 1f, 0f), 0f);
-        run(t -> new AmsGradRule(0.9f, 0.999f, 1e-8f, 1e-3f), 0f);
-        run(t -> new SquaredAverageRule(1e-3f, 0.95f, 0.05f, 1e-8f, 0f, false, StatisticKind.UNSIGNED), 1e-8f);
-        run(t -> new AdaDeltaRule(0.95f, 1e-6f), 0f);
-        run(t -> new VelocityNesterovRule(0.9f, 0.1f), 0f);
+                / (float) (1 - Math.pow(0.9, t)), 1f, 0f), t -> new AdamRule(0.8f, 0.95f, 1e-6f, 1e-4f, 1f, 0f), 0f, 0f);
+        run(t -> new AmsGradRule(0.9f, 0.999f, 1e-8f, 1e-3f), t -> new AmsGradRule(0.9f, 0.99f, 1e-8f, 1e-2f), 0f, 0f);
+        run(t -> new SquaredAverageRule(1e-3f, 0.95f, 0.05f, 1e-8f, 0f, false, StatisticKind.UNSIGNED),
+                t -> new SquaredAverageRule(1e-2f, 0.95f, 0.05f, 1e-6f, 0f, false, StatisticKind.UNSIGNED), 1e-8f, 1e-6f);
+        run(t -> new AdaDeltaRule(0.95f, 1e-6f), t -> new AdaDeltaRule(0.9f, 1e-6f), 0f, 0f);
+        run(t -> new VelocityNesterovRule(0.9f, 0.1f), t -> new VelocityNesterovRule(0.5f, 0.01f), 0f, 0f);
     }
 
-    private void run(IntFunction<UpdateRule> rules, float initial) {
+    private void run(IntFunction<UpdateRule> slot0, IntFunction<UpdateRule> slot1, float initial0, float initial1) {
+        IntFunction<UpdateRule> rules = slot0;
         Random rnd = new Random(17);
         List<PackedStateLayout.Param> params = new ArrayList<>();
         int total = 0;
@@ -87,10 +93,12 @@ class CudaPackedBlockGpuTest {
 
         ByteBuffer hostWords = ByteBuffer.allocate(Math.toIntExact(4 * block.words())).order(ByteOrder.nativeOrder());
         List<OptimizerState> host = new ArrayList<>();
+        float[] initial = new float[SIZES.length];
         for (int j = 0; j < SIZES.length; j++) {
+            initial[j] = SLOTS[j] == 0 ? initial0 : initial1;
             OptimizerState s = block.state(hostWords, j);
-            for (int k = 0; k < s.statistics() && initial != 0f; k++) {
-                s.fill(k, initial);
+            for (int k = 0; k < s.statistics() && initial[j] != 0f; k++) {
+                s.fill(k, initial[j]);
             }
             host.add(s);
         }
@@ -109,7 +117,7 @@ class CudaPackedBlockGpuTest {
             offset += SIZES[j];
         }
         StepOptions intoGradient = StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT);
-        try (CudaPackedBlock gpu = new CudaPackedBlock(cuda, block, dw, addresses)) {
+        try (CudaPackedBlock gpu = new CudaPackedBlock(cuda, block, dw, addresses, SLOTS)) {
             cuda.copyToDevice(dp, p);
             gpu.initialize(initial);
             compareWords(block, hostWords, dw, what + " fresh state");
@@ -121,15 +129,15 @@ class CudaPackedBlockGpuTest {
                 g[rnd.nextInt(total)] = Float.NaN;
                 long dg = gradients[t % 2];
                 cuda.copyToDevice(dg, g);
-                UpdateRule rule = rules.apply(t);
+                UpdateRule[] bySlot = {slot0.apply(t), slot1.apply(t)};
                 int at = 0;
                 for (int j = 0; j < SIZES.length; j++) {
                     int n = (int) SIZES[j];
                     FusedUpdate.apply(FloatBuffer.wrap(p, at, n).slice(), FloatBuffer.wrap(g, at, n).slice(), host.get(j),
-                            rule, intoGradient, KernelPool.shared());
+                            bySlot[SLOTS[j]], intoGradient, KernelPool.shared());
                     at += n;
                 }
-                gpu.step(rule, intoGradient, dg, 0);
+                gpu.step(bySlot, intoGradient, dg, 0);
                 cuda.synchronize(0);
                 float[] update = new float[total];
                 cuda.copyToHost(update, dg);

@@ -6,6 +6,8 @@ import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.UpdateRule;
 import dev.octet.policy.OptimizerOverrides;
 import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One of DJL's stateful optimizers, read from the job's own instance (its hyperparameters are private
@@ -92,6 +94,28 @@ final class DjlOptimizerMath {
 
     int beginNumUpdate() {
         return beginNumUpdate;
+    }
+
+    /** The policy override keys this optimizer's formula has no place for (they are ignored). */
+    List<String> withoutPlaceFor(OptimizerOverrides o) {
+        List<String> ignored = new ArrayList<>();
+        boolean adam = kind == Kind.ADAM || kind == Kind.ADAMW;
+        if (o.learningRate() != null && learningRate == null) {
+            ignored.add("learningRate");
+        }
+        if (o.beta1() != null && !adam) {
+            ignored.add("beta1");
+        }
+        if (o.beta2() != null && !adam) {
+            ignored.add("beta2");
+        }
+        if (o.epsilon() != null && (kind == Kind.SGD || kind == Kind.NAG)) {
+            ignored.add("epsilon");
+        }
+        if (o.momentum() != null && !(kind == Kind.SGD || kind == Kind.NAG || (kind == Kind.RMSPROP && centered))) {
+            ignored.add("momentum");
+        }
+        return ignored;
     }
 
     /** Whether DJL advances its update count for this optimizer (its Adadelta never does). */

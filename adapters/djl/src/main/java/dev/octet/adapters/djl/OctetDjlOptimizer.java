@@ -112,6 +112,11 @@ final class OctetDjlOptimizer {
             String[] owner = owners.getOrDefault(param, new String[] {null, null});
             Decision decision = OctetRuntime.policy().decide(new ParameterInfo(p.getKey(), shape, owner[0], owner[1],
                     math.kind.simpleName));
+            List<String> ignored = math.withoutPlaceFor(decision.overrides());
+            if (!ignored.isEmpty()) {
+                OctetRuntime.warnOnce("djl-overrides:" + ignored, "the policy overrides " + String.join(", ", ignored)
+                        + " for " + p.getKey() + " (and maybe others), which DJL's " + math.name() + " does not have; ignored");
+            }
             int n = Math.toIntExact(array.size());
             OptimizerState state = decision.bits() == 8
                     ? QuantizedState.allocateDirect(n, decision.blockSize(), kinds)
@@ -210,7 +215,7 @@ final class OctetDjlOptimizer {
         for (Entry e : byName.values()) {
             long before = 4L * statistics * e.state.length();
             String format = e.quantized() ? String.format(Locale.ROOT, "8-bit, block %d", e.decision.blockSize()) : "float32";
-            report.add(new StartupReport.Row(e.name, e.shape, math.name(), format, e.decision.reason(), before,
+            report.add(new StartupReport.Row(e.name, e.shape, math.name(), format, e.decision.explanation(), before,
                     e.state.bytes()));
         }
         return report;

@@ -13,6 +13,7 @@ import dev.octet.kernels.StepOptions;
 import dev.octet.kernels.UpdateRule;
 import dev.octet.policy.OptimizerOverrides;
 import java.nio.FloatBuffer;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -186,6 +187,21 @@ class DjlOptimizerMathTest {
         assertNull(DjlOptimizerMath.of(new Object()));
         assertEquals("RmsProp (centered)", DjlOptimizerMath.of(Optimizer.rmsprop().optCentered(true).build()).name());
         assertEquals(3, DjlOptimizerMath.of(Optimizer.rmsprop().optCentered(true).build()).statistics().length);
+    }
+
+    /** A policy override the optimizer's formula has no place for is named (the caller warns), never silently lost. */
+    @Test
+    void overridesWithoutAPlaceInTheFormulaAreNamed() {
+        OptimizerOverrides all = new OptimizerOverrides(0.1, 0.9, 0.99, 1e-6, 0.01, 0.5);
+        assertEquals(List.of("momentum"), DjlOptimizerMath.of(Optimizer.adam().build()).withoutPlaceFor(all));
+        assertEquals(List.of("beta1", "beta2", "epsilon"),
+                DjlOptimizerMath.of(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.1f)).optMomentum(0.9f).build())
+                        .withoutPlaceFor(all));
+        assertEquals(List.of("beta1", "beta2", "momentum"), DjlOptimizerMath.of(Optimizer.rmsprop().build()).withoutPlaceFor(all));
+        assertEquals(List.of("beta1", "beta2"), DjlOptimizerMath.of(Optimizer.rmsprop().optCentered(true).build()).withoutPlaceFor(all));
+        assertEquals(List.of("learningRate", "beta1", "beta2", "momentum"),
+                DjlOptimizerMath.of(Optimizer.adadelta().build()).withoutPlaceFor(all));
+        assertEquals(List.of(), DjlOptimizerMath.of(Optimizer.adam().build()).withoutPlaceFor(OptimizerOverrides.NONE));
     }
 
     /** Where DJL's own optimizer refuses the step (NaN or infinite learning rate), octet leaves the step to DJL. */

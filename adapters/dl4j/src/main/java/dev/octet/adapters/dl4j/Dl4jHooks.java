@@ -195,10 +195,11 @@ public final class Dl4jHooks {
         PackedStateLayout.Block packed = new PackedStateLayout.Block(updaterName, List.of(first.math.statistics(first.updater)),
                 plans.stream().map(ParamPlan::packed).toList());
         layout.blocks.add(packed);
+        List<IUpdater> configs = plans.stream().map(p -> p.config).toList();
         block.setGradientUpdater(layout.gpu != null
-                ? new OctetCudaBlockUpdater(first.updater, first.math, packed, paramViews, block.getUpdaterView(),
+                ? new OctetCudaBlockUpdater(first.updater, configs, first.math, packed, paramViews, block.getUpdaterView(),
                         block.isUpdaterViewRequiresInitialization(), layout.gpu)
-                : new OctetBlockUpdater(first.updater, first.math, packed, paramViews, block.getUpdaterView(),
+                : new OctetBlockUpdater(first.updater, configs, first.math, packed, paramViews, block.getUpdaterView(),
                         block.isUpdaterViewRequiresInitialization()));
         return true;
     }
@@ -217,7 +218,7 @@ public final class Dl4jHooks {
             String format = p.quantized()
                     ? String.format(Locale.ROOT, "8-bit, block %d", p.decision.blockSize())
                     : "float32";
-            report.add(new StartupReport.Row(p.name, p.shape, updaterName, format, p.decision.reason(), before,
+            report.add(new StartupReport.Row(p.name, p.shape, updaterName, format, p.decision.explanation(), before,
                     4 * p.stateSize()));
         }
         return report;

@@ -10,6 +10,10 @@ import dev.octet.kernels.rules.AmsGradRule;
 import dev.octet.kernels.rules.NadamRule;
 import dev.octet.kernels.rules.SquaredAverageRule;
 import dev.octet.kernels.rules.VelocityNesterovRule;
+import dev.octet.adapters.core.OctetRuntime;
+import dev.octet.policy.OptimizerOverrides;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.learning.config.AMSGrad;
 import org.nd4j.linalg.learning.config.AdaBelief;
@@ -99,6 +103,102 @@ record Dl4jUpdaterMath(RuleFactory rules, InitialValue initialValue) {
     /** The math for this updater configuration, or null when octet leaves it to DL4J. */
     static Dl4jUpdaterMath forConfig(IUpdater config) {
         return BY_CONFIG.get(config.getClass());
+    }
+
+    /**
+     * A policy rule's {@code optimizer:} overrides applied to a copy of one parameter's updater
+     * configuration ({@code config} itself when there are none): {@code learningRate} replaces the
+     * learning rate and its schedule, {@code beta1}, {@code beta2}, {@code epsilon} and {@code momentum}
+     * (which replaces the momentum schedule) the updater's own fields. A key the updater does not have
+     * is ignored with one warning, and so is {@code weightDecay}: DL4J applies weight decay as the
+     * layer's regularization, before its updater, and octet does not change that.
+     */
+    static IUpdater withOverrides(IUpdater config, OptimizerOverrides overrides, String parameter) {
+        if (overrides.isEmpty()) {
+            return config;
+        }
+        IUpdater copy = config.clone();
+        List<String> ignored = new ArrayList<>();
+        if (overrides.learningRate() != null) {
+            if (copy.hasLearningRate()) {
+                copy.setLrAndSchedule(overrides.learningRate(), null);
+            } else {
+                ignored.add("learningRate");
+            }
+        }
+        if (overrides.beta1() != null && !setBeta(copy, overrides.beta1(), true)) {
+            ignored.add("beta1");
+        }
+        if (overrides.beta2() != null && !setBeta(copy, overrides.beta2(), false)) {
+            ignored.add("beta2");
+        }
+        if (overrides.epsilon() != null && !setEpsilon(copy, overrides.epsilon())) {
+            ignored.add("epsilon");
+        }
+        if (overrides.momentum() != null) {
+            if (copy instanceof Nesterovs c) {
+                c.setMomentum(overrides.momentum());
+                c.setMomentumISchedule(null);
+            } else {
+                ignored.add("momentum");
+            }
+        }
+        if (overrides.weightDecay() != null) {
+            ignored.add("weightDecay (DL4J applies it as the layer's regularization, before the updater)");
+        }
+        if (!ignored.isEmpty()) {
+            String updater = config.getClass().getSimpleName();
+            OctetRuntime.warnOnce("dl4j-overrides:" + updater + ":" + ignored, "the policy overrides " + String.join(", ",
+                    ignored) + " for " + parameter + " (and maybe others), which DL4J's " + updater
+                    + " does not have; ignored");
+        }
+        return copy;
+    }
+
+    /** Sets beta1 (or beta2) of the updaters that have them (DL4J's configurations share no interface for it). */
+    private static boolean setBeta(IUpdater config, double value, boolean first) {
+        if (config instanceof Adam c) {
+            c.setBeta1(first ? value : c.getBeta1());
+            c.setBeta2(first ? c.getBeta2() : value);
+        } else if (config instanceof Nadam c) {
+            c.setBeta1(first ? value : c.getBeta1());
+            c.setBeta2(first ? c.getBeta2() : value);
+        } else if (config instanceof AdaMax c) {
+            c.setBeta1(first ? value : c.getBeta1());
+            c.setBeta2(first ? c.getBeta2() : value);
+        } else if (config instanceof AMSGrad c) {
+            c.setBeta1(first ? value : c.getBeta1());
+            c.setBeta2(first ? c.getBeta2() : value);
+        } else if (config instanceof AdaBelief c) {
+            c.setBeta1(first ? value : c.getBeta1());
+            c.setBeta2(first ? c.getBeta2() : value);
+        } else {
+            return false;
+        }
+        return true;
+    }
+
+    private static boolean setEpsilon(IUpdater config, double value) {
+        if (config instanceof Adam c) {
+            c.setEpsilon(value);
+        } else if (config instanceof Nadam c) {
+            c.setEpsilon(value);
+        } else if (config instanceof AdaMax c) {
+            c.setEpsilon(value);
+        } else if (config instanceof AMSGrad c) {
+            c.setEpsilon(value);
+        } else if (config instanceof AdaBelief c) {
+            c.setEpsilon(value);
+        } else if (config instanceof RmsProp c) {
+            c.setEpsilon(value);
+        } else if (config instanceof AdaGrad c) {
+            c.setEpsilon(value);
+        } else if (config instanceof AdaDelta c) {
+            c.setEpsilon(value);
+        } else {
+            return false;
+        }
+        return true;
     }
 
     /** The statistics this updater keeps, as its rule declares them. */

@@ -19,7 +19,8 @@ import org.nd4j.linalg.learning.config.IUpdater;
 /**
  * Stands in for DL4J's own updater of one update block: the same formula, with each parameter's
  * statistics stored in DL4J's state view either 8-bit block-wise or as float32, as the policy
- * decided. Like DL4J's updaters it writes the update into the gradient; DL4J subtracts it.
+ * decided, and each parameter's hyperparameters as DL4J's configuration with the policy's overrides
+ * for it. Like DL4J's updaters it writes the update into the gradient; DL4J subtracts it.
  *
  * <p>The view is laid out as {@link PackedStateLayout} says: per statistic, then per parameter, which
  * for a block of float32 parameters is exactly DL4J's own layout.
@@ -33,29 +34,36 @@ final class OctetBlockUpdater implements GradientUpdater<IUpdater> {
     private final Dl4jUpdaterMath math;
     private final List<Segment> segments = new ArrayList<>();
 
-    /** One parameter of the block: where its gradient sits in the block's gradient, and its state. */
-    private record Segment(FloatBuffer params, int gradientOffset, int length, OptimizerState state) {
+    /**
+     * One parameter of the block: where its gradient sits in the block's gradient, its state, and its
+     * configuration (the same object for the parameters the policy gives no overrides).
+     */
+    private record Segment(FloatBuffer params, int gradientOffset, int length, OptimizerState state, IUpdater config) {
     }
 
-    OctetBlockUpdater(IUpdater config, Dl4jUpdaterMath math, PackedStateLayout.Block block, List<INDArray> paramViews,
-            INDArray stateView, boolean initialize) {
+    /**
+     * @param config DL4J's configuration of the block (what {@link #getConfig} answers)
+     * @param configs per parameter, what octet steps it with
+     */
+    OctetBlockUpdater(IUpdater config, List<IUpdater> configs, Dl4jUpdaterMath math, PackedStateLayout.Block block,
+            List<INDArray> paramViews, INDArray stateView, boolean initialize) {
         this.config = config;
         this.math = math;
         if (initialize) {
             stateView.assign(0); // all-zero codes and absmax, or float zeros: a fresh state either way
         }
         ByteBuffer view = Dl4jMemory.bytes(stateView.reshape(stateView.length()));
-        float initial = math.initialValue().of(config);
         int gradientOffset = 0;
         for (int j = 0; j < block.params().size(); j++) {
             OptimizerState state = block.state(view, j);
+            float initial = math.initialValue().of(configs.get(j));
             if (initialize && initial != 0f) {
                 for (int k = 0; k < state.statistics(); k++) {
                     state.fill(k, initial);
                 }
             }
             int n = state.length();
-            segments.add(new Segment(Dl4jMemory.floats(paramViews.get(j)), gradientOffset, n, state));
+            segments.add(new Segment(Dl4jMemory.floats(paramViews.get(j)), gradientOffset, n, state, configs.get(j)));
             gradientOffset += n;
         }
     }
@@ -68,8 +76,13 @@ final class OctetBlockUpdater implements GradientUpdater<IUpdater> {
     @Override
     public void applyUpdater(INDArray gradient, int iteration, int epoch) {
         FloatBuffer grad = Dl4jMemory.floats(gradient);
-        UpdateRule rule = math.rule(config, iteration, epoch);
+        IUpdater ruleConfig = null;
+        UpdateRule rule = null;
         for (Segment s : segments) {
+            if (s.config() != ruleConfig) {
+                ruleConfig = s.config();
+                rule = math.rule(ruleConfig, iteration, epoch);
+            }
             FusedUpdate.apply(s.params(), grad.slice(s.gradientOffset(), s.length()), s.state(), rule, WRITE_UPDATE,
                     KernelPool.shared());
         }

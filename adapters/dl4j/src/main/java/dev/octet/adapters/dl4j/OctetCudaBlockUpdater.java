@@ -3,6 +3,8 @@ package dev.octet.adapters.dl4j;
 import dev.octet.adapters.core.CudaPackedBlock;
 import dev.octet.adapters.core.PackedStateLayout;
 import dev.octet.kernels.StepOptions;
+import dev.octet.kernels.UpdateRule;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,15 +24,31 @@ final class OctetCudaBlockUpdater implements GradientUpdater<IUpdater> {
             StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT);
 
     private final IUpdater config;
+    /** The distinct configurations of the block's parameters (DL4J's, and any the policy overrides). */
+    private final IUpdater[] configs;
     private final Dl4jUpdaterMath math;
     private final Nd4jCudaMemory nd4j;
     private final INDArray stateView;
     private final INDArray[] paramViews;
     private final CudaPackedBlock block;
 
-    OctetCudaBlockUpdater(IUpdater config, Dl4jUpdaterMath math, PackedStateLayout.Block layout, List<INDArray> paramViews,
-            INDArray stateView, boolean initialize, Nd4jCudaMemory nd4j) {
+    OctetCudaBlockUpdater(IUpdater config, List<IUpdater> paramConfigs, Dl4jUpdaterMath math, PackedStateLayout.Block layout,
+            List<INDArray> paramViews, INDArray stateView, boolean initialize, Nd4jCudaMemory nd4j) {
         this.config = config;
+        List<IUpdater> distinct = new ArrayList<>();
+        int[] slots = new int[paramConfigs.size()];
+        float[] initial = new float[slots.length];
+        for (int j = 0; j < slots.length; j++) {
+            IUpdater c = paramConfigs.get(j);
+            int slot = distinct.indexOf(c);
+            if (slot < 0) {
+                slot = distinct.size();
+                distinct.add(c);
+            }
+            slots[j] = slot;
+            initial[j] = math.initialValue().of(c);
+        }
+        this.configs = distinct.toArray(new IUpdater[0]);
         this.math = math;
         this.nd4j = nd4j;
         this.stateView = stateView;
@@ -41,9 +59,9 @@ final class OctetCudaBlockUpdater implements GradientUpdater<IUpdater> {
         for (int j = 0; j < params.length; j++) {
             params[j] = nd4j.address(this.paramViews[j]);
         }
-        this.block = new CudaPackedBlock(nd4j.cuda(), layout, nd4j.address(stateView), params);
+        this.block = new CudaPackedBlock(nd4j.cuda(), layout, nd4j.address(stateView), params, slots);
         if (initialize) {
-            block.initialize(math.initialValue().of(config));
+            block.initialize(initial);
             nd4j.deviceWrote(stateView);
         }
     }
@@ -58,7 +76,11 @@ final class OctetCudaBlockUpdater implements GradientUpdater<IUpdater> {
         nd4j.onDevice(gradient);
         nd4j.onDevice(stateView);
         nd4j.onDevice(paramViews);
-        block.step(math.rule(config, iteration, epoch), WRITE_UPDATE, nd4j.address(gradient), nd4j.stream());
+        UpdateRule[] rules = new UpdateRule[configs.length];
+        for (int i = 0; i < rules.length; i++) {
+            rules[i] = math.rule(configs[i], iteration, epoch);
+        }
+        block.step(rules, WRITE_UPDATE, nd4j.address(gradient), nd4j.stream());
         nd4j.deviceWrote(gradient);
         nd4j.deviceWrote(stateView);
     }

@@ -16,6 +16,8 @@ final class ParamPlan {
     final String name;
     final long elements;
     final IUpdater updater;
+    /** The updater configuration octet steps this parameter with: DL4J's, with the policy's overrides. */
+    final IUpdater config;
     final Dl4jUpdaterMath math;
     final Decision decision;
     final long[] shape;
@@ -30,6 +32,7 @@ final class ParamPlan {
         this.updater = updater;
         this.math = math;
         this.decision = decision;
+        this.config = math == null ? updater : Dl4jUpdaterMath.withOverrides(updater, decision.overrides(), name);
     }
 
     boolean handledByOctet() {

@@ -402,6 +402,57 @@ class DjlAgentIT {
         assertTrue(losses.get(2) < 0.9 * losses.get(0), train.output());
     }
 
+    /**
+     * A rule's {@code optimizer:} overrides move the parameters it names as they say, and only those:
+     * with a learning rate of 1e-30 one dense layer's weight (8-bit state) and bias (float32 state) move
+     * by about 1e-30 (zeros become tiny, the rest stays as it was in float32), while the others train.
+     */
+    @Test
+    void aRulesOptimizerOverridesApplyToTheParametersItNamesOnly() throws Exception {
+        Path tinyStep = policy("tiny-step.yaml", """
+                rules:
+                  - match:
+                      name: "03Linear_*"
+                    optimizer:
+                      learningRate: 1.0e-30
+                """);
+        Path init = work.resolve("overrides-init.bin");
+        Path trained = work.resolve("overrides-trained.bin");
+        Run fresh = job(List.of(), List.of(), "--steps", "0", "--dump", init.toString());
+        Run run = job(List.of(agent("policy=" + tinyStep)), List.of(), "--steps", "10", "--dump", trained.toString());
+        assertEquals(0, fresh.exitCode(), fresh.output());
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(Pattern.compile("03Linear_weight\\s+\\[256, 1024]\\s+262,144\\s+Adam\\s+8-bit, block 256\\s+2,097,152\\s+532,480\\s+"
+                + "rule 1 \\(line 2: name \"03Linear_\\*\"\\) -> 8-bit; optimizer: learningRate 1E-30").matcher(run.output()).find(),
+                run.output());
+        Map<String, float[]> before = parameters(init);
+        Map<String, float[]> after = parameters(trained);
+        assertEquals(before.keySet(), after.keySet());
+        for (String name : before.keySet()) {
+            float moved = 0;
+            for (int i = 0; i < before.get(name).length; i++) {
+                moved = Math.max(moved, Math.abs(after.get(name)[i] - before.get(name)[i]));
+            }
+            assertTrue(name.startsWith("03Linear_") ? moved < 1e-25 : moved > 1e-3, name + " moved by " + moved);
+        }
+    }
+
+    /** A parameter dump: each parameter's name and values. */
+    static Map<String, float[]> parameters(Path dump) throws IOException {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(dump)))) {
+            while (in.available() > 0) {
+                String name = in.readUTF();
+                float[] values = new float[in.readInt()];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = in.readFloat();
+                }
+                out.put(name, values);
+            }
+        }
+        return out;
+    }
+
     /** Largest absolute difference between two parameter dumps, relative to the largest parameter. */
     static double relativeError(Path a, Path b) throws IOException {
         double largestDifference = 0;

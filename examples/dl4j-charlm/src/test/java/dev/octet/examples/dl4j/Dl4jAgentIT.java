@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.ZipFile;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,6 +51,10 @@ class Dl4jAgentIT {
                 out.add(Double.parseDouble(m.group(2)));
             }
             return out;
+        }
+
+        int count(String text) {
+            return output.split(Pattern.quote(text), -1).length - 1;
         }
     }
 
@@ -141,6 +146,41 @@ class Dl4jAgentIT {
         double first = (losses.get(0) + losses.get(1)) / 2;
         double last = (losses.get(losses.size() - 1) + losses.get(losses.size() - 2)) / 2;
         assertTrue(last < 0.95 * first, updater + ": loss went from " + first + " to " + last);
+    }
+
+    /**
+     * A rule's {@code optimizer:} overrides move the parameters it names as they say, and only those:
+     * with a learning rate of 1e-30 the LSTM's recurrent weights (8-bit state) and bias (float32 state)
+     * move by about 1e-30 (their zeros become tiny, the rest stays as it was in float32), while its input
+     * weights, in the same DL4J update block, train. A key DL4J's updater has no place for is named in
+     * one warning.
+     */
+    @Test
+    void aRulesOptimizerOverridesApplyToTheParametersItNamesOnly() throws Exception {
+        Path tinyStep = policy("tiny-step.yaml", """
+                rules:
+                  - match:
+                      name: "1_{RW,b}"
+                    optimizer:
+                      learningRate: 1.0e-30
+                      weightDecay: 0.01
+                """);
+        Path init = work.resolve("overrides-init.zip");
+        Path trained = work.resolve("overrides-trained.zip");
+        Run fresh = job(List.of(), List.of(), "--steps", "0", "--save", init.toString());
+        Run run = job(List.of(agent("policy=" + tinyStep)), List.of(), "--steps", "10", "--save", trained.toString());
+        assertEquals(0, fresh.exitCode(), fresh.output());
+        assertEquals(0, run.exitCode(), run.output());
+        String out = run.output();
+        assertTrue(Pattern.compile("1_RW\\s+\\[64, 256]\\s+16,384\\s+Adam\\s+8-bit, block 256\\s+131,072\\s+33,280\\s+"
+                + "rule 1 \\(line 2: name \"1_\\{RW,b}\"\\) -> 8-bit; optimizer: learningRate 1E-30, weightDecay 0.01").matcher(out).find(), out);
+        assertEquals(1, run.count("weightDecay (DL4J applies it as the layer's regularization, before the updater)"), out);
+        MultiLayerNetwork before = ModelSerializer.restoreMultiLayerNetwork(init.toFile(), false);
+        MultiLayerNetwork after = ModelSerializer.restoreMultiLayerNetwork(trained.toFile(), false);
+        for (String name : List.of("1_RW", "1_b", "1_W")) {
+            double moved = after.getParam(name).sub(before.getParam(name)).amaxNumber().doubleValue();
+            assertTrue(name.equals("1_W") ? moved > 1e-3 : moved < 1e-25, name + " moved by " + moved);
+        }
     }
 
     /** DL4J 1.0.0-M2.1 cannot start an AdaBelief job at all (M2 can); under octet it trains. */
