@@ -1,21 +1,11 @@
 package dev.octet.kernels.rules;
 
-import dev.octet.kernels.StatisticKind;
-import dev.octet.kernels.UpdateRule;
-
 /**
  * AdaBelief: the second statistic tracks the "belief" {@code (g - m)^2} (with the new m) plus epsilon,
  * {@code s = b2 s + (1-b2) (g - m)^2 + epsilon}, direction {@code m / (sqrt(s) + epsilon)}, applied
  * times {@code stepScale}.
  */
-public record AdaBeliefRule(float beta1, float beta2, float epsilon, float stepScale) implements UpdateRule {
-
-    private static final StatisticKind[] KINDS = {StatisticKind.SIGNED, StatisticKind.UNSIGNED};
-
-    @Override
-    public StatisticKind[] statistics() {
-        return KINDS.clone();
-    }
+public record AdaBeliefRule(float beta1, float beta2, float epsilon, float stepScale) implements MomentsRule {
 
     @Override
     public void update(float[] params, float[] grad, float[][] stats, float[] direction, int n) {

@@ -1,21 +1,11 @@
 package dev.octet.kernels.rules;
 
-import dev.octet.kernels.StatisticKind;
-import dev.octet.kernels.UpdateRule;
-
 /**
  * AdaMax, Adam with the infinity norm: {@code m = b1 m + (1-b1) g}, {@code u = max(b2 u, |g|) + 1e-32}
  * (the tiny term, added in double, keeps the division finite where there never was a gradient),
  * direction {@code m / u}, applied times {@code stepScale} ({@code lr / (1 - b1^t)}). No epsilon.
  */
-public record AdaMaxRule(float beta1, float beta2, float stepScale) implements UpdateRule {
-
-    private static final StatisticKind[] KINDS = {StatisticKind.SIGNED, StatisticKind.UNSIGNED};
-
-    @Override
-    public StatisticKind[] statistics() {
-        return KINDS.clone();
-    }
+public record AdaMaxRule(float beta1, float beta2, float stepScale) implements MomentsRule {
 
     @Override
     public void update(float[] params, float[] grad, float[][] stats, float[] direction, int n) {

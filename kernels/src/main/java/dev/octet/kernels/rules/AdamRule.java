@@ -1,8 +1,5 @@
 package dev.octet.kernels.rules;
 
-import dev.octet.kernels.StatisticKind;
-import dev.octet.kernels.UpdateRule;
-
 /**
  * Adam's math for one step: {@code m = b1 m + (1-b1) g}, {@code v = b2 v + (1-b2) g^2}, direction
  * {@code m / (sqrt(v) + epsilon)}, applied times {@code stepScale}.
@@ -20,14 +17,7 @@ import dev.octet.kernels.UpdateRule;
  * @param maxUpdateNormRatio trust ratio bound (LAMB), 0 = none
  */
 public record AdamRule(float beta1, float beta2, float epsilon, float stepScale, float decayAfter,
-        float maxUpdateNormRatio) implements UpdateRule {
-
-    private static final StatisticKind[] KINDS = {StatisticKind.SIGNED, StatisticKind.UNSIGNED};
-
-    @Override
-    public StatisticKind[] statistics() {
-        return KINDS.clone();
-    }
+        float maxUpdateNormRatio) implements MomentsRule {
 
     @Override
     public void update(float[] params, float[] grad, float[][] stats, float[] direction, int n) {

@@ -1,8 +1,5 @@
 package dev.octet.kernels.rules;
 
-import dev.octet.kernels.StatisticKind;
-import dev.octet.kernels.UpdateRule;
-
 /**
  * Nadam (Adam with a Nesterov look-ahead on the first moment), in the form that corrects only the
  * momentum term: {@code m = b1 m + (1-b1) g}, {@code v = b2 v + (1-b2) g^2}, direction
@@ -10,14 +7,7 @@ import dev.octet.kernels.UpdateRule;
  * The whole update is the direction (step scale 1). Operation order as DL4J's libnd4j computes it.
  */
 public record NadamRule(float beta1, float beta2, float epsilon, float learningRate, float correction1)
-        implements UpdateRule {
-
-    private static final StatisticKind[] KINDS = {StatisticKind.SIGNED, StatisticKind.UNSIGNED};
-
-    @Override
-    public StatisticKind[] statistics() {
-        return KINDS.clone();
-    }
+        implements MomentsRule {
 
     @Override
     public void update(float[] params, float[] grad, float[][] stats, float[] direction, int n) {

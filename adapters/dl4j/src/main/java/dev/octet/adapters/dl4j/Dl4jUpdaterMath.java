@@ -1,5 +1,6 @@
 package dev.octet.adapters.dl4j;
 
+import dev.octet.adapters.core.OctetRuntime;
 import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.UpdateRule;
 import dev.octet.kernels.rules.AdaBeliefRule;
@@ -10,7 +11,6 @@ import dev.octet.kernels.rules.AmsGradRule;
 import dev.octet.kernels.rules.NadamRule;
 import dev.octet.kernels.rules.SquaredAverageRule;
 import dev.octet.kernels.rules.VelocityNesterovRule;
-import dev.octet.adapters.core.OctetRuntime;
 import dev.octet.policy.OptimizerOverrides;
 import java.util.ArrayList;
 import java.util.List;
@@ -126,13 +126,13 @@ record Dl4jUpdaterMath(RuleFactory rules, InitialValue initialValue) {
                 ignored.add("learningRate");
             }
         }
-        if (overrides.beta1() != null && !setBeta(copy, overrides.beta1(), true)) {
+        if (overrides.beta1() != null && !set(copy, "setBeta1", overrides.beta1())) {
             ignored.add("beta1");
         }
-        if (overrides.beta2() != null && !setBeta(copy, overrides.beta2(), false)) {
+        if (overrides.beta2() != null && !set(copy, "setBeta2", overrides.beta2())) {
             ignored.add("beta2");
         }
-        if (overrides.epsilon() != null && !setEpsilon(copy, overrides.epsilon())) {
+        if (overrides.epsilon() != null && !set(copy, "setEpsilon", overrides.epsilon())) {
             ignored.add("epsilon");
         }
         if (overrides.momentum() != null) {
@@ -155,50 +155,19 @@ record Dl4jUpdaterMath(RuleFactory rules, InitialValue initialValue) {
         return copy;
     }
 
-    /** Sets beta1 (or beta2) of the updaters that have them (DL4J's configurations share no interface for it). */
-    private static boolean setBeta(IUpdater config, double value, boolean first) {
-        if (config instanceof Adam c) {
-            c.setBeta1(first ? value : c.getBeta1());
-            c.setBeta2(first ? c.getBeta2() : value);
-        } else if (config instanceof Nadam c) {
-            c.setBeta1(first ? value : c.getBeta1());
-            c.setBeta2(first ? c.getBeta2() : value);
-        } else if (config instanceof AdaMax c) {
-            c.setBeta1(first ? value : c.getBeta1());
-            c.setBeta2(first ? c.getBeta2() : value);
-        } else if (config instanceof AMSGrad c) {
-            c.setBeta1(first ? value : c.getBeta1());
-            c.setBeta2(first ? c.getBeta2() : value);
-        } else if (config instanceof AdaBelief c) {
-            c.setBeta1(first ? value : c.getBeta1());
-            c.setBeta2(first ? c.getBeta2() : value);
-        } else {
+    /**
+     * Calls {@code config.<setter>(value)} where the updater has that setter: DL4J's configurations share
+     * no interface for their hyperparameters, but name their (Lombok) setters alike.
+     */
+    private static boolean set(IUpdater config, String setter, double value) {
+        try {
+            config.getClass().getMethod(setter, double.class).invoke(config, value);
+            return true;
+        } catch (NoSuchMethodException e) {
             return false;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(config.getClass().getSimpleName() + "." + setter, e);
         }
-        return true;
-    }
-
-    private static boolean setEpsilon(IUpdater config, double value) {
-        if (config instanceof Adam c) {
-            c.setEpsilon(value);
-        } else if (config instanceof Nadam c) {
-            c.setEpsilon(value);
-        } else if (config instanceof AdaMax c) {
-            c.setEpsilon(value);
-        } else if (config instanceof AMSGrad c) {
-            c.setEpsilon(value);
-        } else if (config instanceof AdaBelief c) {
-            c.setEpsilon(value);
-        } else if (config instanceof RmsProp c) {
-            c.setEpsilon(value);
-        } else if (config instanceof AdaGrad c) {
-            c.setEpsilon(value);
-        } else if (config instanceof AdaDelta c) {
-            c.setEpsilon(value);
-        } else {
-            return false;
-        }
-        return true;
     }
 
     /** The statistics this updater keeps, as its rule declares them. */

@@ -4,16 +4,12 @@ import dev.octet.adapters.core.PackedStateLayout;
 import dev.octet.kernels.FusedUpdate;
 import dev.octet.kernels.KernelPool;
 import dev.octet.kernels.OptimizerState;
-import dev.octet.kernels.StepOptions;
 import dev.octet.kernels.UpdateRule;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
@@ -25,12 +21,8 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * <p>The view is laid out as {@link PackedStateLayout} says: per statistic, then per parameter, which
  * for a block of float32 parameters is exactly DL4J's own layout.
  */
-final class OctetBlockUpdater implements GradientUpdater<IUpdater> {
+final class OctetBlockUpdater extends OctetUpdater {
 
-    private static final StepOptions WRITE_UPDATE =
-            StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT);
-
-    private final IUpdater config;
     private final Dl4jUpdaterMath math;
     private final List<Segment> segments = new ArrayList<>();
 
@@ -47,7 +39,7 @@ final class OctetBlockUpdater implements GradientUpdater<IUpdater> {
      */
     OctetBlockUpdater(IUpdater config, List<IUpdater> configs, Dl4jUpdaterMath math, PackedStateLayout.Block block,
             List<INDArray> paramViews, INDArray stateView, boolean initialize) {
-        this.config = config;
+        super(config);
         this.math = math;
         if (initialize) {
             stateView.assign(0); // all-zero codes and absmax, or float zeros: a fresh state either way
@@ -69,11 +61,6 @@ final class OctetBlockUpdater implements GradientUpdater<IUpdater> {
     }
 
     @Override
-    public IUpdater getConfig() {
-        return config;
-    }
-
-    @Override
     public void applyUpdater(INDArray gradient, int iteration, int epoch) {
         FloatBuffer grad = Dl4jMemory.floats(gradient);
         IUpdater ruleConfig = null;
@@ -86,20 +73,5 @@ final class OctetBlockUpdater implements GradientUpdater<IUpdater> {
             FusedUpdate.apply(s.params(), grad.slice(s.gradientOffset(), s.length()), s.state(), rule, WRITE_UPDATE,
                     KernelPool.shared());
         }
-    }
-
-    @Override
-    public void setStateViewArray(INDArray viewArray, long[] gradientShape, char gradientOrder, boolean initialize) {
-        throw new UnsupportedOperationException("octet binds its state view when the updater block is created");
-    }
-
-    @Override
-    public void setState(Map<String, INDArray> stateMap, boolean initialize) {
-        throw new UnsupportedOperationException("octet's 8-bit state is not a map of float arrays");
-    }
-
-    @Override
-    public Map<String, INDArray> getState() {
-        return new HashMap<>();
     }
 }

@@ -2,14 +2,10 @@ package dev.octet.adapters.dl4j;
 
 import dev.octet.adapters.core.CudaPackedBlock;
 import dev.octet.adapters.core.PackedStateLayout;
-import dev.octet.kernels.StepOptions;
 import dev.octet.kernels.UpdateRule;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
@@ -18,12 +14,8 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * stream (so the kernel runs after the ops that made the gradient and before DL4J's subtraction). The
  * update goes into the gradient, as DL4J's own updaters write it.
  */
-final class OctetCudaBlockUpdater implements GradientUpdater<IUpdater> {
+final class OctetCudaBlockUpdater extends OctetUpdater {
 
-    private static final StepOptions WRITE_UPDATE =
-            StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT);
-
-    private final IUpdater config;
     /** The distinct configurations of the block's parameters (DL4J's, and any the policy overrides). */
     private final IUpdater[] configs;
     private final Dl4jUpdaterMath math;
@@ -34,7 +26,7 @@ final class OctetCudaBlockUpdater implements GradientUpdater<IUpdater> {
 
     OctetCudaBlockUpdater(IUpdater config, List<IUpdater> paramConfigs, Dl4jUpdaterMath math, PackedStateLayout.Block layout,
             List<INDArray> paramViews, INDArray stateView, boolean initialize, Nd4jCudaMemory nd4j) {
-        this.config = config;
+        super(config);
         List<IUpdater> distinct = new ArrayList<>();
         int[] slots = new int[paramConfigs.size()];
         float[] initial = new float[slots.length];
@@ -67,11 +59,6 @@ final class OctetCudaBlockUpdater implements GradientUpdater<IUpdater> {
     }
 
     @Override
-    public IUpdater getConfig() {
-        return config;
-    }
-
-    @Override
     public void applyUpdater(INDArray gradient, int iteration, int epoch) {
         nd4j.onDevice(gradient);
         nd4j.onDevice(stateView);
@@ -83,20 +70,5 @@ final class OctetCudaBlockUpdater implements GradientUpdater<IUpdater> {
         block.step(rules, WRITE_UPDATE, nd4j.address(gradient), nd4j.stream());
         nd4j.deviceWrote(gradient);
         nd4j.deviceWrote(stateView);
-    }
-
-    @Override
-    public void setStateViewArray(INDArray viewArray, long[] gradientShape, char gradientOrder, boolean initialize) {
-        throw new UnsupportedOperationException("octet binds its state view when the updater block is created");
-    }
-
-    @Override
-    public void setState(Map<String, INDArray> stateMap, boolean initialize) {
-        throw new UnsupportedOperationException("octet's 8-bit state is not a map of float arrays");
-    }
-
-    @Override
-    public Map<String, INDArray> getState() {
-        return new HashMap<>();
     }
 }

@@ -1,0 +1,16 @@
+package dev.octet.kernels.rules;
+
+import dev.octet.kernels.StatisticKind;
+import dev.octet.kernels.UpdateRule;
+
+/**
+ * A rule of the Adam family, keeping a first moment (signed map) and a second statistic of magnitudes
+ * (unsigned map): Adam, Nadam, AdaMax, AdaBelief.
+ */
+interface MomentsRule extends UpdateRule {
+
+    @Override
+    default StatisticKind[] statistics() {
+        return new StatisticKind[] {StatisticKind.SIGNED, StatisticKind.UNSIGNED};
+    }
+}
