@@ -6,6 +6,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -13,6 +14,7 @@ import java.util.WeakHashMap;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import net.bytebuddy.dynamic.ClassFileLocator;
+import net.bytebuddy.jar.asm.ClassReader;
 import net.bytebuddy.dynamic.loading.ClassInjector;
 import net.bytebuddy.pool.TypePool;
 
@@ -35,7 +37,7 @@ public final class HelperInjector {
 
     /** Reads the helpers packed in the jar this class was loaded from. */
     static HelperInjector fromAgentJar() {
-        Map<String, byte[]> classes = new TreeMap<>(); // supertypes first: "A" sorts before "A$B"
+        Map<String, byte[]> classes = new TreeMap<>();
         try (JarFile jar = new JarFile(agentJar().toFile())) {
             for (JarEntry e : Collections.list(jar.entries())) {
                 String name = e.getName();
@@ -82,6 +84,32 @@ public final class HelperInjector {
         ClassInjector injector = ClassInjector.UsingUnsafe.isAvailable()
                 ? new ClassInjector.UsingUnsafe(loader)
                 : new ClassInjector.UsingReflection(loader);
-        injector.injectRaw(selected);
+        injector.injectRaw(supertypesFirst(selected));
+    }
+
+    /**
+     * The classes in an order that defines each one after its helper superclass and interfaces: the
+     * loader resolves a class's supertypes while defining it, and a helper is found nowhere else.
+     */
+    static Map<String, byte[]> supertypesFirst(Map<String, byte[]> selected) {
+        Map<String, byte[]> ordered = new LinkedHashMap<>();
+        for (String name : selected.keySet()) {
+            addAfterSupertypes(name, selected, ordered);
+        }
+        return ordered;
+    }
+
+    private static void addAfterSupertypes(String name, Map<String, byte[]> selected, Map<String, byte[]> ordered) {
+        if (ordered.containsKey(name) || !selected.containsKey(name)) {
+            return;
+        }
+        ClassReader reader = new ClassReader(selected.get(name));
+        if (reader.getSuperName() != null) {
+            addAfterSupertypes(reader.getSuperName().replace('/', '.'), selected, ordered);
+        }
+        for (String i : reader.getInterfaces()) {
+            addAfterSupertypes(i.replace('/', '.'), selected, ordered);
+        }
+        ordered.put(name, selected.get(name));
     }
 }
