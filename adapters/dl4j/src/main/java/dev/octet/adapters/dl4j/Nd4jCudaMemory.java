@@ -3,6 +3,7 @@ package dev.octet.adapters.dl4j;
 import dev.octet.kernels.cuda.Cuda;
 import dev.octet.kernels.cuda.CudaBackend;
 import java.lang.reflect.Method;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -67,8 +68,18 @@ final class Nd4jCudaMemory {
         }
         try {
             Api api = Api.resolve(Nd4j.getBackend().getClass().getClassLoader());
-            return new Nd4jCudaMemory(api, api.allocatorInstance().invoke(null), cuda);
-        } catch (ReflectiveOperationException | LinkageError e) {
+            Nd4jCudaMemory memory = new Nd4jCudaMemory(api, api.allocatorInstance().invoke(null), cuda);
+            // Every call once, on a small array, before any decision is made: a failure here leaves the
+            // job on DL4J's own updaters, where one inside an update block could not.
+            INDArray probe = Nd4j.zeros(DataType.FLOAT, 4);
+            memory.onDevice(probe);
+            if (memory.address(probe) == 0) {
+                throw new Unavailable("ND4J gave no device address for an array");
+            }
+            memory.stream();
+            memory.deviceWrote(probe);
+            return memory;
+        } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
             throw new Unavailable("ND4J's CUDA backend is not the one octet knows (" + e + ")");
         }
     }
