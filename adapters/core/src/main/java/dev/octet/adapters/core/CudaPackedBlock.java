@@ -20,10 +20,9 @@ import java.util.Map;
  * One {@link PackedStateLayout.Block} whose parameters, gradient and state words live in GPU memory that
  * a framework owns: each parameter's statistics are used in place, where the layout puts them in the
  * state words (8-bit codes and absmax, or float32 for the parameters the policy keeps 32-bit), and a
- * step is one {@link CudaTensorGroup} step over the whole block on the framework's stream (one group
- * per rule and block size, should the policy give the block's parameters different hyperparameters
- * or block sizes). The CPU path
- * reads the same words through {@link PackedStateLayout.Block#state}, so checkpoints do not care which
+ * step is one {@link CudaTensorGroup} step per rule and state format on the framework's stream (one in
+ * all, unless the policy gives the block's parameters different hyperparameters, block sizes or
+ * precisions). The CPU path reads the same words through {@link PackedStateLayout.Block#state}, so checkpoints do not care which
  * one wrote them. Nothing here knows a framework: its adapter supplies device addresses and a stream,
  * and keeps the framework's own bookkeeping of which copy of its memory is current.
  */
@@ -35,11 +34,13 @@ public final class CudaPackedBlock implements AutoCloseable {
     private final long[] params;
     private final int[] ruleSlots;
     private final List<CudaState> states = new ArrayList<>();
-    /** The rule slot of each group. */
-    private final List<Integer> groupSlots = new ArrayList<>();
     /** The gradient address the current groups were built for (frameworks normally keep it fixed). */
     private long gradient;
-    private final List<CudaTensorGroup> groups = new ArrayList<>();
+    private final List<SlotGroup> groups = new ArrayList<>();
+
+    /** The tensors of one rule slot and one state format (8-bit at one block size, or float32). */
+    private record SlotGroup(int slot, CudaTensorGroup tensors) {
+    }
 
     /**
      * @param stateWords device address of the block's state words (4-byte aligned)
@@ -100,8 +101,7 @@ public final class CudaPackedBlock implements AutoCloseable {
                 cuda.synchronize(stream); // the last step may still read the descriptors about to be freed
             }
             closeGroups();
-            // One group per rule slot and block size; a slot's float32 tensors go with its first group
-            // (a group launches its float32 tensors separately anyway).
+            // One group per rule slot and state format: (slot, block size), 0 for float32.
             Map<List<Integer>, List<CudaTensorGroup.Entry>> byKey = new LinkedHashMap<>();
             long offset = 0;
             for (int p = 0; p < params.length; p++) {
@@ -111,29 +111,17 @@ public final class CudaPackedBlock implements AutoCloseable {
                         .add(new CudaTensorGroup.Entry(params[p], gradient + 4 * offset, states.get(p)));
                 offset += param.elements();
             }
-            for (int slot : ruleSlots) {
-                List<CudaTensorGroup.Entry> float32 = byKey.remove(List.of(slot, 0));
-                if (float32 != null) {
-                    List<Integer> home = byKey.keySet().stream().filter(k -> k.get(0) == slot).findFirst()
-                            .orElse(List.of(slot, 0));
-                    byKey.computeIfAbsent(home, k -> new ArrayList<>()).addAll(float32);
-                }
-            }
-            byKey.forEach((key, entries) -> {
-                groups.add(new CudaTensorGroup(cuda, entries));
-                groupSlots.add(key.get(0));
-            });
+            byKey.forEach((key, entries) -> groups.add(new SlotGroup(key.get(0), new CudaTensorGroup(cuda, entries))));
             this.gradient = gradient;
         }
-        for (int g = 0; g < groups.size(); g++) {
-            groups.get(g).step(rules[groupSlots.get(g)], options, stream);
+        for (SlotGroup g : groups) {
+            g.tensors().step(rules[g.slot()], options, stream);
         }
     }
 
     private void closeGroups() {
-        groups.forEach(CudaTensorGroup::close);
+        groups.forEach(g -> g.tensors().close());
         groups.clear();
-        groupSlots.clear();
     }
 
     @Override

@@ -23,24 +23,15 @@ import org.nd4j.linalg.learning.config.IUpdater;
  */
 final class OctetBlockUpdater extends OctetUpdater {
 
-    private final Dl4jUpdaterMath math;
     private final List<Segment> segments = new ArrayList<>();
 
-    /**
-     * One parameter of the block: where its gradient sits in the block's gradient, its state, and its
-     * configuration (the same object for the parameters the policy gives no overrides).
-     */
-    private record Segment(FloatBuffer params, int gradientOffset, int length, OptimizerState state, IUpdater config) {
+    /** One parameter of the block: where its gradient sits in the block's gradient, its state, its rule's slot. */
+    private record Segment(FloatBuffer params, int gradientOffset, int length, OptimizerState state, int slot) {
     }
 
-    /**
-     * @param config DL4J's configuration of the block (what {@link #getConfig} answers)
-     * @param configs per parameter, what octet steps it with
-     */
-    OctetBlockUpdater(IUpdater config, List<IUpdater> configs, Dl4jUpdaterMath math, PackedStateLayout.Block block,
+    OctetBlockUpdater(IUpdater config, List<IUpdater> paramConfigs, Dl4jUpdaterMath math, PackedStateLayout.Block block,
             List<INDArray> paramViews, INDArray stateView, boolean initialize) {
-        super(config);
-        this.math = math;
+        super(config, paramConfigs, math);
         if (initialize) {
             stateView.assign(0); // all-zero codes and absmax, or float zeros: a fresh state either way
         }
@@ -48,14 +39,14 @@ final class OctetBlockUpdater extends OctetUpdater {
         int gradientOffset = 0;
         for (int j = 0; j < block.params().size(); j++) {
             OptimizerState state = block.state(view, j);
-            float initial = math.initialValue().of(configs.get(j));
+            float initial = initialValue(j);
             if (initialize && initial != 0f) {
                 for (int k = 0; k < state.statistics(); k++) {
                     state.fill(k, initial);
                 }
             }
             int n = state.length();
-            segments.add(new Segment(Dl4jMemory.floats(paramViews.get(j)), gradientOffset, n, state, configs.get(j)));
+            segments.add(new Segment(Dl4jMemory.floats(paramViews.get(j)), gradientOffset, n, state, slots[j]));
             gradientOffset += n;
         }
     }
@@ -63,15 +54,10 @@ final class OctetBlockUpdater extends OctetUpdater {
     @Override
     public void applyUpdater(INDArray gradient, int iteration, int epoch) {
         FloatBuffer grad = Dl4jMemory.floats(gradient);
-        IUpdater ruleConfig = null;
-        UpdateRule rule = null;
+        UpdateRule[] rules = rules(iteration, epoch);
         for (Segment s : segments) {
-            if (s.config() != ruleConfig) {
-                ruleConfig = s.config();
-                rule = math.rule(ruleConfig, iteration, epoch);
-            }
-            FusedUpdate.apply(s.params(), grad.slice(s.gradientOffset(), s.length()), s.state(), rule, WRITE_UPDATE,
-                    KernelPool.shared());
+            FusedUpdate.apply(s.params(), grad.slice(s.gradientOffset(), s.length()), s.state(), rules[s.slot()],
+                    WRITE_UPDATE, KernelPool.shared());
         }
     }
 }

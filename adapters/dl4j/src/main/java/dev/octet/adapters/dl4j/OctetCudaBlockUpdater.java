@@ -2,8 +2,6 @@ package dev.octet.adapters.dl4j;
 
 import dev.octet.adapters.core.CudaPackedBlock;
 import dev.octet.adapters.core.PackedStateLayout;
-import dev.octet.kernels.UpdateRule;
-import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -16,9 +14,6 @@ import org.nd4j.linalg.learning.config.IUpdater;
  */
 final class OctetCudaBlockUpdater extends OctetUpdater {
 
-    /** The distinct configurations of the block's parameters (DL4J's, and any the policy overrides). */
-    private final IUpdater[] configs;
-    private final Dl4jUpdaterMath math;
     private final Nd4jCudaMemory nd4j;
     private final INDArray stateView;
     private final INDArray[] paramViews;
@@ -26,22 +21,7 @@ final class OctetCudaBlockUpdater extends OctetUpdater {
 
     OctetCudaBlockUpdater(IUpdater config, List<IUpdater> paramConfigs, Dl4jUpdaterMath math, PackedStateLayout.Block layout,
             List<INDArray> paramViews, INDArray stateView, boolean initialize, Nd4jCudaMemory nd4j) {
-        super(config);
-        List<IUpdater> distinct = new ArrayList<>();
-        int[] slots = new int[paramConfigs.size()];
-        float[] initial = new float[slots.length];
-        for (int j = 0; j < slots.length; j++) {
-            IUpdater c = paramConfigs.get(j);
-            int slot = distinct.indexOf(c);
-            if (slot < 0) {
-                slot = distinct.size();
-                distinct.add(c);
-            }
-            slots[j] = slot;
-            initial[j] = math.initialValue().of(c);
-        }
-        this.configs = distinct.toArray(new IUpdater[0]);
-        this.math = math;
+        super(config, paramConfigs, math);
         this.nd4j = nd4j;
         this.stateView = stateView;
         this.paramViews = paramViews.toArray(new INDArray[0]);
@@ -53,6 +33,10 @@ final class OctetCudaBlockUpdater extends OctetUpdater {
         }
         this.block = new CudaPackedBlock(nd4j.cuda(), layout, nd4j.address(stateView), params, slots);
         if (initialize) {
+            float[] initial = new float[slots.length];
+            for (int j = 0; j < initial.length; j++) {
+                initial[j] = initialValue(j);
+            }
             block.initialize(initial);
             nd4j.deviceWrote(stateView);
         }
@@ -63,11 +47,7 @@ final class OctetCudaBlockUpdater extends OctetUpdater {
         nd4j.onDevice(gradient);
         nd4j.onDevice(stateView);
         nd4j.onDevice(paramViews);
-        UpdateRule[] rules = new UpdateRule[configs.length];
-        for (int i = 0; i < rules.length; i++) {
-            rules[i] = math.rule(configs[i], iteration, epoch);
-        }
-        block.step(rules, WRITE_UPDATE, nd4j.address(gradient), nd4j.stream());
+        block.step(rules(iteration, epoch), WRITE_UPDATE, nd4j.address(gradient), nd4j.stream());
         nd4j.deviceWrote(gradient);
         nd4j.deviceWrote(stateView);
     }
