@@ -37,6 +37,7 @@ public final class FrameworkGate {
      * @param supportedVersions the versions the module was built and tested against
      * @param helperPackage octet's helper classes for this framework, injected where it lives
      * @param otherReason why octet cannot handle what a loader sees despite a supported version, or null
+     *                    (given the system class loader for the bootstrap loader)
      */
     public FrameworkGate(String framework, String key, String versionResource, String versionProperty,
             Set<String> supportedVersions, String helperPackage, Function<ClassLoader, String> otherReason) {
@@ -61,7 +62,8 @@ public final class FrameworkGate {
     }
 
     private synchronized boolean supported(ClassLoader loader) {
-        return decided.computeIfAbsent(loader, l -> {
+        return decided.computeIfAbsent(loader, asked -> {
+            ClassLoader l = asked != null ? asked : ClassLoader.getSystemClassLoader();
             String version = version(l);
             String reason;
             if (version == null || !supportedVersions.contains(version)) {
@@ -80,9 +82,8 @@ public final class FrameworkGate {
     }
 
     /** The framework's version as {@code loader} sees it, or null. */
-    String version(ClassLoader loader) {
-        ClassLoader l = loader != null ? loader : ClassLoader.getSystemClassLoader();
-        try (InputStream in = l.getResourceAsStream(versionResource)) {
+    private String version(ClassLoader loader) {
+        try (InputStream in = loader.getResourceAsStream(versionResource)) {
             if (in == null) {
                 return null;
             }

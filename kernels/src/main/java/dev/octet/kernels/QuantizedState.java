@@ -72,7 +72,8 @@ public final class QuantizedState extends OptimizerState {
         return (length + blockSize - 1) / blockSize;
     }
 
-    static void checkBlockSize(int blockSize) {
+    /** Throws unless {@code blockSize} is a power of two from {@link #MIN_BLOCK_SIZE} to {@link #MAX_BLOCK_SIZE}. */
+    public static void checkBlockSize(int blockSize) {
         if (blockSize < MIN_BLOCK_SIZE || blockSize > MAX_BLOCK_SIZE || Integer.bitCount(blockSize) != 1) {
             throw new IllegalArgumentException("block size must be a power of two from " + MIN_BLOCK_SIZE
                     + " to " + MAX_BLOCK_SIZE + ", got " + blockSize);

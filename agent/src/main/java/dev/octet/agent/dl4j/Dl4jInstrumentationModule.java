@@ -33,8 +33,8 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
     private static final FrameworkGate GATE = new FrameworkGate("Deeplearning4j", "dl4j-unsupported",
             "META-INF/maven/org.deeplearning4j/deeplearning4j-nn/pom.properties", "version",
             Set.of("1.0.0-M2", "1.0.0-M2.1"), "dev.octet.adapters.dl4j.",
-            loader -> (loader != null ? loader : ClassLoader.getSystemClassLoader()).getResource(
-                    "org/deeplearning4j/spark/impl/paramavg/ParameterAveragingTrainingMaster.class") == null ? null
+            loader -> loader.getResource("org/deeplearning4j/spark/impl/paramavg/ParameterAveragingTrainingMaster.class") == null
+                    ? null
                     : "dl4j-spark is on the class path, and its parameter averaging averages updater state element"
                     + " by element, which 8-bit codes do not survive; octet does not support it yet");
     private static final String HOOKS = "dev.octet.adapters.dl4j.Dl4jHooks";

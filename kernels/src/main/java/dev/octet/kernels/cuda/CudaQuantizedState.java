@@ -51,11 +51,7 @@ public final class CudaQuantizedState implements CudaState {
         if (length < 0) {
             throw new IllegalArgumentException("length must be >= 0");
         }
-        if (blockSize < QuantizedState.MIN_BLOCK_SIZE || blockSize > QuantizedState.MAX_BLOCK_SIZE
-                || Integer.bitCount(blockSize) != 1) {
-            throw new IllegalArgumentException("block size must be a power of two from " + QuantizedState.MIN_BLOCK_SIZE
-                    + " to " + QuantizedState.MAX_BLOCK_SIZE + ", got " + blockSize);
-        }
+        QuantizedState.checkBlockSize(blockSize);
         if (kinds.length < 1 || kinds.length > 3) {
             throw new IllegalArgumentException("the CUDA kernels keep 1 to 3 statistics, got " + kinds.length);
         }

@@ -17,10 +17,7 @@ public final class CudaQuantizer {
     private final int blockSize;
 
     public CudaQuantizer(CudaBackend cuda, QuantizationMap map, int blockSize) {
-        if (blockSize < QuantizedState.MIN_BLOCK_SIZE || blockSize > QuantizedState.MAX_BLOCK_SIZE
-                || Integer.bitCount(blockSize) != 1) {
-            throw new IllegalArgumentException("block size must be a power of two from 64 to 4096, got " + blockSize);
-        }
+        QuantizedState.checkBlockSize(blockSize);
         this.cuda = cuda;
         this.map = map;
         this.blockSize = blockSize;
