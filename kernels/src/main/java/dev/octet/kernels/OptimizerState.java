@@ -70,6 +70,32 @@ public abstract sealed class OptimizerState permits QuantizedState, Float32State
         }
     }
 
+    /**
+     * Sets every statistic to {@code source}'s (same length and kinds): copied as stored when both are
+     * stored alike (8-bit in blocks of the same size, or float32), else decoded and encoded again (a
+     * checkpoint saved under another policy).
+     */
+    public final void copyFrom(OptimizerState source) {
+        if (source.length != length || !Arrays.equals(source.kinds, kinds)) {
+            throw new IllegalArgumentException("cannot copy state of " + source.length + " elements of "
+                    + Arrays.toString(source.kinds) + " into " + length + " of " + Arrays.toString(kinds));
+        }
+        float[] values = null;
+        for (int k = 0; k < kinds.length; k++) {
+            if (source instanceof QuantizedState from && this instanceof QuantizedState to
+                    && from.blockSize() == to.blockSize()) {
+                to.codes(k).put(0, from.codes(k), 0, length);
+                to.absmax(k).put(0, from.absmax(k), 0, QuantizedState.blocks(length, to.blockSize()));
+            } else if (source instanceof Float32State from && this instanceof Float32State to) {
+                to.values(k).put(0, from.values(k), 0, length);
+            } else {
+                values = values == null ? new float[length] : values;
+                source.decodeInto(k, values);
+                encodeFrom(k, values);
+            }
+        }
+    }
+
     /** Encodes a whole statistic from {@code src} (tests, checkpoints, conversion from 32-bit). */
     public final void encodeFrom(int statistic, float[] src) {
         float[] block = new float[blockSize()];

@@ -196,13 +196,7 @@ public final class PackedStateLayout {
                 } else if (!block.managed()) {
                     target.put(0, from.blockWords(fromWords, at[0]), 0, Math.toIntExact(4 * block.words()));
                 } else {
-                    OptimizerState source = sourceBlock.state(from.blockWords(fromWords, at[0]), at[1]);
-                    OptimizerState destination = block.state(target, p);
-                    float[] values = new float[Math.toIntExact(param.elements())];
-                    for (int k = 0; k < block.kinds().size(); k++) {
-                        source.decodeInto(k, values);
-                        destination.encodeFrom(k, values);
-                    }
+                    block.state(target, p).copyFrom(sourceBlock.state(from.blockWords(fromWords, at[0]), at[1]));
                 }
             }
         }

@@ -48,9 +48,23 @@ public final class DjlHooks {
                 }
                 return;
             }
-            OctetDjlOptimizer o = new OctetDjlOptimizer(math, m);
-            o.pendingRestore = LOADED_FROM.get(model);
-            BY_OPTIMIZER.put(optimizer, o);
+            OctetDjlOptimizer previous = BY_OPTIMIZER.get(optimizer);
+            OctetDjlOptimizer o;
+            if (previous != null && previous.trains(m)) {
+                // A new trainer from the same configuration: DJL's optimizer object keeps its state and
+                // update counts across trainers (keyed by parameter ids, which do not change), so octet
+                // keeps its own.
+                o = previous;
+            } else {
+                o = new OctetDjlOptimizer(math, m);
+                o.pendingRestore = LOADED_FROM.get(model);
+                if (previous != null) {
+                    // The same optimizer object on another model: DJL starts fresh state for the new
+                    // parameter ids, but its t (the largest update count it has seen) goes on.
+                    o.numUpdate = previous.numUpdate;
+                }
+                BY_OPTIMIZER.put(optimizer, o);
+            }
             BY_MODEL.put(model, o);
         } catch (RuntimeException | LinkageError e) {
             failed("trainer", e);
@@ -73,7 +87,7 @@ public final class DjlHooks {
                 return false;
             }
             o.planIfNeeded(LOG::info);
-            return o.update(parameterId, (NDArray) grads[0], (NDArray) params[0]);
+            return o.update(parameterId, (NDArray) grads[0], (NDArray) params[0], LOG::info);
         } catch (RuntimeException | LinkageError e) {
             failed("update", e);
             return false;

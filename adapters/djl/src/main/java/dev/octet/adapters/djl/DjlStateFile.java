@@ -5,11 +5,11 @@ import dev.octet.kernels.Float32State;
 import dev.octet.kernels.OptimizerState;
 import dev.octet.kernels.QuantizedState;
 import dev.octet.kernels.StatisticKind;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
@@ -167,14 +167,12 @@ final class DjlStateFile {
             return file + " holds " + statistics + " statistics per parameter, " + o.math.name() + " keeps " + kinds.length;
         }
         // Read everything first: nothing changes unless the whole file is good.
-        Map<String, float[][]> converted = new HashMap<>();
-        Map<String, OptimizerState> exact = new HashMap<>();
+        Map<String, OptimizerState> read = new HashMap<>();
         for (Saved s : saved) {
-            OctetDjlOptimizer.Entry e = entries.get(s.name());
-            int n = e.state.length();
-            OptimizerState read = s.bits() == 8 ? QuantizedState.allocate(n, s.blockSize(), kinds) : Float32State.allocate(n, kinds);
+            int n = entries.get(s.name()).state.length();
+            OptimizerState state = s.bits() == 8 ? QuantizedState.allocate(n, s.blockSize(), kinds) : Float32State.allocate(n, kinds);
             for (int k = 0; k < kinds.length; k++) {
-                if (read instanceof QuantizedState q) {
+                if (state instanceof QuantizedState q) {
                     byte[] c = new byte[n];
                     in.readFully(c);
                     q.codes(k).put(0, c);
@@ -183,45 +181,23 @@ final class DjlStateFile {
                         absmax.put(b, Float.intBitsToFloat(in.readInt()));
                     }
                 } else {
-                    FloatBuffer values = ((Float32State) read).values(k);
+                    FloatBuffer values = ((Float32State) state).values(k);
                     for (int i = 0; i < n; i++) {
                         values.put(i, Float.intBitsToFloat(in.readInt()));
                     }
                 }
             }
-            boolean sameFormat = (s.bits() == 8) == e.quantized() && (s.bits() == 32 || s.blockSize() == e.state.blockSize());
-            if (sameFormat) {
-                exact.put(s.name(), read);
-            } else {
-                float[][] values = new float[kinds.length][n];
-                for (int k = 0; k < kinds.length; k++) {
-                    read.decodeInto(k, values[k]);
-                }
-                converted.put(s.name(), values);
-            }
+            read.put(s.name(), state);
         }
         if (in.available() != 0) {
             return file + " has " + in.available() + " bytes more than its header describes";
         }
         for (Saved s : saved) {
-            OctetDjlOptimizer.Entry e = entries.get(s.name());
-            copyInto(e.state, exact.get(s.name()), converted.get(s.name()));
+            // As saved, or converted where the policy now stores the parameter otherwise.
+            entries.get(s.name()).state.copyFrom(read.get(s.name()));
             o.counts.put(s.name(), s.updates());
         }
         o.numUpdate = numUpdate;
         return null;
-    }
-
-    private static void copyInto(OptimizerState target, OptimizerState same, float[][] values) {
-        for (int k = 0; k < target.statistics(); k++) {
-            if (same instanceof QuantizedState from && target instanceof QuantizedState to) {
-                to.codes(k).put(0, from.codes(k), 0, from.length());
-                to.absmax(k).put(0, from.absmax(k), 0, QuantizedState.blocks(from.length(), from.blockSize()));
-            } else if (same instanceof Float32State from && target instanceof Float32State to) {
-                to.values(k).put(0, from.values(k), 0, from.length());
-            } else {
-                target.encodeFrom(k, values[k]);
-            }
-        }
     }
 }

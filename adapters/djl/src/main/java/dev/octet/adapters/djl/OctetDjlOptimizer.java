@@ -26,10 +26,13 @@ import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
@@ -70,7 +73,9 @@ final class OctetDjlOptimizer {
     private final WeakReference<Model> model;
     final String modelName;
     /** By DJL's parameter id (which changes every run); the entries carry the stable names. */
-    private final Map<String, Entry> byId = new HashMap<>();
+    private final Map<String, Entry> byId = new ConcurrentHashMap<>();
+    /** Ids DJL updated that are no trainable parameter of the model (DJL's optimizer updates them). */
+    private final Set<String> notPlanned = new HashSet<>();
     /** In the order of {@code block.getParameters()}. */
     final Map<String, Entry> byName = new LinkedHashMap<>();
     /** DJL's per-parameter update counts, by name, and its global maximum. */
@@ -98,13 +103,46 @@ final class OctetDjlOptimizer {
         if (m == null) {
             return;
         }
+        List<Entry> added = plan(m);
+        planned = true;
+        OctetRuntime.publish(report("", added), log);
+        if (pendingRestore != null) {
+            DjlStateFile.restoreOrWarn(pendingRestore, this);
+            pendingRestore = null;
+        }
+    }
+
+    /**
+     * Plans the parameters that were not trainable when octet planned the others (frozen then,
+     * unfrozen for fine-tuning since), on the first update of one of them, and reports them; returns
+     * the entry of {@code parameterId}, or null if the model has no trainable parameter of that id.
+     */
+    private synchronized Entry planLate(String parameterId, Consumer<String> log) {
+        if (byId.containsKey(parameterId) || notPlanned.contains(parameterId)) {
+            return byId.get(parameterId);
+        }
+        Model m = model.get();
+        List<Entry> added = m == null ? List.of() : plan(m);
+        if (!added.isEmpty()) {
+            OctetRuntime.publish(report(", parameters unfrozen since its first step", added), log);
+        }
+        Entry e = byId.get(parameterId);
+        if (e == null) {
+            notPlanned.add(parameterId);
+        }
+        return e;
+    }
+
+    /** Decides and allocates state for the model's trainable parameters that have none yet. */
+    private List<Entry> plan(Model m) {
         Block root = m.getBlock();
         Map<Parameter, String[]> owners = new HashMap<>();
         DjlNames.collectOwners(root, owners);
         StatisticKind[] kinds = math.statistics();
+        List<Entry> added = new ArrayList<>();
         for (Pair<String, Parameter> p : root.getParameters()) {
             Parameter param = p.getValue();
-            if (!param.requiresGradient() || !param.isInitialized()) {
+            if (byId.containsKey(param.getId()) || !param.requiresGradient() || !param.isInitialized()) {
                 continue;
             }
             NDArray array = param.getArray();
@@ -124,26 +162,26 @@ final class OctetDjlOptimizer {
             Entry e = new Entry(p.getKey(), shape, decision, state, owner[1]);
             byId.put(param.getId(), e);
             byName.put(p.getKey(), e);
+            added.add(e);
         }
-        planned = true;
-        OctetRuntime.publish(report(), log);
-        if (pendingRestore != null) {
-            DjlStateFile.restoreOrWarn(pendingRestore, this);
-            pendingRestore = null;
-        }
+        return added;
     }
 
     boolean planned() {
         return planned;
     }
 
+    boolean trains(Model m) {
+        return model.get() == m;
+    }
+
     /**
      * One DJL update of one parameter through octet; returns false (DJL updates it itself) when the
      * parameter is not one octet planned for or not a float32 CPU tensor.
      */
-    boolean update(String parameterId, NDArray grad, NDArray weight) {
+    boolean update(String parameterId, NDArray grad, NDArray weight, Consumer<String> log) {
         Entry e = byId.get(parameterId);
-        if (e == null) {
+        if (e == null && (e = planLate(parameterId, log)) == null) {
             return false;
         }
         if (weight.getDataType() != DataType.FLOAT32 || grad.getDataType() != DataType.FLOAT32
@@ -208,11 +246,12 @@ final class OctetDjlOptimizer {
         return same;
     }
 
-    StartupReport report() {
+    /** The report of {@code entries}; {@code what} follows the model's name in the title. */
+    StartupReport report(String what, List<Entry> entries) {
         StartupReport report = new StartupReport("octet: optimizer state of DJL " + math.name() + " for model "
-                + modelName + " (policy " + OctetRuntime.policy().source() + ")");
+                + modelName + what + " (policy " + OctetRuntime.policy().source() + ")");
         int statistics = math.statistics().length;
-        for (Entry e : byName.values()) {
+        for (Entry e : entries) {
             long before = 4L * statistics * e.state.length();
             String format = e.quantized() ? String.format(Locale.ROOT, "8-bit, block %d", e.decision.blockSize()) : "float32";
             report.add(new StartupReport.Row(e.name, e.shape, math.name(), format, e.decision.explanation(), before,

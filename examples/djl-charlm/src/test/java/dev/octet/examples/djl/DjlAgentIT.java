@@ -437,6 +437,107 @@ class DjlAgentIT {
         }
     }
 
+    /** A DJL job in the style of DJL's examples: {@code EasyTrain.fit}, a dataset, DJL's checkpoint listener. */
+    static Run easyTrain(List<String> jvmArgs, String... args) throws Exception {
+        return launch(jvmArgs, List.of(System.getProperty("octet.testClasses")), "com.example.djlcharlm.EasyTrainJob", args);
+    }
+
+    /** Four epochs of the EasyTrain job under octet (default policy) with one trainer: the straight run others compare with. */
+    static Path easyTrainStraight() throws Exception {
+        Path dump = work.resolve("easy-straight.bin");
+        Run run = SHARED.computeIfAbsent("easy-straight", k -> {
+            try {
+                return easyTrain(List.of(agent()), "--epochs", "4", "--dump", dump.toString());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertEquals(0, run.exitCode(), run.output());
+        return dump;
+    }
+
+    /**
+     * DJL's optimizer object keeps its state and update counts across trainers made from one training
+     * configuration: two trainers of two epochs each train as one of four (without the agent, checked
+     * here too). Under octet its state goes on the same way.
+     */
+    @Test
+    void aSecondTrainerFromTheSameConfigurationGoesOnWithTheOptimizersState() throws Exception {
+        Path octetStraight = easyTrainStraight();
+        Path octetPhased = work.resolve("easy-phased.bin");
+        Path djlStraight = work.resolve("easy-djl-straight.bin");
+        Path djlPhased = work.resolve("easy-djl-phased.bin");
+        Run phased = easyTrain(List.of(agent()), "--epochs", "4", "--phases", "2", "--dump", octetPhased.toString());
+        Run a = easyTrain(List.of(), "--epochs", "4", "--dump", djlStraight.toString());
+        Run b = easyTrain(List.of(), "--epochs", "4", "--phases", "2", "--dump", djlPhased.toString());
+        for (Run r : List.of(phased, a, b)) {
+            assertEquals(0, r.exitCode(), r.output());
+        }
+        assertEquals(1, phased.count("octet: optimizer state of DJL Adam"), "one plan, kept by the second trainer: " + phased.output());
+        assertArrayEquals(Files.readAllBytes(djlStraight), Files.readAllBytes(djlPhased), "DJL alone: 2 + 2 epochs = 4 epochs");
+        assertArrayEquals(Files.readAllBytes(octetStraight), Files.readAllBytes(octetPhased), "octet: 2 + 2 epochs = 4 epochs");
+        assertTrue(relativeError(octetStraight, djlStraight) > 0, "octet's run is not DJL's own");
+    }
+
+    /**
+     * {@code EasyTrain.fit} with DJL's {@code SaveModelTrainingListener}: every epoch's checkpoint has octet's
+     * state beside it, and a job that loads the newest one and trains on ends where four epochs straight end.
+     */
+    @Test
+    void djlsCheckpointListenerSavesOctetsStateAndResumesBitIdentical() throws Exception {
+        Path straight = easyTrainStraight();
+        Path checkpoints = clean("easy-checkpoints");
+        Path resumed = work.resolve("easy-resumed.bin");
+        Run first = easyTrain(List.of(agent()), "--epochs", "2", "--save", checkpoints.toString());
+        assertEquals(0, first.exitCode(), first.output());
+        for (String file : List.of("charlm-0001.params", "charlm-0001.params.octet", "charlm-0002.params", "charlm-0002.params.octet")) {
+            assertTrue(Files.exists(checkpoints.resolve(file)), file + " in " + checkpoints);
+        }
+        Run second = easyTrain(List.of(agent()), "--epochs", "2", "--load", checkpoints.toString(), "--dump", resumed.toString());
+        assertEquals(0, second.exitCode(), second.output());
+        assertTrue(second.output().contains("loaded epoch 2"), second.output());
+        assertTrue(second.output().contains("[octet] restored the optimizer state of charlm from "
+                + checkpoints.resolve("charlm-0002.params.octet")), second.output());
+        assertArrayEquals(Files.readAllBytes(straight), Files.readAllBytes(resumed), "2 epochs, checkpoint, 2 epochs = 4 epochs");
+    }
+
+    /**
+     * Fine-tuning: layers frozen while the first trainer runs are unfrozen for the second (same
+     * configuration). octet plans and reports them at their first update and trains them with fresh
+     * state, as DJL does. Compared with DJL's own update on Sgd with momentum, whose float32 path in octet
+     * is DJL's to the bit: Adam's step count for a newly trainable parameter depends, in DJL, on the
+     * order its parameter map happens to list the ids in, which changes from run to run.
+     */
+    @Test
+    void parametersUnfrozenLaterGetOctetStateAndDjlsMath() throws Exception {
+        Path octet = work.resolve("unfrozen-octet-32.bin");
+        Path djl = work.resolve("unfrozen-djl.bin");
+        List<String> args = List.of("--epochs", "2", "--phases", "2", "--freeze-first-phase", "true");
+        Run eight = easyTrain(List.of(agent()), args.toArray(new String[0]));
+        Run full = easyTrain(List.of(agent("policy=" + all32())), concat(args, "--optimizer", "sgd", "--dump", octet.toString()));
+        Run plain = easyTrain(List.of(), concat(args, "--optimizer", "sgd", "--dump", djl.toString()));
+        for (Run r : List.of(eight, full, plain)) {
+            assertEquals(0, r.exitCode(), r.output());
+        }
+        String out = eight.output();
+        int first = out.indexOf("octet: optimizer state of DJL Adam for model charlm (policy");
+        int later = out.indexOf("octet: optimizer state of DJL Adam for model charlm, parameters unfrozen since its first step");
+        assertTrue(first >= 0 && later > first, out);
+        assertTrue(out.substring(first, later).contains("07Linear_weight") && !out.substring(first, later).contains("03Linear_weight"),
+                "the first plan has the output layer only: " + out);
+        assertTrue(Pattern.compile("03Linear_weight\\s+\\[256, 1024]\\s+262,144\\s+Adam\\s+8-bit, block 256").matcher(out.substring(later))
+                .find(), out);
+        assertFalse(out.contains("WARNING"), out);
+        assertTrue(full.output().contains("parameters unfrozen since its first step"), full.output());
+        assertArrayEquals(Files.readAllBytes(djl), Files.readAllBytes(octet), "octet's float32 Sgd after unfreezing is DJL's");
+    }
+
+    private static String[] concat(List<String> args, String... more) {
+        List<String> all = new ArrayList<>(args);
+        all.addAll(List.of(more));
+        return all.toArray(new String[0]);
+    }
+
     /** A parameter dump: each parameter's name and values. */
     static Map<String, float[]> parameters(Path dump) throws IOException {
         Map<String, float[]> out = new LinkedHashMap<>();

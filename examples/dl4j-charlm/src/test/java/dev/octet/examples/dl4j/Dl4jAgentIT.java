@@ -280,6 +280,55 @@ class Dl4jAgentIT {
         assertTrue(said.contains("Could not resolve type id 'dev.octet.adapters.dl4j.StableEmbeddingActivation'"), said);
     }
 
+    /** The fine-tuning job ({@code TransferLearningJob}, test classes) with the example's small options. */
+    static Run transferLearning(List<String> jvmArgs, String... args) throws Exception {
+        String classPath = String.join(File.pathSeparator, System.getProperty("octet.launcherClasses"),
+                System.getProperty("octet.jobClasses"), System.getProperty("octet.jobLib") + File.separator + "*");
+        return run(jvmArgs, List.of("-cp", classPath, "com.example.charlm.TransferLearningJob"), args);
+    }
+
+    /**
+     * DL4J's {@code TransferLearning} makes a new network (embedding frozen, a fine-tuning updater):
+     * octet reports and quantizes its state as well, leaves the frozen layer to DL4J's no-op updater,
+     * and with everything float32 the fine-tuned parameters are DL4J's own.
+     */
+    @Test
+    void transferLearningFineTunesWithOctetStateAndDl4jsMath() throws Exception {
+        Run eight = transferLearning(List.of(agent()), "--steps", "20", "--tune", "30");
+        assertEquals(0, eight.exitCode(), eight.output());
+        String out = eight.output();
+        assertEquals(2, eight.count("octet: optimizer state of MultiLayerUpdater"), "the network and the fine-tuned one: " + out);
+        String tuned = out.substring(out.lastIndexOf("octet: optimizer state of MultiLayerUpdater"));
+        assertTrue(Pattern.compile("0_W\\s+\\[96, 32]\\s+3,072\\s+NoOp\\s+DL4J's own\\s+0\\s+0").matcher(tuned).find(), out);
+        assertTrue(Pattern.compile("1_W\\s+\\[32, 256]\\s+8,192\\s+Adam\\s+8-bit").matcher(tuned).find(), out);
+        assertFalse(out.contains("WARNING"), out);
+        List<Double> tuneLosses = new ArrayList<>();
+        Matcher m = Pattern.compile("^tune step \\d+ loss ([0-9.]+)$", Pattern.MULTILINE).matcher(out);
+        while (m.find()) {
+            tuneLosses.add(Double.parseDouble(m.group(1)));
+        }
+        assertEquals(6, tuneLosses.size(), out);
+        // Batches are random windows, so the loss is noisy: it goes on from where the first network
+        // left it, well below where that one started.
+        double started = eight.losses().get(0);
+        assertTrue(tuneLosses.stream().allMatch(l -> l < 0.9 * started), "started at " + started + ", fine-tuning " + tuneLosses);
+
+        // Fine-tuning from the same initial parameters with and without the agent (training before it
+        // would start the two from parameters a rounding apart, which the steps amplify).
+        Path all32 = policy("all-32.yaml", "defaults:\n  bits: 32\n");
+        Path withAgent = work.resolve("tuned-agent-32.zip");
+        Path without = work.resolve("tuned-plain.zip");
+        Run a = transferLearning(List.of(agent("policy=" + all32)), "--steps", "0", "--tune", "20", "--save", withAgent.toString());
+        Run b = transferLearning(List.of(), "--steps", "0", "--tune", "20", "--save", without.toString());
+        assertEquals(0, a.exitCode(), a.output());
+        assertEquals(0, b.exitCode(), b.output());
+        assertTrue(a.output().contains("float32"), "octet's path ran: " + a.output());
+        INDArray octet = ModelSerializer.restoreMultiLayerNetwork(withAgent.toFile(), false).params();
+        INDArray dl4j = ModelSerializer.restoreMultiLayerNetwork(without.toFile(), false).params();
+        double error = octet.sub(dl4j).amaxNumber().doubleValue() / dl4j.amaxNumber().doubleValue();
+        assertTrue(error <= 1e-6, "fine-tuned parameters differ by " + error + " (relative to the largest)");
+    }
+
     /** DL4J loaded by a child class loader (a fat-jar launcher, a Spark executor): octet's helpers go there. */
     @Test
     void worksWhenDl4jLivesInAChildClassLoader() throws Exception {
