@@ -125,13 +125,21 @@ class Dl4jAgentIT {
         Path without = work.resolve(updater + "-plain.zip");
         Run a = job(List.of(agent("policy=" + all32)), List.of(), "--updater", updater, "--steps", "20", "--save", withAgent.toString());
         Run b = job(List.of(), List.of(), "--updater", updater, "--steps", "20", "--save", without.toString());
-        assertEquals(0, a.exitCode(), a.output());
-        assertEquals(0, b.exitCode(), b.output());
-        assertTrue(a.output().contains("float32"), "octet's path ran: " + a.output());
-        INDArray octet = ModelSerializer.restoreMultiLayerNetwork(withAgent.toFile(), false).params();
-        INDArray dl4j = ModelSerializer.restoreMultiLayerNetwork(without.toFile(), false).params();
-        double error = octet.sub(dl4j).amaxNumber().doubleValue() / dl4j.amaxNumber().doubleValue();
+        double error = float32ParameterError(a, withAgent, b, without);
         assertTrue(error <= 1e-6, updater + ": parameters after 20 steps differ by " + error + " (relative to the largest)");
+    }
+
+    /**
+     * The largest difference between the parameters a job saved under octet with everything float32
+     * ({@code octetRun}) and the same job without the agent, relative to the largest parameter.
+     */
+    static double float32ParameterError(Run octetRun, Path octetModel, Run dl4jRun, Path dl4jModel) throws IOException {
+        assertEquals(0, octetRun.exitCode(), octetRun.output());
+        assertEquals(0, dl4jRun.exitCode(), dl4jRun.output());
+        assertTrue(octetRun.output().contains("float32"), "octet's path ran: " + octetRun.output());
+        INDArray octet = ModelSerializer.restoreMultiLayerNetwork(octetModel.toFile(), false).params();
+        INDArray dl4j = ModelSerializer.restoreMultiLayerNetwork(dl4jModel.toFile(), false).params();
+        return octet.sub(dl4j).amaxNumber().doubleValue() / dl4j.amaxNumber().doubleValue();
     }
 
     /** Every updater trains with 8-bit state: the loss falls. */
@@ -320,12 +328,7 @@ class Dl4jAgentIT {
         Path without = work.resolve("tuned-plain.zip");
         Run a = transferLearning(List.of(agent("policy=" + all32)), "--steps", "0", "--tune", "20", "--save", withAgent.toString());
         Run b = transferLearning(List.of(), "--steps", "0", "--tune", "20", "--save", without.toString());
-        assertEquals(0, a.exitCode(), a.output());
-        assertEquals(0, b.exitCode(), b.output());
-        assertTrue(a.output().contains("float32"), "octet's path ran: " + a.output());
-        INDArray octet = ModelSerializer.restoreMultiLayerNetwork(withAgent.toFile(), false).params();
-        INDArray dl4j = ModelSerializer.restoreMultiLayerNetwork(without.toFile(), false).params();
-        double error = octet.sub(dl4j).amaxNumber().doubleValue() / dl4j.amaxNumber().doubleValue();
+        double error = float32ParameterError(a, withAgent, b, without);
         assertTrue(error <= 1e-6, "fine-tuned parameters differ by " + error + " (relative to the largest)");
     }
 
