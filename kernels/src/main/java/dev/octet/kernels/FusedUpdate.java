@@ -41,9 +41,9 @@ public final class FusedUpdate {
         if (params.capacity() < length || grad.capacity() < length) {
             throw new IllegalArgumentException("params and gradient must hold " + length + " elements");
         }
-        if (!Arrays.equals(rule.statistics(), kindsOf(state))) {
+        if (!Arrays.equals(rule.statistics(), state.kinds())) {
             throw new IllegalArgumentException("the rule keeps " + Arrays.toString(rule.statistics())
-                    + " but the state holds " + Arrays.toString(kindsOf(state)));
+                    + " but the state holds " + Arrays.toString(state.kinds()));
         }
         int blockSize = state.blockSize();
         int blocks = (length + blockSize - 1) / blockSize;
@@ -77,14 +77,6 @@ public final class FusedUpdate {
                 updateBlock(params, grad, state, rule, options, stepScale, b, s);
             }
         });
-    }
-
-    private static StatisticKind[] kindsOf(OptimizerState state) {
-        StatisticKind[] kinds = new StatisticKind[state.statistics()];
-        for (int k = 0; k < kinds.length; k++) {
-            kinds[k] = state.kind(k);
-        }
-        return kinds;
     }
 
     /** Loads the block and runs the rule; returns whether any gradient element was not finite. */

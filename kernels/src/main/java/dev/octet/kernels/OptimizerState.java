@@ -37,6 +37,11 @@ public abstract sealed class OptimizerState permits QuantizedState, Float32State
         return kinds[statistic];
     }
 
+    /** Every statistic's kind, in order (a copy). */
+    public final StatisticKind[] kinds() {
+        return kinds.clone();
+    }
+
     /** The unit of {@link #load}/{@link #store}: block starts are multiples of it. */
     public abstract int blockSize();
 

@@ -148,10 +148,7 @@ public final class CudaQuantizedState implements CudaState {
     }
 
     private void checkShape(QuantizedState host) {
-        StatisticKind[] hostKinds = new StatisticKind[host.statistics()];
-        for (int s = 0; s < hostKinds.length; s++) {
-            hostKinds[s] = host.kind(s);
-        }
+        StatisticKind[] hostKinds = host.kinds();
         if (host.length() != length || host.blockSize() != blockSize || !Arrays.equals(hostKinds, kinds)) {
             throw new IllegalArgumentException("host state " + host.length() + " elements, block " + host.blockSize()
                     + ", " + Arrays.toString(hostKinds) + " does not match " + length + ", " + blockSize + ", "

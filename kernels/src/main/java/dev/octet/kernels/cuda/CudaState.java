@@ -14,6 +14,15 @@ public sealed interface CudaState extends AutoCloseable permits CudaQuantizedSta
 
     StatisticKind kind(int statistic);
 
+    /** Every statistic's kind, in order. */
+    default StatisticKind[] kinds() {
+        StatisticKind[] kinds = new StatisticKind[statistics()];
+        for (int k = 0; k < kinds.length; k++) {
+            kinds[k] = kind(k);
+        }
+        return kinds;
+    }
+
     /** Device bytes the state occupies. */
     long bytes();
 

@@ -50,22 +50,14 @@ public final class CudaTensorGroup implements AutoCloseable {
             throw new IllegalArgumentException("a group needs at least one tensor");
         }
         this.cuda = cuda;
-        CudaState firstState = entries.get(0).state();
-        this.kinds = new StatisticKind[firstState.statistics()];
-        for (int k = 0; k < kinds.length; k++) {
-            kinds[k] = firstState.kind(k);
-        }
+        this.kinds = entries.get(0).state().kinds();
         if (kinds.length == 3 && kinds[2] != kinds[1]) {
             throw new IllegalArgumentException("a third statistic is stored on the second one's map");
         }
         List<Entry> eightBit = new ArrayList<>();
         List<Entry> plain = new ArrayList<>();
         for (Entry e : entries) {
-            StatisticKind[] k = new StatisticKind[e.state().statistics()];
-            for (int i = 0; i < k.length; i++) {
-                k[i] = e.state().kind(i);
-            }
-            if (!Arrays.equals(k, kinds)) {
+            if (!Arrays.equals(e.state().kinds(), kinds)) {
                 throw new IllegalArgumentException("every tensor of a group keeps the same statistics");
             }
             (e.state() instanceof CudaQuantizedState ? eightBit : plain).add(e);
