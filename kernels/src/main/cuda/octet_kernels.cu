@@ -9,8 +9,12 @@
 //    midpoint, ties to the lower code, the sign fix folded into the tables (CudaTables.java builds them
 //    from QuantizationMap's public values and checks them against the exact search);
 //  - the same NaN rule: a non-finite gradient element zeroes every statistic of that element and leaves
-//    its parameter untouched; a non-finite statistic is stored as BlockCodec does (NaN -> zero code,
-//    +-Inf -> largest code of its sign, absmax over the finite values).
+//    its parameter untouched, and so does a new statistic that is not finite (8 bits cannot hold the
+//    infinity a float32 state would); the stand-alone quantizer stores a non-finite value as BlockCodec
+//    does (NaN -> zero code, +-Inf -> largest code of its sign, absmax over the finite values);
+//  - the same guards that keep an 8-bit step within the exact rule's bound (StatisticFloor.java): the
+//    rule's floor on the decoded second statistic (Rule.floor), and search tables that never round a
+//    positive value of a statistic the rule divides by to the zero code (chosen per statistic by the host).
 //
 // Layout of the work: a "group" of G = B / 8 threads owns one quantization block of B elements, each
 // thread 8 elements in two chunks of 4 (chunk k of thread l holds elements k * 4G + 4l .. + 3), so a
@@ -74,6 +78,7 @@ struct Rule {
     int l2InDirection;
     int output;           // 0: move the parameters; 1: write the update into the gradient, leave the
                           // parameters; 2: move the parameters and zero the gradient (StepOptions.Output)
+    float floor;          // the decoded second statistic's floor (StatisticFloor; 8-bit kernels only)
 };
 
 #define OP_ADAM 0
@@ -86,6 +91,7 @@ struct Rule {
 #define OP_ADABELIEF 7
 #define OP_ADADELTA 8          // rho in r.decay
 #define OP_VELOCITY_NESTEROV 9
+#define OP_ADAM_SQUARE_FIRST 10  // Adam with DL4J's rounding of the squared gradient, (g g)(1 - b2)
 
 // The search tables of the launch's statistics (one or two), and reduction scratch, per CTA.
 __shared__ QTable s_tab[2];
@@ -205,19 +211,25 @@ __device__ __forceinline__ uint32_t pack4(const uint32_t* c) {
     return c[0] | (c[1] << 8) | (c[2] << 16) | (c[3] << 24);
 }
 
-// Quantizes this thread's 8 values of a block with table K (x[j] counts where valid bit j is set) into
-// two words of codes, and returns the block's absmax (the same in every thread of the group).
-// As BlockCodec.encode, including zeros, denormal absmax, NaN and infinities.
-template <int K, bool WARP>
-__device__ __forceinline__ float encode8(const float* x, uint32_t valid, uint32_t zeroCode, const Group& gr,
-        uint32_t* words) {
+// The largest magnitude's bits of this thread's valid values (NaN and infinities compare above every
+// finite value, as BlockCodec.largestMagnitude's result).
+__device__ __forceinline__ uint32_t threadMax(const float* x, uint32_t valid) {
     uint32_t mx = 0;
 #pragma unroll
     for (int j = 0; j < 8; j++) {
         uint32_t b = (valid >> j) & 1u ? (__float_as_uint(x[j]) & 0x7FFFFFFFu) : 0u;
         mx = max(mx, b);
     }
-    mx = groupMax<WARP>(mx, gr);
+    return mx;
+}
+
+// Quantizes this thread's 8 values of a block with table K (x[j] counts where valid bit j is set) into
+// two words of codes, and returns the block's absmax (the same in every thread of the group); mine is
+// threadMax(x, valid). As BlockCodec.encode, including zeros, denormal absmax, NaN and infinities.
+template <int K, bool WARP>
+__device__ __forceinline__ float encode8(const float* x, uint32_t valid, uint32_t mine, uint32_t zeroCode,
+        const Group& gr, uint32_t* words) {
+    uint32_t mx = groupMax<WARP>(mine, gr);
     uint32_t c[8];
     float absmax;
     if (mx == 0) {
@@ -379,7 +391,8 @@ __device__ __forceinline__ int findTensor(const Tensor* __restrict__ tensors, in
 template <int OP>
 struct Stats {
     static const int count = OP == OP_AMSGRAD ? 3
-            : (OP == OP_ADAM || OP == OP_NADAM || OP == OP_ADAMAX || OP == OP_ADABELIEF || OP == OP_ADADELTA) ? 2 : 1;
+            : (OP == OP_ADAM || OP == OP_ADAM_SQUARE_FIRST || OP == OP_NADAM || OP == OP_ADAMAX || OP == OP_ADABELIEF
+                    || OP == OP_ADADELTA) ? 2 : 1;
 };
 
 // The rule's arithmetic for one element, in the Java rules' operation order (dev.octet.kernels.rules).
@@ -425,9 +438,10 @@ __device__ __forceinline__ float ruleUpdate(const Rule& r, float p, float g, flo
         float v = __fsub_rn(q, __fmul_rn(r.learningRate, g));
         s0 = v;
         return __fadd_rn(q, __fmul_rn(__fsub_rn(-r.momentum, 1.0f), v));
-    } else if (OP == OP_ADAM) {
+    } else if (OP == OP_ADAM || OP == OP_ADAM_SQUARE_FIRST) {
         float m = __fadd_rn(__fmul_rn(s0, r.beta1), __fmul_rn(1.0f - r.beta1, g));
-        float v = __fadd_rn(__fmul_rn(s1, r.beta2), __fmul_rn(__fmul_rn(1.0f - r.beta2, g), g));
+        float v = __fadd_rn(__fmul_rn(s1, r.beta2), OP == OP_ADAM_SQUARE_FIRST ? __fmul_rn(__fmul_rn(g, g), 1.0f - r.beta2)
+                : __fmul_rn(__fmul_rn(1.0f - r.beta2, g), g));
         s0 = m;
         s1 = v;
         return __fdiv_rn(m, __fadd_rn(__fsqrt_rn(v), r.eps));
@@ -446,6 +460,21 @@ __device__ __forceinline__ float ruleUpdate(const Rule& r, float p, float g, flo
         float d = (u > 0.0f) ? 1.0f : (u < 0.0f ? -1.0f : u);  // Math.signum: zeros and NaN as they are
         s0 = __fadd_rn(__fmul_rn(s0, r.beta2), __fmul_rn(1.0f - r.beta2, g));
         return d;
+    }
+}
+
+// The exact rule's bound on the decoded second statistic given the first (StatisticFloor.apply): Adam,
+// Nadam and AMSGrad s1 >= (floor s0)^2, AdaMax s1 >= floor |s0|, AdaBelief s1 >= floor. fmaxf, as
+// Java's !(s1 >= bound) ? bound : s1 (a NaN s1 becomes the bound).
+template <int OP>
+__device__ __forceinline__ void applyFloor(const Rule& r, float s0, float& s1) {
+    if (OP == OP_ADAM || OP == OP_ADAM_SQUARE_FIRST || OP == OP_NADAM || OP == OP_AMSGRAD) {
+        float q = __fmul_rn(s0, r.floor);
+        s1 = fmaxf(s1, __fmul_rn(q, q));
+    } else if (OP == OP_ADAMAX) {
+        s1 = fmaxf(s1, __fmul_rn(fabsf(s0), r.floor));
+    } else if (OP == OP_ADABELIEF) {
+        s1 = fmaxf(s1, r.floor);
     }
 }
 
@@ -606,7 +635,21 @@ __device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, in
         st0[j] = decode<0>(w0[j >> 2], j & 3, a0);
         st1[j] = NS > 1 ? decode<1>(w1[j >> 2], j & 3, a1) : 0.0f;
         st2[j] = NS > 2 ? decode<1>(w2[j >> 2], j & 3, a2) : 0.0f;
+        applyFloor<OP>(r, st0[j], st1[j]);
         d[j] = ruleUpdate<OP>(r, p[j], g[j], st0[j], st1[j], st2[j]);
+    }
+    // Each statistic's largest magnitude in this thread (the block's absmax reduction starts from it). A
+    // new statistic that overflowed (or is NaN) skips its element as a non-finite gradient does.
+    uint32_t mx0 = threadMax(st0, valid);
+    uint32_t mx1 = NS > 1 ? threadMax(st1, valid) : 0u;
+    uint32_t mx2 = NS > 2 ? threadMax(st2, valid) : 0u;
+    if (max(mx0, max(mx1, mx2)) >= 0x7F800000u) {
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            if (!isfinite(st0[j]) || (NS > 1 && !isfinite(st1[j])) || (NS > 2 && !isfinite(st2[j]))) {
+                nonFinite |= 1u << j;
+            }
+        }
     }
     if (nonFinite) {
 #pragma unroll
@@ -618,6 +661,9 @@ __device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, in
                 d[j] = 0.0f;
             }
         }
+        mx0 = threadMax(st0, valid);
+        mx1 = NS > 1 ? threadMax(st1, valid) : 0u;
+        mx2 = NS > 2 ? threadMax(st2, valid) : 0u;
     }
     if (MEASURE) {
         double ps = 0.0, ds = 0.0;
@@ -681,7 +727,7 @@ __device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, in
         store4<FULL>(tg, s, s.e1, out + 4);
     }
     uint32_t words[2];
-    float na0 = encode8<0, WARP>(st0, valid, zero0, gr, words);
+    float na0 = encode8<0, WARP>(st0, valid, mx0, zero0, gr, words);
     uint8_t* tc0 = field(&T->c0);
     storeWord<FULL>(tc0, s, s.e0, words[0]);
     storeWord<FULL>(tc0, s, s.e1, words[1]);
@@ -689,7 +735,7 @@ __device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, in
         field(&T->a0)[blk] = na0;
     }
     if (NS > 1) {
-        float na1 = encode8<1, WARP>(st1, valid, zero1, gr, words);
+        float na1 = encode8<1, WARP>(st1, valid, mx1, zero1, gr, words);
         uint8_t* tc1 = field(&T->c1);
         storeWord<FULL>(tc1, s, s.e0, words[0]);
         storeWord<FULL>(tc1, s, s.e1, words[1]);
@@ -698,7 +744,7 @@ __device__ __forceinline__ void blockStep(const Tensor* __restrict__ tensors, in
         }
     }
     if (NS > 2) {
-        float na2 = encode8<1, WARP>(st2, valid, zero1, gr, words);
+        float na2 = encode8<1, WARP>(st2, valid, mx2, zero1, gr, words);
         uint8_t* tc2 = field(&T->c2);
         storeWord<FULL>(tc2, s, s.e0, words[0]);
         storeWord<FULL>(tc2, s, s.e1, words[1]);
@@ -863,6 +909,8 @@ __device__ __forceinline__ void fusedUpdate(const Tensor* __restrict__ tensors, 
 
 OCTET_ENTRY(octet_adam, OP_ADAM, false)
 OCTET_ENTRY(octet_adam_measure, OP_ADAM, true)
+OCTET_ENTRY(octet_adam_square_first, OP_ADAM_SQUARE_FIRST, false)
+OCTET_ENTRY(octet_adam_square_first_measure, OP_ADAM_SQUARE_FIRST, true)
 OCTET_ENTRY(octet_momentum, OP_MOMENTUM, false)
 OCTET_ENTRY(octet_momentum_measure, OP_MOMENTUM, true)
 OCTET_ENTRY(octet_sqavg, OP_SQAVG, false)
@@ -941,6 +989,7 @@ __device__ __forceinline__ void float32Update(const Tensor* __restrict__ tensors
     }
 
 OCTET_FLOAT32_ENTRY(octet_adam, OP_ADAM)
+OCTET_FLOAT32_ENTRY(octet_adam_square_first, OP_ADAM_SQUARE_FIRST)
 OCTET_FLOAT32_ENTRY(octet_momentum, OP_MOMENTUM)
 OCTET_FLOAT32_ENTRY(octet_sqavg, OP_SQAVG)
 OCTET_FLOAT32_ENTRY(octet_lion, OP_LION)
@@ -959,7 +1008,8 @@ __device__ __forceinline__ void quantizeBlock(const Tensor& T, long long blk, in
     load4<FULL>(T.p, s, s.e0, x);
     load4<FULL>(T.p, s, s.e1, x + 4);
     uint32_t words[2];
-    float a = encode8<0, false>(x, FULL ? 0xFFu : s.valid, zeroCode, gr, words);
+    const uint32_t valid = FULL ? 0xFFu : s.valid;
+    float a = encode8<0, false>(x, valid, threadMax(x, valid), zeroCode, gr, words);
     storeWord<FULL>(T.c0, s, s.e0, words[0]);
     storeWord<FULL>(T.c0, s, s.e1, words[1]);
     if (gr.lane == 0) {

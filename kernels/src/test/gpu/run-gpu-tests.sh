@@ -4,7 +4,9 @@
 #   run-gpu-tests.sh [java] [lib folder] [golden base]
 # Runs: the JUnit console launcher over the CUDA tests (those needing a GPU, and the table checks), the
 # conformance runner with --backend cuda (and cpu, for comparison) on the reference vectors, octet's
-# benchmark and PyTorch's fused Adam, then prints a summary. Logs go to $OUT (or ./gpu-out).
+# benchmark and PyTorch's fused Adam, then prints a summary. Logs go to $OUT (or ./gpu-out). With a
+# baseline kernels jar staged (BASELINE_JAR for stage-device-lib.sh), the benchmark runs BENCH_ROUNDS (3)
+# times for each build, alternately, so that the two are compared in one run.
 set -uo pipefail
 java=${1:-.device-jre/bin/java}
 lib=${2:-.device-lib}
@@ -35,8 +37,22 @@ conf_cuda=${PIPESTATUS[0]}
 conf_cpu=$?
 
 echo "== benchmark"
-"$java" -cp "$cp" dev.octet.kernels.cuda.CudaBenchmark "${BENCH_LOG2:-30}" "${BENCH_REPEATS:-20}" "${BENCH_BLOCKS:-256}" 2>&1 | tee "$out/bench-octet.log"
-bench=${PIPESTATUS[0]}
+bench=0
+if [ -f "$lib/baseline/octet-kernels.jar" ]; then
+  baseline_cp="$lib/baseline/octet-kernels.jar:$lib/jcuda.jar:$lib/jcuda-natives-linux-x86_64.jar"
+  for round in $(seq 1 "${BENCH_ROUNDS:-3}"); do
+    for build in current baseline; do
+      run_cp=$cp
+      [ "$build" = baseline ] && run_cp=$baseline_cp
+      "$java" -cp "$run_cp" dev.octet.kernels.cuda.CudaBenchmark "${BENCH_LOG2:-30}" "${BENCH_REPEATS:-20}" "${BENCH_BLOCKS:-256}" 2>&1 \
+        | sed "s/^BENCH /BENCH $build-$round /" | tee -a "$out/bench-octet.log"
+      [ "${PIPESTATUS[0]}" = 0 ] || bench=1
+    done
+  done
+else
+  "$java" -cp "$cp" dev.octet.kernels.cuda.CudaBenchmark "${BENCH_LOG2:-30}" "${BENCH_REPEATS:-20}" "${BENCH_BLOCKS:-256}" 2>&1 | tee "$out/bench-octet.log"
+  bench=${PIPESTATUS[0]}
+fi
 [ "$bench" = 0 ] || status=1
 PYTHONUNBUFFERED=1 python3 "$(dirname "$0")/bench_torch.py" "${BENCH_LOG2:-30}" "${BENCH_REPEATS:-20}" 2>&1 | tee "$out/bench-torch.log"
 

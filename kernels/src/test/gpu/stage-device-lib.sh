@@ -28,5 +28,10 @@ cp "$m2/org/junit/platform/junit-platform-console-standalone/1.11.4/junit-platfo
   "$dest/junit-platform-console-standalone.jar"
 cp "$golden/bnb_golden.json" "$golden/bnb_golden.bin" "$dest/golden/"
 cp "$here/run-gpu-tests.sh" "$here/bench_torch.py" "$dest/"
+# A kernels jar from another build (BASELINE_JAR=path): run-gpu-tests.sh then times both, alternately.
+rm -rf "$dest/baseline"
+if [ -n "${BASELINE_JAR:-}" ]; then
+  mkdir -p "$dest/baseline" && cp "$BASELINE_JAR" "$dest/baseline/octet-kernels.jar"
+fi
 du -sh "$dest"
 echo "jcuda $jcuda"

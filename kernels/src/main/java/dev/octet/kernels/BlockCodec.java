@@ -21,29 +21,36 @@ final class BlockCodec {
     private BlockCodec() {
     }
 
-    /** Quantizes {@code values[0..n)} into {@code codes[0..n)} and returns the block's absmax. */
-    static float encode(float[] values, int n, byte[] codes, QuantizationMap map, boolean keepSign) {
-        float absmax = largestMagnitude(values, n);
+    /**
+     * Quantizes {@code values[0..n)} into {@code codes[0..n)} and returns the block's absmax, with the
+     * directed roundings of {@link QuantizationMap#nearestCode(float, boolean, boolean)}.
+     */
+    static float encode(float[] values, int n, byte[] codes, QuantizationMap map, boolean keepSign,
+            boolean keepPositive) {
+        return encode(values, n, largestMagnitude(values, n), codes, map, keepSign, keepPositive);
+    }
+
+    /** {@link #encode} of a block whose {@link #largestMagnitude} is already known. */
+    static float encode(float[] values, int n, float absmax, byte[] codes, QuantizationMap map, boolean keepSign,
+            boolean keepPositive) {
         if (absmax == 0f) {
             Arrays.fill(codes, 0, n, (byte) map.zeroCode());
             return 0f;
         }
         if (!(absmax <= Float.MAX_VALUE)) {
-            return encodeWithNonFinite(values, n, codes, map, keepSign);
+            return encodeWithNonFinite(values, n, codes, map, keepSign, keepPositive);
         }
         float reciprocal = 1f / absmax;
         if (reciprocal > Float.MAX_VALUE) {
             // Denormal absmax: its reciprocal overflows, divide instead.
             for (int i = 0; i < n; i++) {
-                codes[i] = (byte) code(map, values[i] / absmax, keepSign);
-            }
-        } else if (keepSign) {
-            for (int i = 0; i < n; i++) {
-                codes[i] = (byte) map.nearestCodeKeepingSignOfNormalized(values[i] * reciprocal);
+                codes[i] = (byte) map.nearestCode(values[i] / absmax, keepSign, keepPositive);
             }
         } else {
+            byte[] buckets = map.buckets(keepSign);
+            float[] floors = map.midpointFloors(keepSign, keepPositive);
             for (int i = 0; i < n; i++) {
-                codes[i] = (byte) map.nearestCodeOfNormalized(values[i] * reciprocal);
+                codes[i] = (byte) map.codeOfNormalized(buckets, floors, values[i] * reciprocal);
             }
         }
         return absmax;
@@ -64,7 +71,7 @@ final class BlockCodec {
     }
 
     private static float encodeWithNonFinite(float[] values, int n, byte[] codes, QuantizationMap map,
-            boolean keepSign) {
+            boolean keepSign, boolean keepPositive) {
         float absmax = 0f;
         for (int i = 0; i < n; i++) {
             if (Float.isFinite(values[i])) {
@@ -79,15 +86,11 @@ final class BlockCodec {
             } else if (Float.isInfinite(x)) {
                 c = x > 0 ? map.maxCode() : map.minCode();
             } else {
-                c = absmax == 0f ? map.zeroCode() : code(map, x / absmax, keepSign);
+                c = absmax == 0f ? map.zeroCode() : map.nearestCode(x / absmax, keepSign, keepPositive);
             }
             codes[i] = (byte) c;
         }
         return absmax;
-    }
-
-    private static int code(QuantizationMap map, float normalized, boolean keepSign) {
-        return keepSign ? map.nearestCodeKeepingSign(normalized) : map.nearestCode(normalized);
     }
 
     /** Decodes {@code codes[0..n)} of a block with this absmax into {@code values[0..n)}. */

@@ -31,7 +31,7 @@ public final class BlockwiseQuantizer {
     public void quantize(FloatBuffer src, int length, ByteBuffer codes, FloatBuffer absmax) {
         forBlocks(length, (start, n, values, codeScratch) -> {
             src.get(start, values, 0, n);
-            absmax.put(start / blockSize, BlockCodec.encode(values, n, codeScratch, map, false));
+            absmax.put(start / blockSize, BlockCodec.encode(values, n, codeScratch, map, false, false));
             codes.put(start, codeScratch, 0, n);
         });
     }

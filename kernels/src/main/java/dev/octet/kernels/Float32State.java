@@ -69,7 +69,7 @@ public final class Float32State extends OptimizerState {
     }
 
     @Override
-    void store(int statistic, int start, int n, float[] src, byte[] codeScratch) {
+    void store(int statistic, int start, int n, float[] src, float largest, boolean keepPositive, byte[] codeScratch) {
         values[statistic].put(start, src, 0, n);
     }
 }

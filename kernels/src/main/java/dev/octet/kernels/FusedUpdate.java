@@ -13,6 +13,13 @@ import java.util.Arrays;
  * NaN or infinite has every statistic set to zero and its parameter left untouched (no step, no
  * decay); the other elements of its block update normally. octet applies this to every optimizer.
  *
+ * <p><b>8-bit state is never trusted further than the exact rule</b> (see {@link StatisticFloor} and
+ * {@link UpdateRule#divides}): decoded statistics get the rule's floor before the step; statistics the
+ * rule divides by never round a positive value to zero; and an element whose new statistic overflows
+ * (a gradient of 1e30 squared) is treated as a non-finite gradient, since 8 bits cannot hold the
+ * infinity a float32 state would: its statistics become zero and its parameter stays. Float32 state
+ * keeps the framework's arithmetic exactly and gets none of this.
+ *
  * <p>Parameters and gradients are {@link FloatBuffer}s, so a heap array ({@code FloatBuffer.wrap}) and
  * a framework's native memory (a direct buffer in native order) are both used in place.
  */
@@ -45,6 +52,7 @@ public final class FusedUpdate {
             throw new IllegalArgumentException("the rule keeps " + Arrays.toString(rule.statistics())
                     + " but the state holds " + Arrays.toString(state.kinds()));
         }
+        Step step = new Step(params, grad, state, rule, options);
         int blockSize = state.blockSize();
         int blocks = (length + blockSize - 1) / blockSize;
         int blocksPerTask = Math.max(1, MIN_ELEMENTS_PER_TASK / blockSize);
@@ -57,7 +65,7 @@ public final class FusedUpdate {
             pool.forRanges(blocks, blocksPerTask, (from, to) -> {
                 Scratch s = SCRATCH.get().ensure(blockSize);
                 for (int b = from; b < to; b++) {
-                    measureBlock(params, grad, state, rule, options, b, s, sums);
+                    measureBlock(step, b, s, sums);
                 }
             });
             double paramNormSq = 0;
@@ -74,53 +82,109 @@ public final class FusedUpdate {
         pool.forRanges(blocks, blocksPerTask, (from, to) -> {
             Scratch s = SCRATCH.get().ensure(blockSize);
             for (int b = from; b < to; b++) {
-                updateBlock(params, grad, state, rule, options, stepScale, b, s);
+                updateBlock(step, stepScale, b, s);
             }
         });
     }
 
-    /** Loads the block and runs the rule; returns whether any gradient element was not finite. */
-    private static boolean computeBlock(FloatBuffer params, FloatBuffer grad, OptimizerState state,
-            UpdateRule rule, StepOptions options, int start, int n, Scratch s) {
-        params.get(start, s.params, 0, n);
-        grad.get(start, s.grad, 0, n);
-        boolean anyNonFinite = prepareGradient(s.grad, s.nonFinite, n, options);
-        for (int k = 0; k < state.statistics(); k++) {
+    /** One step's inputs, and what the state's format asks of it (resolved once per tensor). */
+    private record Step(FloatBuffer params, FloatBuffer grad, OptimizerState state, UpdateRule rule,
+            StepOptions options, boolean quantized, StatisticFloor floor, boolean[] keepPositive) {
+
+        Step(FloatBuffer params, FloatBuffer grad, OptimizerState state, UpdateRule rule, StepOptions options) {
+            this(params, grad, state, rule, options, state instanceof QuantizedState,
+                    state instanceof QuantizedState ? rule.decodedFloor() : StatisticFloor.NONE,
+                    keepPositive(rule, state));
+        }
+
+        private static boolean[] keepPositive(UpdateRule rule, OptimizerState state) {
+            boolean[] out = new boolean[state.statistics()];
+            for (int k = 0; k < out.length; k++) {
+                out[k] = rule.divides(k);
+            }
+            return out;
+        }
+    }
+
+    /**
+     * Loads the block and runs the rule; returns whether any element was skipped (a non-finite gradient
+     * or, in 8-bit state, a statistic that overflowed). Leaves each statistic's largest magnitude in
+     * {@code s.largest} for the store (8-bit state only).
+     */
+    private static boolean computeBlock(Step step, int start, int n, Scratch s) {
+        OptimizerState state = step.state();
+        int statistics = state.statistics();
+        step.params().get(start, s.params, 0, n);
+        step.grad().get(start, s.grad, 0, n);
+        boolean anySkipped = prepareGradient(s.grad, s.nonFinite, n, step.options());
+        for (int k = 0; k < statistics; k++) {
             state.load(k, start, n, s.stats[k], s.codes);
         }
-        rule.update(s.params, s.grad, s.stats, s.direction, n);
-        if (anyNonFinite) {
+        if (step.floor() != StatisticFloor.NONE) {
+            step.floor().apply(s.stats[0], s.stats[1], n);
+        }
+        step.rule().update(s.params, s.grad, s.stats, s.direction, n);
+        if (step.quantized()) {
+            boolean overflow = false;
+            for (int k = 0; k < statistics; k++) {
+                s.largest[k] = BlockCodec.largestMagnitude(s.stats[k], n);
+                overflow |= !(s.largest[k] <= Float.MAX_VALUE);
+            }
+            if (overflow) {
+                markOverflow(s, statistics, n, anySkipped);
+                anySkipped = true;
+            }
+        }
+        if (anySkipped) {
             for (int i = 0; i < n; i++) {
                 if (s.nonFinite[i]) {
-                    for (int k = 0; k < state.statistics(); k++) {
+                    for (int k = 0; k < statistics; k++) {
                         s.stats[k][i] = 0f;
                     }
                     s.direction[i] = 0f;
                 }
             }
+            if (step.quantized()) {
+                for (int k = 0; k < statistics; k++) {
+                    s.largest[k] = BlockCodec.largestMagnitude(s.stats[k], n);
+                }
+            }
         }
-        return anyNonFinite;
+        return anySkipped;
     }
 
-    private static void updateBlock(FloatBuffer params, FloatBuffer grad, OptimizerState state, UpdateRule rule,
-            StepOptions options, float stepScale, int block, Scratch s) {
+    /** Adds the elements with a non-finite new statistic to {@code s.nonFinite} (cleared first if unused). */
+    private static void markOverflow(Scratch s, int statistics, int n, boolean inUse) {
+        for (int i = 0; i < n; i++) {
+            boolean bad = inUse && s.nonFinite[i];
+            for (int k = 0; k < statistics; k++) {
+                bad |= !Float.isFinite(s.stats[k][i]);
+            }
+            s.nonFinite[i] = bad;
+        }
+    }
+
+    private static void updateBlock(Step step, float stepScale, int block, Scratch s) {
+        OptimizerState state = step.state();
+        UpdateRule rule = step.rule();
         int start = block * state.blockSize();
         int n = Math.min(state.blockSize(), state.length() - start);
-        boolean anyNonFinite = computeBlock(params, grad, state, rule, options, start, n, s);
+        boolean anySkipped = computeBlock(step, start, n, s);
         float before = rule.decayBefore();
         float after = rule.decayAfter();
         float[] p = s.params;
         float[] d = s.direction;
-        if (options.output() != StepOptions.Output.WRITE_UPDATE_TO_GRADIENT) {
+        StepOptions.Output output = step.options().output();
+        if (output != StepOptions.Output.WRITE_UPDATE_TO_GRADIENT) {
             for (int i = 0; i < n; i++) {
                 p[i] = (p[i] * before - stepScale * d[i]) * after;
             }
-            if (anyNonFinite) {
-                restoreSkipped(params, start, n, s);
+            if (anySkipped) {
+                restoreSkipped(step.params(), start, n, s);
             }
-            params.put(start, p, 0, n);
-            if (options.output() == StepOptions.Output.APPLY_TO_PARAMS_ZEROING_GRADIENT) {
-                grad.put(start, ZEROS, 0, n);
+            step.params().put(start, p, 0, n);
+            if (output == StepOptions.Output.APPLY_TO_PARAMS_ZEROING_GRADIENT) {
+                step.grad().put(start, ZEROS, 0, n);
             }
         } else {
             // The update to subtract: exactly stepScale * d without decoupled decay, else p_old - p_new.
@@ -134,17 +198,17 @@ public final class FusedUpdate {
                     update[i] = p[i] - (p[i] * before - stepScale * d[i]) * after;
                 }
             }
-            if (anyNonFinite) {
+            if (anySkipped) {
                 for (int i = 0; i < n; i++) {
                     if (s.nonFinite[i]) {
                         update[i] = 0f;
                     }
                 }
             }
-            grad.put(start, update, 0, n);
+            step.grad().put(start, update, 0, n);
         }
         for (int k = 0; k < state.statistics(); k++) {
-            state.store(k, start, n, s.stats[k], s.codes);
+            state.store(k, start, n, s.stats[k], s.largest[k], step.keepPositive()[k], s.codes);
         }
     }
 
@@ -156,11 +220,11 @@ public final class FusedUpdate {
         }
     }
 
-    private static void measureBlock(FloatBuffer params, FloatBuffer grad, OptimizerState state, UpdateRule rule,
-            StepOptions options, int block, Scratch s, double[] sums) {
+    private static void measureBlock(Step step, int block, Scratch s, double[] sums) {
+        OptimizerState state = step.state();
         int start = block * state.blockSize();
         int n = Math.min(state.blockSize(), state.length() - start);
-        computeBlock(params, grad, state, rule, options, start, n, s);
+        computeBlock(step, start, n, s);
         double paramSq = 0;
         double directionSq = 0;
         for (int i = 0; i < n; i++) {
@@ -207,6 +271,7 @@ public final class FusedUpdate {
         float[] grad = new float[0];
         float[] direction = new float[0];
         float[][] stats = new float[MAX_STATISTICS][0];
+        final float[] largest = new float[MAX_STATISTICS];
         byte[] codes = new byte[0];
         boolean[] nonFinite = new boolean[0];
 

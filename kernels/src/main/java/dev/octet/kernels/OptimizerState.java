@@ -51,8 +51,17 @@ public abstract sealed class OptimizerState permits QuantizedState, Float32State
     /** Decodes elements {@code [start, start + n)} of a statistic into {@code dst[0..n)}. */
     abstract void load(int statistic, int start, int n, float[] dst, byte[] codeScratch);
 
-    /** Encodes {@code src[0..n)} as elements {@code [start, start + n)} of a statistic. */
-    abstract void store(int statistic, int start, int n, float[] src, byte[] codeScratch);
+    /** Encodes {@code src[0..n)} as elements {@code [start, start + n)} of a statistic, rounding to nearest. */
+    final void store(int statistic, int start, int n, float[] src, byte[] codeScratch) {
+        store(statistic, start, n, src, BlockCodec.largestMagnitude(src, n), false, codeScratch);
+    }
+
+    /**
+     * {@link #store} of a block whose {@link BlockCodec#largestMagnitude} is {@code largest}; with
+     * {@code keepPositive}, 8-bit codes never round a positive value to zero ({@link UpdateRule#divides}).
+     */
+    abstract void store(int statistic, int start, int n, float[] src, float largest, boolean keepPositive,
+            byte[] codeScratch);
 
     /** Decodes a whole statistic into {@code dst} (tests, checkpoints, conversion to 32-bit). */
     public final void decodeInto(int statistic, float[] dst) {

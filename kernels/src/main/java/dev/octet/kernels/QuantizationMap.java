@@ -40,6 +40,9 @@ public final class QuantizationMap {
     // (or -0.0) can never reach the zero code.
     private final byte[] bucketFloorKeepingSign;
     private final float[] midpointFloorsKeepingSign;
+    // A positive value never reaches the zero code: the midpoint above the zero entry becomes +0.
+    private final float[] midpointFloorsKeepingPositive;
+    private final float[] midpointFloorsKeepingSignAndPositive;
 
     private QuantizationMap(String name, float[] sortedValues) {
         if (sortedValues.length != 256) {
@@ -73,6 +76,12 @@ public final class QuantizationMap {
                 bucketFloorKeepingSign[j] = (byte) Math.min(table[j] & 0xFF, zeroCode - 1);
             }
             midpointFloorsKeepingSign[zeroCode - 1] = 0f;
+        }
+        this.midpointFloorsKeepingPositive = midpointFloors.clone();
+        this.midpointFloorsKeepingSignAndPositive = midpointFloorsKeepingSign.clone();
+        if (zeroCode < 255) {
+            midpointFloorsKeepingPositive[zeroCode] = 0f;
+            midpointFloorsKeepingSignAndPositive[zeroCode] = 0f;
         }
     }
 
@@ -163,22 +172,7 @@ public final class QuantizationMap {
 
     /** The code whose value is nearest to {@code x} (ties to the lower code); any float, NaN to the zero code. */
     public int nearestCode(float x) {
-        if (!(Math.abs(x) < 2f)) {
-            return Float.isNaN(x) ? zeroCode : x > 0 ? 255 : 0;
-        }
-        return nearestCodeOfNormalized(x);
-    }
-
-    /**
-     * The nearest code of a finite value with {@code |x| < 2}, as a block's values are once divided by
-     * their absmax: the hot path of every 8-bit store, a dozen instructions and no branch.
-     */
-    int nearestCodeOfNormalized(float x) {
-        int code = bucketFloor[Float.floatToRawIntBits(x) >>> (23 - mantissaBits)] & 0xFF;
-        // code + (x > midpoint ? 1 : 0), without a branch: the outcome is a coin toss per element, and a
-        // mispredicted branch costs more than the rest of the search. The float difference has the
-        // exact sign of the comparison.
-        return code + (Float.floatToRawIntBits(midpointFloors[code] - x) >>> 31);
+        return nearestCode(x, false, false);
     }
 
     /**
@@ -188,22 +182,51 @@ public final class QuantizationMap {
      * <p>In a sorted map holding 0 (at {@link #zeroCode()}, sign bit clear), a positive value is never
      * nearer to a negative entry than to 0, and a negative value never nearer to a positive one; so the
      * only sign change rounding can make is a negative value (or -0.0) landing on the zero code, which
-     * then moves down one code. That test needs no branch.
+     * then moves down one code.
      */
     public int nearestCodeKeepingSign(float x) {
-        return keepSign(x, nearestCode(x));
+        return nearestCode(x, true, false);
     }
 
-    /** {@link #nearestCodeKeepingSign} for a finite value with {@code |x| < 2} (same cost as without). */
-    int nearestCodeKeepingSignOfNormalized(float x) {
-        int code = bucketFloorKeepingSign[Float.floatToRawIntBits(x) >>> (23 - mantissaBits)] & 0xFF;
-        return code + (Float.floatToRawIntBits(midpointFloorsKeepingSign[code] - x) >>> 31);
+    /**
+     * The nearest code with the directed roundings asked for: {@code keepSign} as
+     * {@link #nearestCodeKeepingSign}; {@code keepPositive}: a value above zero whose nearest code is
+     * the zero code gets the code above it instead (+0.0, -0.0 and negative values are unaffected).
+     * Any float; NaN gives the zero code, values of magnitude 2 or more the end codes.
+     */
+    public int nearestCode(float x, boolean keepSign, boolean keepPositive) {
+        if (keepSign && !canKeepSign()) {
+            throw new IllegalArgumentException(name + " cannot keep signs");
+        }
+        if (!(Math.abs(x) < 2f)) {
+            return Float.isNaN(x) ? zeroCode : x > 0 ? 255 : 0;
+        }
+        return codeOfNormalized(buckets(keepSign), midpointFloors(keepSign, keepPositive), x);
     }
 
-    private int keepSign(float x, int code) {
-        int negative = Float.floatToRawIntBits(x) >>> 31;
-        int onZero = ((code ^ zeroCode) - 1) >>> 31;
-        return code - (negative & onZero);
+    /** The bucket table of a search (with the sign fix or without). */
+    byte[] buckets(boolean keepSign) {
+        return keepSign ? bucketFloorKeepingSign : bucketFloor;
+    }
+
+    /** The decision midpoints of a search with these directed roundings. */
+    float[] midpointFloors(boolean keepSign, boolean keepPositive) {
+        if (keepSign) {
+            return keepPositive ? midpointFloorsKeepingSignAndPositive : midpointFloorsKeepingSign;
+        }
+        return keepPositive ? midpointFloorsKeepingPositive : midpointFloors;
+    }
+
+    /**
+     * The search over one pair of tables, for a finite {@code |x| < 2} (a block's values once divided
+     * by their absmax): the hot path of every 8-bit store, a dozen instructions and no branch. The
+     * bucket gives the code below, one comparison with the next midpoint the rest. {@code code + (x > midpoint ? 1 : 0)}
+     * without a branch: the outcome is a coin toss per element, and a mispredicted branch costs more
+     * than the rest of the search. The float difference has the exact sign of the comparison.
+     */
+    int codeOfNormalized(byte[] buckets, float[] floors, float x) {
+        int code = buckets[Float.floatToRawIntBits(x) >>> (23 - mantissaBits)] & 0xFF;
+        return code + (Float.floatToRawIntBits(floors[code] - x) >>> 31);
     }
 
     /** Reference search (binary search over the midpoints); used to build and check the table. */

@@ -108,9 +108,9 @@ public final class QuantizedState extends OptimizerState {
     }
 
     @Override
-    void store(int statistic, int start, int n, float[] src, byte[] codeScratch) {
+    void store(int statistic, int start, int n, float[] src, float largest, boolean keepPositive, byte[] codeScratch) {
         StatisticKind kind = kind(statistic);
-        float scale = BlockCodec.encode(src, n, codeScratch, kind.map(), kind.keepsSign());
+        float scale = BlockCodec.encode(src, n, largest, codeScratch, kind.map(), kind.keepsSign(), keepPositive);
         absmax[statistic].put(start / blockSize, scale);
         codes[statistic].put(start, codeScratch, 0, n);
     }

@@ -22,6 +22,26 @@ public interface UpdateRule {
      */
     void update(float[] params, float[] grad, float[][] stats, float[] direction, int n);
 
+    /**
+     * Whether the rule divides by (a root of) this statistic. Stored 8-bit, a positive value of such a
+     * statistic never rounds to the zero code but to the smallest code above it: of all roundings, only
+     * the one to zero has an unbounded error in {@code 1 / sqrt(v)}, and the value it stands for is
+     * then at least the true one, so the step is at most the exact one (given the other statistics).
+     * The reference rounds to nearest here; the conformance runner reports each code this changes.
+     */
+    default boolean divides(int statistic) {
+        return false;
+    }
+
+    /**
+     * The bound the exact rule keeps on its second statistic given its first, restored on statistics
+     * decoded from 8 bits before each step (never on float32 state, which keeps the framework's own
+     * arithmetic bit for bit). {@link StatisticFloor#NONE} where the rule needs none.
+     */
+    default StatisticFloor decodedFloor() {
+        return StatisticFloor.NONE;
+    }
+
     /** Multiplies the direction when it is applied (the learning rate and corrections, typically). */
     default float stepScale() {
         return 1f;

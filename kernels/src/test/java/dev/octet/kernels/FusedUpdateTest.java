@@ -97,7 +97,7 @@ class FusedUpdateTest {
                     ? ScalarReplay.decode(codes(state, 1), absmax(state, 1), blockSize, kinds[1].map())
                     : new float[n];
             float[] expectedP = p0.clone();
-            r.step(expectedP, g.clone(), s1, s2, t);
+            r.step(expectedP, g.clone(), s1, s2, t, true);
             FusedUpdate.apply(FloatBuffer.wrap(p0), FloatBuffer.wrap(g), state, rule(r, t));
 
             assertEquals(0.0, Conformance.relativeErrorOf(p0, expectedP), 1e-6, "parameters at step " + t);
@@ -105,8 +105,8 @@ class FusedUpdateTest {
             for (int k = 0; k < kinds.length; k++) {
                 byte[] expectedCodes = new byte[n];
                 float[] expectedAbsmax = new float[QuantizedState.blocks(n, blockSize)];
-                ScalarReplay.encode(expectedStats[k], blockSize, kinds[k].map(), kinds[k].keepsSign(), expectedCodes,
-                        expectedAbsmax);
+                ScalarReplay.encode(expectedStats[k], blockSize, kinds[k].map(), kinds[k].keepsSign(), r.divides(k),
+                        expectedCodes, expectedAbsmax);
                 assertArrayEquals(expectedAbsmax, absmax(state, k), "absmax of statistic " + k + " at step " + t);
                 int differing = 0;
                 byte[] actual = codes(state, k);

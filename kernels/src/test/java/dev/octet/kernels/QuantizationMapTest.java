@@ -86,21 +86,55 @@ class QuantizationMapTest {
         return values[best];
     }
 
+    /**
+     * The directed roundings folded into the search tables, against the exact search with the fix
+     * applied afterwards: the sign fix (a negative value moves off the zero code, down) and keeping
+     * positive values off the zero code (up), alone and together, on a fine grid and on every decade
+     * of tiny magnitudes.
+     */
     @Test
-    void foldedSignFixEqualsTheSignFixAfterTheSearch() {
-        QuantizationMap map = QuantizationMap.dynamicSigned();
-        int steps = 1 << 21;
-        for (int i = 0; i <= steps; i++) {
-            float x = -1f + 2f * i / steps;
-            assertEquals(map.nearestCodeKeepingSign(x), map.nearestCodeKeepingSignOfNormalized(x), "at " + x);
-        }
-        for (double m = 1e-12; m < 1; m *= 1.001) {
-            for (float x : new float[] {(float) m, (float) -m}) {
-                assertEquals(map.nearestCodeKeepingSign(x), map.nearestCodeKeepingSignOfNormalized(x), "at " + x);
+    void foldedRoundingsEqualTheFixAfterTheExactSearch() {
+        for (QuantizationMap map : new QuantizationMap[] {QuantizationMap.dynamicSigned(), QuantizationMap.dynamicUnsigned()}) {
+            for (boolean keepSign : map.canKeepSign() ? new boolean[] {false, true} : new boolean[] {false}) {
+                for (boolean keepPositive : new boolean[] {false, true}) {
+                    int steps = 1 << 21;
+                    for (int i = 0; i <= steps; i++) {
+                        checkFolded(map, keepSign, keepPositive, -1f + 2f * i / steps);
+                    }
+                    for (double m = 1e-45; m < 1; m *= 1.001) {
+                        checkFolded(map, keepSign, keepPositive, (float) m);
+                        checkFolded(map, keepSign, keepPositive, (float) -m);
+                    }
+                    for (float x : new float[] {0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, 1f, -1f}) {
+                        checkFolded(map, keepSign, keepPositive, x);
+                    }
+                }
             }
         }
-        assertEquals(126, map.nearestCodeKeepingSignOfNormalized(-0f));
-        assertEquals(127, map.nearestCodeKeepingSignOfNormalized(0f));
+        QuantizationMap signed = QuantizationMap.dynamicSigned();
+        assertEquals(126, signed.nearestCode(-0f, true, false));
+        assertEquals(127, signed.nearestCode(0f, true, true));
+        assertEquals(128, signed.nearestCode(Float.MIN_VALUE, true, true));
+        QuantizationMap unsigned = QuantizationMap.dynamicUnsigned();
+        assertEquals(0, unsigned.nearestCode(1e-20f));
+        assertEquals(1, unsigned.nearestCode(1e-20f, false, true));
+        assertEquals(0, unsigned.nearestCode(0f, false, true));
+        assertEquals(0, unsigned.nearestCode(-0f, false, true));
+    }
+
+    private static void checkFolded(QuantizationMap map, boolean keepSign, boolean keepPositive, float x) {
+        int expected = map.nearestByBinarySearch(x);
+        int zero = map.zeroCode();
+        if (keepSign && expected == zero && Float.floatToRawIntBits(x) < 0) {
+            expected--;
+        }
+        if (keepPositive && expected == zero && x > 0f) {
+            expected++;
+        }
+        int actual = map.nearestCode(x, keepSign, keepPositive);
+        if (actual != expected) {
+            assertEquals(expected, actual, map + " keepSign " + keepSign + " keepPositive " + keepPositive + " at " + x);
+        }
     }
 
     @Test

@@ -2,7 +2,10 @@ package dev.octet.kernels;
 
 /**
  * An independent, deliberately plain implementation of SPEC section 4 for tests: one element at a
- * time, exact nearest-code search by scanning the map, no tables, no blocks in local arrays.
+ * time, exact nearest-code search by scanning the map, no tables, no blocks in local arrays. With
+ * {@code quantized}, octet's guards for 8-bit state as its documentation states them (StatisticFloor,
+ * UpdateRule.divides): Adam's decoded second moment raised to {@code m^2 / C_{t-1}}, a new statistic
+ * that is not finite skipping its element, and (in {@link #encode}) positive divisors kept off zero.
  */
 final class ScalarReplay {
 
@@ -26,17 +29,42 @@ final class ScalarReplay {
         return optimizer.startsWith("adam") || optimizer.equals("lamb");
     }
 
+    /** Whether the optimizer divides by its statistic {@code k} (octet never rounds those to zero). */
+    boolean divides(int k) {
+        return twoStates() ? k == 1 : optimizer.equals("rmsprop") || optimizer.equals("adagrad");
+    }
+
     /** One step on float32 state (s2 unused for one-state optimizers). */
     void step(float[] p, float[] g, float[] s1, float[] s2, int t) {
+        step(p, g, s1, s2, t, false);
+    }
+
+    /** One step; {@code quantized}: s1 and s2 were decoded from 8 bits, and octet's guards apply. */
+    void step(float[] p, float[] g, float[] s1, float[] s2, int t, boolean quantized) {
         int n = p.length;
         float[] dir = new float[n];
         boolean[] skip = new boolean[n];
+        float floor = 0f;
+        if (quantized && twoStates()) {
+            // v >= m^2 / C with C = (1 - b1)^2 / (1 - b2) * (1 + r + ... + r^(t-2)), r = b1^2 / b2; for
+            // t = 1 the limit (state of unknown age), here a zero state anyway.
+            double r = (double) beta1 * beta1 / beta2;
+            double sum = 0;
+            for (int j = 0; j < (t > 1 ? t - 1 : 100_000); j++) {
+                sum += Math.pow(r, j);
+            }
+            floor = (float) (1 / Math.sqrt((1.0 - beta1) * (1.0 - beta1) / (1.0 - beta2) * sum));
+        }
         for (int i = 0; i < n; i++) {
             if (!Float.isFinite(g[i])) {
                 skip[i] = true;
                 s1[i] = 0;
                 s2[i] = 0;
                 continue;
+            }
+            if (floor > 0f) {
+                float bound = (s1[i] * floor) * (s1[i] * floor);
+                s2[i] = Math.max(s2[i], bound);
             }
             float gi = g[i];
             switch (optimizer) {
@@ -66,6 +94,11 @@ final class ScalarReplay {
                     s1[i] = beta2 * s1[i] + (1 - beta2) * gi;
                 }
                 default -> throw new IllegalArgumentException(optimizer);
+            }
+            if (quantized && !(Float.isFinite(s1[i]) && Float.isFinite(s2[i]))) {
+                skip[i] = true;
+                s1[i] = 0;
+                s2[i] = 0;
             }
         }
         float scale = switch (optimizer) {
@@ -109,9 +142,12 @@ final class ScalarReplay {
         return out;
     }
 
-    /** Encodes a statistic block-wise with exact nearest search and, if asked, the sign fix. */
-    static void encode(float[] values, int blockSize, QuantizationMap map, boolean keepSign, byte[] codes,
-            float[] absmax) {
+    /**
+     * Encodes a statistic block-wise with exact nearest search and, if asked, the sign fix and keeping
+     * positive values off the zero code.
+     */
+    static void encode(float[] values, int blockSize, QuantizationMap map, boolean keepSign, boolean keepPositive,
+            byte[] codes, float[] absmax) {
         for (int b = 0; b * blockSize < values.length; b++) {
             int from = b * blockSize;
             int to = Math.min(values.length, from + blockSize);
@@ -135,6 +171,9 @@ final class ScalarReplay {
                     if (keepSign && (map.value(best) < 0 || Float.floatToRawIntBits(map.value(best)) < 0)
                             != (Float.floatToRawIntBits(x) < 0)) {
                         best += x > 0 ? 1 : -1;
+                    }
+                    if (keepPositive && best == map.zeroCode() && x > 0) {
+                        best++;
                     }
                 }
                 codes[i] = (byte) best;

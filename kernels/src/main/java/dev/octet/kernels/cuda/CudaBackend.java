@@ -349,11 +349,11 @@ public final class CudaBackend {
     // ---- tables and launches ----
 
     /** The device copy of a map's search tables (uploaded once, kept for the backend's life). */
-    synchronized long table(QuantizationMap map, boolean keepSign) {
-        String key = System.identityHashCode(map) + ":" + map.name() + ":" + keepSign;
+    synchronized long table(QuantizationMap map, boolean keepSign, boolean keepPositive) {
+        String key = System.identityHashCode(map) + ":" + map.name() + ":" + keepSign + ":" + keepPositive;
         Long address = tables.get(key);
         if (address == null) {
-            byte[] bytes = CudaTables.of(map, keepSign).bytes();
+            byte[] bytes = CudaTables.of(map, keepSign, keepPositive).bytes();
             address = allocate(bytes.length);
             copyToDevice(address, bytes, 0, bytes.length);
             tables.put(key, address);
@@ -361,8 +361,9 @@ public final class CudaBackend {
         return address;
     }
 
-    long table(StatisticKind kind) {
-        return table(kind.map(), kind.keepsSign());
+    /** The tables of a statistic of this kind; {@code divisor}: a rule divides by it (UpdateRule#divides). */
+    long table(StatisticKind kind, boolean divisor) {
+        return table(kind.map(), kind.keepsSign(), divisor);
     }
 
     synchronized CUfunction function(String name) {

@@ -49,7 +49,7 @@ public final class CudaQuantizer {
             int threads = CudaBackend.threadsPerCta(blockSize);
             long blocks = blocks(length);
             int grid = cuda.grid(kernel, threads, blocks, threads / (blockSize / 8));
-            long table = cuda.table(map, false);
+            long table = cuda.table(map, false, false);
             if (encode) {
                 cuda.launch(kernel, grid, threads, stream, descriptor, 1, blocks, blockSize, table, map.zeroCode());
             } else {

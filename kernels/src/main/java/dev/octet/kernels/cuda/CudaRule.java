@@ -1,5 +1,6 @@
 package dev.octet.kernels.cuda;
 
+import dev.octet.kernels.StatisticFloor;
 import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.StepOptions;
 import dev.octet.kernels.UpdateRule;
@@ -17,8 +18,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * One step's rule and options as the CUDA kernels take them: which kernel ({@link Op}) and the
- * {@code struct Rule} of {@code octet_kernels.cu} (20 four-byte fields, passed by value).
+ * One step's rule and options as the CUDA kernels take them: which kernel ({@link Op}), the
+ * {@code struct Rule} of {@code octet_kernels.cu} (21 four-byte fields, passed by value), and which
+ * statistics the rule divides by (their search tables never round a positive value to zero).
  *
  * <p>The GPU knows every rule of {@code dev.octet.kernels.rules}: {@link AdamRule} (Adam, AdamW, LAMB),
  * {@link MomentumRule} (momentum, Nesterov, LARS), {@link SquaredAverageRule} (RMSProp, Adagrad),
@@ -26,17 +28,18 @@ import java.nio.ByteOrder;
  * {@link AdaDeltaRule} and {@link VelocityNesterovRule}. Any other rule (a framework adapter's own)
  * stays on the CPU: {@link #supports}.
  */
-public record CudaRule(Op op, byte[] args, StatisticKind[] statistics, boolean trustRatio) {
+public record CudaRule(Op op, byte[] args, StatisticKind[] statistics, boolean[] divides, boolean trustRatio) {
 
     /** Size of {@code struct Rule}. */
-    public static final int BYTES = 20 * 4;
+    public static final int BYTES = 21 * 4;
 
     /**
      * The kernel family of a rule; the names are the kernels' entry points (8-bit state; with
      * {@code _f32} appended, float32 state).
      */
     public enum Op {
-        ADAM("octet_adam"), MOMENTUM("octet_momentum"), SQUARED_AVERAGE("octet_sqavg"), LION("octet_lion"),
+        ADAM("octet_adam"), ADAM_SQUARE_FIRST("octet_adam_square_first"), MOMENTUM("octet_momentum"),
+        SQUARED_AVERAGE("octet_sqavg"), LION("octet_lion"),
         NADAM("octet_nadam"), ADAMAX("octet_adamax"), AMSGRAD("octet_amsgrad"), ADABELIEF("octet_adabelief"),
         ADADELTA("octet_adadelta"), VELOCITY_NESTEROV("octet_velocity_nesterov");
 
@@ -60,7 +63,7 @@ public record CudaRule(Op op, byte[] args, StatisticKind[] statistics, boolean t
         boolean nesterov = false, firstStep = false, l2InDirection = false;
         Op op;
         if (rule instanceof AdamRule a) {
-            op = Op.ADAM;
+            op = a.squareFirst() ? Op.ADAM_SQUARE_FIRST : Op.ADAM;
             beta1 = a.beta1();
             beta2 = a.beta2();
             eps = a.epsilon();
@@ -115,6 +118,26 @@ public record CudaRule(Op op, byte[] args, StatisticKind[] statistics, boolean t
             throw new UnsupportedOperationException("no CUDA kernel for " + rule.getClass().getName()
                     + "; the GPU runs the rules of dev.octet.kernels.rules");
         }
+        StatisticFloor floor = rule.decodedFloor();
+        StatisticFloor.Form expected = switch (op) {
+            case ADAM, ADAM_SQUARE_FIRST, NADAM, AMSGRAD -> StatisticFloor.Form.SQUARE;
+            case ADAMAX -> StatisticFloor.Form.MAGNITUDE;
+            case ADABELIEF -> StatisticFloor.Form.CONSTANT;
+            default -> StatisticFloor.Form.NONE;
+        };
+        if (floor.form() != expected && floor.form() != StatisticFloor.Form.NONE) {
+            throw new IllegalArgumentException("the " + op + " kernel applies a floor of form " + expected + ", not "
+                    + floor.form());
+        }
+        StatisticKind[] kinds = rule.statistics();
+        boolean[] divides = new boolean[kinds.length];
+        for (int k = 0; k < kinds.length; k++) {
+            divides[k] = rule.divides(k);
+        }
+        if (kinds.length > 2 && divides[2] != divides[1]) {
+            throw new IllegalArgumentException("statistics 1 and 2 share one search table on the GPU: "
+                    + "the rule must divide by both or neither");
+        }
         ByteBuffer b = ByteBuffer.allocate(BYTES).order(ByteOrder.LITTLE_ENDIAN);
         b.putFloat(beta1).putFloat(beta2).putFloat(eps).putFloat(rule.stepScale())
                 .putFloat(rule.decayBefore()).putFloat(rule.decayAfter())
@@ -126,7 +149,8 @@ public record CudaRule(Op op, byte[] args, StatisticKind[] statistics, boolean t
                     case APPLY_TO_PARAMS -> 0;
                     case WRITE_UPDATE_TO_GRADIENT -> 1;
                     case APPLY_TO_PARAMS_ZEROING_GRADIENT -> 2;
-                });
-        return new CudaRule(op, b.array(), rule.statistics(), rule.maxUpdateNormRatio() > 0f);
+                })
+                .putFloat(floor.coefficient());
+        return new CudaRule(op, b.array(), kinds, divides, rule.maxUpdateNormRatio() > 0f);
     }
 }

@@ -16,7 +16,9 @@ import java.nio.ByteOrder;
  *
  * <p>With the sign fix (signed maps), negative buckets never start at the zero code and the midpoint
  * above the largest negative entry becomes +0: a negative value (or -0.0) never rounds to zero's code,
- * which is {@link QuantizationMap#nearestCodeKeepingSign}. {@link #nearestCode} runs the same search
+ * which is {@link QuantizationMap#nearestCodeKeepingSign}. For a statistic a rule divides by, the
+ * midpoint above the zero entry becomes +0 too: a positive value never rounds to zero's code
+ * ({@link QuantizationMap#nearestCode(float, boolean, boolean)}). {@link #nearestCode} runs the same search
  * in Java so that tests check the tables against the exact search without a GPU.
  */
 public final class CudaTables {
@@ -42,12 +44,13 @@ public final class CudaTables {
     }
 
     /**
-     * The tables for a map, with or without the sign fix.
+     * The tables for a map, with or without the sign fix, and with or without keeping positive values
+     * off the zero code.
      *
      * @throws IllegalArgumentException if some bucket would hold two midpoints (the map is too fine
      *     for {@value #MANTISSA_BITS} mantissa bits) or the sign fix is asked of a map that cannot keep signs
      */
-    public static CudaTables of(QuantizationMap map, boolean keepSign) {
+    public static CudaTables of(QuantizationMap map, boolean keepSign, boolean keepPositive) {
         float[] values = map.values();
         double[] midpoints = new double[256];
         float[] floors = new float[256];
@@ -95,6 +98,9 @@ public final class CudaTables {
         if (keepSign) {
             floors[zeroCode - 1] = 0f;
         }
+        if (keepPositive && zeroCode < 255) {
+            floors[zeroCode] = 0f;
+        }
         return new CudaTables(values, floors, buckets, zeroCode);
     }
 
@@ -115,7 +121,7 @@ public final class CudaTables {
         return b.array();
     }
 
-    /** The kernels' search, in Java: the nearest code of a finite float (with the sign fix if built so). */
+    /** The kernels' search, in Java: the nearest code of a finite float (with the roundings built in). */
     public int nearestCode(float x) {
         int u = Float.floatToRawIntBits(x);
         int e = (u >>> 23) & 0xFF;

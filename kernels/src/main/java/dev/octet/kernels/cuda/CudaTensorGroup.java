@@ -130,8 +130,8 @@ public final class CudaTensorGroup implements AutoCloseable {
     }
 
     private void stepQuantized(CudaRule r, long stream) {
-        long tab0 = cuda.table(kinds[0]);
-        long tab1 = kinds.length > 1 ? cuda.table(kinds[1]) : tab0;
+        long tab0 = cuda.table(kinds[0], r.divides()[0]);
+        long tab1 = kinds.length > 1 ? cuda.table(kinds[1], r.divides()[1]) : tab0;
         int zero0 = kinds[0].map().zeroCode();
         int zero1 = kinds.length > 1 ? kinds[1].map().zeroCode() : 0;
         int threads = CudaBackend.threadsPerCta(blockSize);

@@ -17,6 +17,12 @@ public record AdaDeltaRule(float rho, float epsilon) implements UpdateRule {
         return KINDS.clone();
     }
 
+    /** The squared gradients' average (the denominator); the squared updates' average is a numerator. */
+    @Override
+    public boolean divides(int statistic) {
+        return statistic == 0;
+    }
+
     @Override
     public void update(float[] params, float[] grad, float[][] stats, float[] direction, int n) {
         float[] msg = stats[0];

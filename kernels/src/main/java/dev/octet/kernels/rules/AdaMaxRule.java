@@ -1,11 +1,16 @@
 package dev.octet.kernels.rules;
 
+import dev.octet.kernels.StatisticFloor;
+
 /**
  * AdaMax, Adam with the infinity norm: {@code m = b1 m + (1-b1) g}, {@code u = max(b2 u, |g|) + 1e-32}
  * (the tiny term, added in double, keeps the division finite where there never was a gradient),
  * direction {@code m / u}, applied times {@code stepScale} ({@code lr / (1 - b1^t)}). No epsilon.
+ *
+ * @param decodedFloor {@link StatisticFloor#adaMax} at this step
  */
-public record AdaMaxRule(float beta1, float beta2, float stepScale) implements MomentsRule {
+public record AdaMaxRule(float beta1, float beta2, float stepScale, StatisticFloor decodedFloor)
+        implements MomentsRule {
 
     @Override
     public void update(float[] params, float[] grad, float[][] stats, float[] direction, int n) {

@@ -1,5 +1,6 @@
 package dev.octet.kernels.rules;
 
+import dev.octet.kernels.StatisticFloor;
 import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.UpdateRule;
 
@@ -7,14 +8,23 @@ import dev.octet.kernels.UpdateRule;
  * AMSGrad: Adam whose denominator uses the running maximum of the second moment,
  * {@code vMax = max(vMax, v)}, direction {@code m / (sqrt(vMax) + epsilon)}, applied times
  * {@code stepScale}. Three statistics: m (signed), v and vMax (unsigned).
+ *
+ * @param decodedFloor {@link StatisticFloor#adam} at this step
  */
-public record AmsGradRule(float beta1, float beta2, float epsilon, float stepScale) implements UpdateRule {
+public record AmsGradRule(float beta1, float beta2, float epsilon, float stepScale, StatisticFloor decodedFloor)
+        implements UpdateRule {
 
     private static final StatisticKind[] KINDS = {StatisticKind.SIGNED, StatisticKind.UNSIGNED, StatisticKind.UNSIGNED};
 
     @Override
     public StatisticKind[] statistics() {
         return KINDS.clone();
+    }
+
+    /** The second moment and its running maximum: the denominator and what feeds it. */
+    @Override
+    public boolean divides(int statistic) {
+        return statistic > 0;
     }
 
     @Override

@@ -5,12 +5,17 @@ import dev.octet.kernels.UpdateRule;
 
 /**
  * A rule of the Adam family, keeping a first moment (signed map) and a second statistic of magnitudes
- * (unsigned map): Adam, Nadam, AdaMax, AdaBelief.
+ * (unsigned map) that it divides by: Adam, Nadam, AdaMax, AdaBelief.
  */
 interface MomentsRule extends UpdateRule {
 
     @Override
     default StatisticKind[] statistics() {
         return new StatisticKind[] {StatisticKind.SIGNED, StatisticKind.UNSIGNED};
+    }
+
+    @Override
+    default boolean divides(int statistic) {
+        return statistic == 1;
     }
 }

@@ -1,5 +1,6 @@
 package dev.octet.kernels.rules;
 
+import dev.octet.kernels.StatisticFloor;
 import dev.octet.kernels.UpdateRule;
 
 /**
@@ -36,7 +37,8 @@ public final class ReferenceOptimizers {
         float correction1 = 1f - (float) Math.pow(beta1, step);
         float correction2 = (float) Math.sqrt(1f - (float) Math.pow(beta2, step));
         float stepScale = lr * correction2 / correction1;
-        return new AdamRule(beta1, beta2, eps * correction2, stepScale, 1f - lr * weightDecay, trustRatio);
+        return new AdamRule(beta1, beta2, eps * correction2, stepScale, 1f - lr * weightDecay, trustRatio,
+                StatisticFloor.adam(beta1, beta2, step), false);
     }
 
     /** SGD with momentum (coupled weight decay, no dampening). */

@@ -12,6 +12,10 @@ import dev.octet.kernels.UpdateRule;
  * {@code g'} (textbook) or the raw {@code g} (what the reference's 8-bit block-wise kernel does) is
  * {@code l2InDirection}.
  *
+ * <p>The step keeps its exact bound by itself: the statistic already holds this step's
+ * {@code weight g^2}, so {@code |g| / sqrt(s) <= 1 / sqrt(weight)} however the old statistic was
+ * rounded; the rule {@link #divides} its statistic, so 8-bit rounding never takes it to zero.
+ *
  * <p>The statistic is non-negative. The reference stores it on the signed map, as it does for every
  * one-state optimizer (its codes are then all at or above the zero code); {@code stored} says which map.
  */
@@ -30,6 +34,11 @@ public record SquaredAverageRule(float learningRate, float decay, float weight, 
     @Override
     public StatisticKind[] statistics() {
         return new StatisticKind[] {stored};
+    }
+
+    @Override
+    public boolean divides(int statistic) {
+        return true;
     }
 
     @Override

@@ -11,12 +11,14 @@ import dev.octet.kernels.KernelPool;
 import dev.octet.kernels.OptimizerState;
 import dev.octet.kernels.QuantizationMap;
 import dev.octet.kernels.QuantizedState;
+import dev.octet.kernels.StatisticFloor;
 import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.StepOptions;
 import dev.octet.kernels.UpdateRule;
 import dev.octet.kernels.rules.AdaBeliefRule;
 import dev.octet.kernels.rules.AdaDeltaRule;
 import dev.octet.kernels.rules.AdaMaxRule;
+import dev.octet.kernels.rules.AdamRule;
 import dev.octet.kernels.rules.AmsGradRule;
 import dev.octet.kernels.rules.MomentumRule;
 import dev.octet.kernels.rules.NadamRule;
@@ -83,10 +85,14 @@ class CudaKernelsGpuTest {
         r.add(t -> new MomentumRule(1e-2f, 0.9f, 0.1f, 1e-3f, false, t == 1, 0f));                   // dampening
         r.add(t -> SquaredAverageRule.rmsProp(1e-3f, 0.99f, 1e-8f, 1e-2f, true));                    // l2 in direction
         // The rules with DL4J's formulas (dev.octet.adapters.dl4j.Dl4jUpdaterMath builds them so).
-        r.add(t -> new NadamRule(0.9f, 0.999f, 1e-8f, 1e-3f, (float) (1.0 - Math.pow(0.9f, t))));
-        r.add(t -> new AdaMaxRule(0.9f, 0.999f, 2e-3f / (float) (1.0 - Math.pow(0.9f, t))));
-        r.add(t -> new AmsGradRule(0.9f, 0.999f, 1e-8f, 1e-3f));
-        r.add(t -> new AdaBeliefRule(0.9f, 0.999f, 1e-14f, 1e-3f));
+        r.add(t -> new AdamRule(0.9f, 0.999f, 1e-8f, 1e-3f * (float) Math.sqrt(1 - Math.pow(0.999, t))
+                / (float) (1 - Math.pow(0.9, t)), 1f, 0f, StatisticFloor.adam(0.9, 0.999, t), true));
+        r.add(t -> new NadamRule(0.9f, 0.999f, 1e-8f, 1e-3f, (float) (1.0 - Math.pow(0.9f, t)),
+                StatisticFloor.adam(0.9, 0.999, t)));
+        r.add(t -> new AdaMaxRule(0.9f, 0.999f, 2e-3f / (float) (1.0 - Math.pow(0.9f, t)),
+                StatisticFloor.adaMax(0.9, 0.999, t)));
+        r.add(t -> new AmsGradRule(0.9f, 0.999f, 1e-8f, 1e-3f, StatisticFloor.adam(0.9, 0.999, t)));
+        r.add(t -> new AdaBeliefRule(0.9f, 0.999f, 1e-14f, 1e-3f, StatisticFloor.adaBelief(0.999, 1e-14, t)));
         r.add(t -> new AdaDeltaRule(0.95f, 1e-6f));
         r.add(t -> new VelocityNesterovRule(0.9f, 0.1f));
         r.add(t -> new SquaredAverageRule(1e-3f, 0.95f, 0.05f, 1e-8f, 0f, false, StatisticKind.UNSIGNED));
@@ -216,18 +222,45 @@ class CudaKernelsGpuTest {
         return values;
     }
 
-    private static void newGradient(Random rnd, Pair t, boolean nonFinite) {
-        float[] g = random(rnd, t.grad.length, 0.1f);
-        if (nonFinite && g.length > 10) {
-            g[rnd.nextInt(g.length)] = Float.NaN;
-            g[rnd.nextInt(g.length)] = Float.POSITIVE_INFINITY;
+    /** The gradients of a comparison. */
+    private enum Gradients {
+        /** Gaussian, one element in fifty a hundred times larger. */
+        PLAIN,
+        /** As PLAIN, with a NaN and an infinity each step. */
+        NON_FINITE,
+        /**
+         * Built to trip the 8-bit guards (StepBoundTest's data): each element keeps a magnitude spread
+         * over twelve decades below its block's largest and one sign in four keeps its sign; step 5 puts
+         * 1e3 in 0.1% of the elements, step 6 -1e20 in 1%, step 7 1e30 (its square overflows) in 0.1%.
+         */
+        HOSTILE
+    }
+
+    private static void newGradient(Random rnd, Pair t, Gradients kind, int step) {
+        float[] g;
+        if (kind == Gradients.HOSTILE) {
+            Random fixed = new Random(t.grad.length);
+            g = new float[t.grad.length];
+            for (int i = 0; i < g.length; i++) {
+                float scale = (float) Math.pow(10, -12 * fixed.nextDouble());
+                boolean steady = fixed.nextInt(4) == 0;
+                g[i] = (steady || rnd.nextBoolean() ? 1 : -1) * scale * (float) (0.5 + rnd.nextDouble());
+                double u = rnd.nextDouble();
+                g[i] = step == 5 && u < 0.001 ? 1e3f : step == 6 && u < 0.01 ? -1e20f : step == 7 && u < 0.001 ? 1e30f : g[i];
+            }
+        } else {
+            g = random(rnd, t.grad.length, 0.1f);
+            if (kind == Gradients.NON_FINITE && g.length > 10) {
+                g[rnd.nextInt(g.length)] = Float.NaN;
+                g[rnd.nextInt(g.length)] = Float.POSITIVE_INFINITY;
+            }
         }
         System.arraycopy(g, 0, t.grad, 0, g.length);
     }
 
     /** Runs {@code steps} steps on the CPU and the GPU (one launch over all tensors) and compares after each. */
     private static void compare(List<Pair> tensors, IntFunction<UpdateRule> rule, StepOptions options, int steps,
-            Random rnd, boolean nonFinite, String what) {
+            Random rnd, Gradients gradients, String what) {
         List<CudaTensorGroup.Entry> entries = new ArrayList<>();
         for (Pair t : tensors) {
             entries.add(new CudaTensorGroup.Entry(t.p, t.g, t.device));
@@ -235,7 +268,7 @@ class CudaKernelsGpuTest {
         // Start from a state that is not all zeros: two CPU steps, then the same state on the GPU.
         for (int t = 1; t <= 2; t++) {
             for (Pair x : tensors) {
-                newGradient(rnd, x, false);
+                newGradient(rnd, x, gradients == Gradients.HOSTILE ? gradients : Gradients.PLAIN, t);
                 FusedUpdate.apply(FloatBuffer.wrap(x.params), FloatBuffer.wrap(x.grad), x.host, rule.apply(t),
                         StepOptions.DEFAULT, POOL);
             }
@@ -248,7 +281,7 @@ class CudaKernelsGpuTest {
             for (int t = 3; t < 3 + steps; t++) {
                 UpdateRule r = rule.apply(t);
                 for (Pair x : tensors) {
-                    newGradient(rnd, x, nonFinite);
+                    newGradient(rnd, x, gradients, t);
                     cuda.copyToDevice(x.g, x.grad);
                     FusedUpdate.apply(FloatBuffer.wrap(x.params), FloatBuffer.wrap(x.grad), x.host, r, options, POOL);
                 }
@@ -335,7 +368,7 @@ class CudaKernelsGpuTest {
                 for (int n : SIZES) {
                     Pair t = new Pair(rnd, n, blockSize, kinds, 0);
                     try {
-                        compare(List.of(t), rule, StepOptions.DEFAULT, 3, rnd, false,
+                        compare(List.of(t), rule, StepOptions.DEFAULT, 3, rnd, Gradients.PLAIN,
                                 rule.apply(1).getClass().getSimpleName() + "#" + k + " B=" + blockSize);
                     } finally {
                         t.close();
@@ -344,6 +377,27 @@ class CudaKernelsGpuTest {
             }
         }
         System.err.printf("[octet] CUDA vs CPU: %d of %d codes differ%n", codesDiffering, codesCompared);
+    }
+
+    /**
+     * The guards that keep 8-bit steps within the exact rule's bound (the decoded floor, positive
+     * divisors kept off zero, overflowing statistics skipped) act on the GPU as on the CPU: every rule,
+     * both kernels (blocks of 256 staged, and 2048), gradients built to trip them, eight steps.
+     */
+    @Test
+    void theEightBitGuardsMatchTheCpu() {
+        Random rnd = new Random(8);
+        for (IntFunction<UpdateRule> rule : rules()) {
+            for (int blockSize : new int[] {256, 2048}) {
+                Pair t = new Pair(rnd, 64 * 256 + 77, blockSize, rule.apply(1).statistics(), 0);
+                try {
+                    compare(List.of(t), rule, StepOptions.DEFAULT, 8, rnd, Gradients.HOSTILE,
+                            "hostile " + rule.apply(1).getClass().getSimpleName() + " B=" + blockSize);
+                } finally {
+                    t.close();
+                }
+            }
+        }
     }
 
     @Test
@@ -361,7 +415,7 @@ class CudaKernelsGpuTest {
             for (StepOptions o : options) {
                 Pair t = new Pair(rnd, 70_001, 256, rule.apply(1).statistics(), 0);
                 try {
-                    compare(List.of(t), rule, o, 2, rnd, true, rule.apply(1) + " " + o);
+                    compare(List.of(t), rule, o, 2, rnd, Gradients.NON_FINITE, rule.apply(1) + " " + o);
                 } finally {
                     t.close();
                 }
@@ -382,7 +436,7 @@ class CudaKernelsGpuTest {
                 tensors.add(new Pair(rnd, n, 256, rule.apply(1).statistics(), 0));
             }
             try {
-                compare(tensors, rule, StepOptions.DEFAULT, 2, rnd, true, "group " + rule.apply(1).getClass().getSimpleName());
+                compare(tensors, rule, StepOptions.DEFAULT, 2, rnd, Gradients.NON_FINITE, "group " + rule.apply(1).getClass().getSimpleName());
             } finally {
                 tensors.forEach(Pair::close);
             }
@@ -408,7 +462,7 @@ class CudaKernelsGpuTest {
             }
             try {
                 for (StepOptions o : new StepOptions[] {intoGradient, StepOptions.DEFAULT}) {
-                    compare(tensors, rule, o, 2, rnd, true, "float32 beside 8-bit " + rule.apply(1) + " " + o);
+                    compare(tensors, rule, o, 2, rnd, Gradients.NON_FINITE, "float32 beside 8-bit " + rule.apply(1) + " " + o);
                 }
             } finally {
                 tensors.forEach(Pair::close);
@@ -423,7 +477,7 @@ class CudaKernelsGpuTest {
         for (int misalign : new int[] {4, 8, 12}) {
             Pair t = new Pair(rnd, 10_007, 256, adam.apply(1).statistics(), misalign);
             try {
-                compare(List.of(t), adam, StepOptions.DEFAULT, 2, rnd, false, "misaligned by " + misalign);
+                compare(List.of(t), adam, StepOptions.DEFAULT, 2, rnd, Gradients.PLAIN, "misaligned by " + misalign);
             } finally {
                 t.close();
             }

@@ -11,12 +11,17 @@ import org.junit.jupiter.api.Test;
 class CudaTablesTest {
 
     private static void checkAgainstExact(QuantizationMap map, boolean keepSign) {
-        CudaTables t = CudaTables.of(map, keepSign);
+        checkAgainstExact(map, keepSign, false);
+        checkAgainstExact(map, keepSign, true);
+    }
+
+    private static void checkAgainstExact(QuantizationMap map, boolean keepSign, boolean keepPositive) {
+        CudaTables t = CudaTables.of(map, keepSign, keepPositive);
         int checked = 0;
         // A fine grid over [-1.01, 1.01].
         for (int i = -2_020_000; i <= 2_020_000; i++) {
             float x = i / 2_000_000f;
-            check(map, keepSign, t, x);
+            check(map, keepSign, keepPositive, t, x);
             checked++;
         }
         // Every midpoint and its float neighbours, both signs.
@@ -25,7 +30,7 @@ class CudaTablesTest {
             float mid = (float) (((double) v[c] + v[c + 1]) / 2.0);
             for (float x : new float[] {mid, Math.nextUp(mid), Math.nextDown(mid), v[c], Math.nextUp(v[c]),
                     Math.nextDown(v[c]), -mid, -v[c]}) {
-                check(map, keepSign, t, x);
+                check(map, keepSign, keepPositive, t, x);
                 checked++;
             }
         }
@@ -33,23 +38,24 @@ class CudaTablesTest {
         Random random = new Random(7);
         for (float x : new float[] {0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, Float.MIN_NORMAL, 1f, -1f,
                 Math.nextUp(1f), Math.nextDown(-1f), 2f, -2f, 1e30f, -1e30f, Float.MAX_VALUE, -Float.MAX_VALUE}) {
-            check(map, keepSign, t, x);
+            check(map, keepSign, keepPositive, t, x);
         }
         for (int e = -149; e <= 3; e++) {
             for (int k = 0; k < 2000; k++) {
                 float x = (float) Math.scalb(1.0 + random.nextDouble(), e) * (random.nextBoolean() ? 1 : -1);
-                check(map, keepSign, t, x);
+                check(map, keepSign, keepPositive, t, x);
                 checked++;
             }
         }
         assertEquals(true, checked > 4_000_000);
     }
 
-    private static void check(QuantizationMap map, boolean keepSign, CudaTables t, float x) {
-        int expected = keepSign ? map.nearestCodeKeepingSign(x) : map.nearestCode(x);
+    private static void check(QuantizationMap map, boolean keepSign, boolean keepPositive, CudaTables t, float x) {
+        int expected = map.nearestCode(x, keepSign, keepPositive);
         int actual = t.nearestCode(x);
         if (expected != actual) {
-            assertEquals(expected, actual, map + (keepSign ? " keeping sign" : "") + " at " + x
+            assertEquals(expected, actual, map + (keepSign ? " keeping sign" : "") + (keepPositive ? " keeping positive" : "")
+                    + " at " + x
                     + " (bits " + Integer.toHexString(Float.floatToRawIntBits(x)) + ")");
         }
     }
@@ -81,11 +87,11 @@ class CudaTablesTest {
     @Test
     void layoutSizeMatchesTheKernelsStruct() {
         assertEquals(10496, CudaTables.BYTES);
-        assertEquals(CudaTables.BYTES, CudaTables.of(QuantizationMap.dynamicSigned(), true).bytes().length);
+        assertEquals(CudaTables.BYTES, CudaTables.of(QuantizationMap.dynamicSigned(), true, true).bytes().length);
     }
 
     @Test
     void mapsThatCannotKeepSignsAreRefused() {
-        assertThrows(IllegalArgumentException.class, () -> CudaTables.of(QuantizationMap.dynamicUnsigned(), true));
+        assertThrows(IllegalArgumentException.class, () -> CudaTables.of(QuantizationMap.dynamicUnsigned(), true, false));
     }
 }

@@ -9,6 +9,7 @@ import dev.octet.kernels.FusedUpdate;
 import dev.octet.kernels.KernelPool;
 import dev.octet.kernels.OptimizerState;
 import dev.octet.kernels.QuantizedState;
+import dev.octet.kernels.StatisticFloor;
 import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.StepOptions;
 import dev.octet.kernels.UpdateRule;
@@ -70,8 +71,10 @@ class CudaPackedBlockGpuTest {
         // DL4J's Adam, AMSGrad (three statistics), RmsProp (starting at epsilon), AdaDelta, Nesterovs; each
         // with a second set of hyperparameters for some of the parameters.
         run(t -> new AdamRule(0.9f, 0.999f, 1e-8f, 1e-3f * (float) Math.sqrt(1 - Math.pow(0.999, t))
-                / (float) (1 - Math.pow(0.9, t)), 1f, 0f), t -> new AdamRule(0.8f, 0.95f, 1e-6f, 1e-4f, 1f, 0f), 0f, 0f);
-        run(t -> new AmsGradRule(0.9f, 0.999f, 1e-8f, 1e-3f), t -> new AmsGradRule(0.9f, 0.99f, 1e-8f, 1e-2f), 0f, 0f);
+                / (float) (1 - Math.pow(0.9, t)), 1f, 0f, StatisticFloor.adam(0.9, 0.999, t), true),
+                t -> new AdamRule(0.8f, 0.95f, 1e-6f, 1e-4f, 1f, 0f, StatisticFloor.adam(0.8, 0.95, t), true), 0f, 0f);
+        run(t -> new AmsGradRule(0.9f, 0.999f, 1e-8f, 1e-3f, StatisticFloor.adam(0.9, 0.999, t)),
+                t -> new AmsGradRule(0.9f, 0.99f, 1e-8f, 1e-2f, StatisticFloor.adam(0.9, 0.99, t)), 0f, 0f);
         run(t -> new SquaredAverageRule(1e-3f, 0.95f, 0.05f, 1e-8f, 0f, false, StatisticKind.UNSIGNED),
                 t -> new SquaredAverageRule(1e-2f, 0.95f, 0.05f, 1e-6f, 0f, false, StatisticKind.UNSIGNED), 1e-8f, 1e-6f);
         run(t -> new AdaDeltaRule(0.95f, 1e-6f), t -> new AdaDeltaRule(0.9f, 1e-6f), 0f, 0f);

@@ -124,7 +124,7 @@ final class DjlOptimizerMath {
     }
 
     StatisticKind[] statistics() {
-        return make(1f, 0f, beta1, beta2, epsilon, momentum, 1f).statistics();
+        return make(1f, 0f, beta1, beta2, epsilon, momentum, 1f, 1).statistics();
     }
 
     /**
@@ -151,15 +151,15 @@ final class DjlOptimizerMath {
             case ADAMW, RMSPROP, ADAGRAD -> !finite(lr) || !finite(wd);
             default -> false;
         };
-        return refused ? null : make(lr, wd, b1, b2, eps, mu, lambda);
+        return refused ? null : make(lr, wd, b1, b2, eps, mu, lambda, t);
     }
 
-    private UpdateRule make(float lr, float wd, float b1, float b2, float eps, float mu, float lambda) {
+    private UpdateRule make(float lr, float wd, float b1, float b2, float eps, float mu, float lambda, int t) {
         DjlRules.Prep pytorch = new DjlRules.Prep(rescale, clip, true);
         DjlRules.Prep mxnet = new DjlRules.Prep(rescale, clip, false);
         return switch (kind) {
-            case ADAM -> DjlRules.Adam.adam(pytorch, b1, b2, eps, lambda, wd);
-            case ADAMW -> DjlRules.Adam.adamW(pytorch, b1, b2, eps, lambda, lr, wd);
+            case ADAM -> DjlRules.Adam.adam(pytorch, b1, b2, eps, lambda, wd, t);
+            case ADAMW -> DjlRules.Adam.adamW(pytorch, b1, b2, eps, lambda, lr, wd, t);
             case SGD -> new DjlRules.Sgd(pytorch, lr, wd, mu);
             case NAG -> new DjlRules.Nag(mxnet, lr, wd, mu);
             case RMSPROP -> centered ? new DjlRules.CenteredRmsProp(mxnet, lr, wd, rho, mu, eps)

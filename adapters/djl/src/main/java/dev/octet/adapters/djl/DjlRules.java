@@ -1,5 +1,6 @@
 package dev.octet.adapters.djl;
 
+import dev.octet.kernels.StatisticFloor;
 import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.UpdateRule;
 
@@ -54,20 +55,26 @@ final class DjlRules {
      * large as the weight itself).
      */
     record Adam(Prep prep, float beta1, float beta2, float epsilon, float lambda, float weightDecay,
-            float decoupledLearningRate, float decoupledWeightDecay) implements UpdateRule {
+            float decoupledLearningRate, float decoupledWeightDecay, StatisticFloor decodedFloor) implements UpdateRule {
 
-        static Adam adam(Prep prep, float beta1, float beta2, float epsilon, float lambda, float weightDecay) {
-            return new Adam(prep, beta1, beta2, epsilon, lambda, weightDecay, 0f, 0f);
+        static Adam adam(Prep prep, float beta1, float beta2, float epsilon, float lambda, float weightDecay, int t) {
+            return new Adam(prep, beta1, beta2, epsilon, lambda, weightDecay, 0f, 0f, StatisticFloor.adam(beta1, beta2, t));
         }
 
         static Adam adamW(Prep prep, float beta1, float beta2, float epsilon, float lambda, float learningRate,
-                float weightDecay) {
-            return new Adam(prep, beta1, beta2, epsilon, lambda, 0f, learningRate, weightDecay);
+                float weightDecay, int t) {
+            return new Adam(prep, beta1, beta2, epsilon, lambda, 0f, learningRate, weightDecay,
+                    StatisticFloor.adam(beta1, beta2, t));
         }
 
         @Override
         public StatisticKind[] statistics() {
             return SIGNED_UNSIGNED.clone();
+        }
+
+        @Override
+        public boolean divides(int statistic) {
+            return statistic == 1;
         }
 
         @Override
@@ -150,6 +157,11 @@ final class DjlRules {
         }
 
         @Override
+        public boolean divides(int statistic) {
+            return statistic == 0;
+        }
+
+        @Override
         public void update(float[] params, float[] grad, float[][] stats, float[] direction, int n) {
             float[] mean = stats[0];
             Prep scaleOnly = new Prep(prep.rescale(), -1f, false);
@@ -174,6 +186,11 @@ final class DjlRules {
         @Override
         public StatisticKind[] statistics() {
             return CENTERED.clone();
+        }
+
+        @Override
+        public boolean divides(int statistic) {
+            return statistic == 0;
         }
 
         @Override
@@ -206,6 +223,11 @@ final class DjlRules {
         }
 
         @Override
+        public boolean divides(int statistic) {
+            return statistic == 0;
+        }
+
+        @Override
         public void update(float[] params, float[] grad, float[][] stats, float[] direction, int n) {
             float[] h = stats[0];
             for (int i = 0; i < n; i++) {
@@ -225,6 +247,11 @@ final class DjlRules {
         @Override
         public StatisticKind[] statistics() {
             return UNSIGNED_UNSIGNED.clone();
+        }
+
+        @Override
+        public boolean divides(int statistic) {
+            return statistic == 0;
         }
 
         @Override

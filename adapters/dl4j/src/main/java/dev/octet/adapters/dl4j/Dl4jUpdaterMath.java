@@ -1,6 +1,7 @@
 package dev.octet.adapters.dl4j;
 
 import dev.octet.adapters.core.OctetRuntime;
+import dev.octet.kernels.StatisticFloor;
 import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.UpdateRule;
 import dev.octet.kernels.rules.AdaBeliefRule;
@@ -55,29 +56,33 @@ record Dl4jUpdaterMath(RuleFactory rules, InitialValue initialValue) {
                 Adam c = (Adam) config;
                 return new AdamRule((float) c.getBeta1(), (float) c.getBeta2(), (float) c.getEpsilon(),
                         correctedStep(c.getLearningRate(iteration, epoch), c.getBeta1(), c.getBeta2(), c.getEpsilon(), iteration,
-                                true), 1f, 0f);
+                                true), 1f, 0f, StatisticFloor.adam(c.getBeta1(), c.getBeta2(), iteration + 1L), true);
             }, ZERO),
             Nadam.class, new Dl4jUpdaterMath((config, iteration, epoch) -> {
                 Nadam c = (Nadam) config;
                 float correction1 = (float) (1.0 - (float) Math.pow((float) c.getBeta1(), iteration + 1f));
                 return new NadamRule((float) c.getBeta1(), (float) c.getBeta2(), (float) c.getEpsilon(),
-                        (float) c.getLearningRate(iteration, epoch), correction1);
+                        (float) c.getLearningRate(iteration, epoch), correction1,
+                        StatisticFloor.adam(c.getBeta1(), c.getBeta2(), iteration + 1L));
             }, ZERO),
             AdaMax.class, new Dl4jUpdaterMath((config, iteration, epoch) -> {
                 AdaMax c = (AdaMax) config;
                 return new AdaMaxRule((float) c.getBeta1(), (float) c.getBeta2(), correctedStep(
-                        c.getLearningRate(iteration, epoch), c.getBeta1(), c.getBeta2(), c.getEpsilon(), iteration, false));
+                        c.getLearningRate(iteration, epoch), c.getBeta1(), c.getBeta2(), c.getEpsilon(), iteration, false),
+                        StatisticFloor.adaMax(c.getBeta1(), c.getBeta2(), iteration + 1L));
             }, ZERO),
             AMSGrad.class, new Dl4jUpdaterMath((config, iteration, epoch) -> {
                 AMSGrad c = (AMSGrad) config;
                 return new AmsGradRule((float) c.getBeta1(), (float) c.getBeta2(), (float) c.getEpsilon(), correctedStep(
-                        c.getLearningRate(iteration, epoch), c.getBeta1(), c.getBeta2(), c.getEpsilon(), iteration, true));
+                        c.getLearningRate(iteration, epoch), c.getBeta1(), c.getBeta2(), c.getEpsilon(), iteration, true),
+                        StatisticFloor.adam(c.getBeta1(), c.getBeta2(), iteration + 1L));
             }, ZERO),
             // DL4J 1.0.0-M2.1 cannot create its own AdaBelief updater (its instantiate throws); octet's can.
             AdaBelief.class, new Dl4jUpdaterMath((config, iteration, epoch) -> {
                 AdaBelief c = (AdaBelief) config;
                 return new AdaBeliefRule((float) c.getBeta1(), (float) c.getBeta2(), (float) c.getEpsilon(), correctedStep(
-                        c.getLearningRate(iteration, epoch), c.getBeta1(), c.getBeta2(), c.getEpsilon(), iteration, true));
+                        c.getLearningRate(iteration, epoch), c.getBeta1(), c.getBeta2(), c.getEpsilon(), iteration, true),
+                        StatisticFloor.adaBelief(c.getBeta2(), c.getEpsilon(), iteration + 1L));
             }, ZERO),
             RmsProp.class, new Dl4jUpdaterMath((config, iteration, epoch) -> {
                 RmsProp c = (RmsProp) config;

@@ -68,12 +68,18 @@ class Dl4jAgentIT {
     }
 
     private static Run run(List<String> jvmArgs, List<String> launch, String... args) throws Exception {
+        List<String> all = new ArrayList<>(SMALL);
+        all.addAll(List.of(args));
+        return runJava(jvmArgs, launch, all);
+    }
+
+    /** Runs {@code java <jvmArgs> <launch> <args>} with the test's Java and two OpenMP threads. */
+    static Run runJava(List<String> jvmArgs, List<String> launch, List<String> args) throws Exception {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmArgs);
         command.addAll(launch);
-        command.addAll(SMALL);
-        command.addAll(List.of(args));
+        command.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().put("OMP_NUM_THREADS", "2");
         Process p = pb.start();
