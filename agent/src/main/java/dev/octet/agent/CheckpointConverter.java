@@ -1,7 +1,8 @@
 package dev.octet.agent;
 
 import dev.octet.adapters.core.PackedStateLayout;
-import dev.octet.adapters.dl4j.Dl4jCheckpoints;
+import dev.octet.adapters.core.SafeFiles;
+import dev.octet.adapters.core.SavedStateEntry;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
@@ -21,7 +22,9 @@ import java.util.zip.ZipOutputStream;
 /**
  * {@code java -jar octet-agent.jar convert in.zip out.zip}: turns a DL4J model file whose updater
  * state octet wrote (8-bit) into a plain DL4J model file with float32 updater state, which DL4J loads
- * without the agent. Needs no DL4J: it reads and writes ND4J's array format directly.
+ * without the agent. Needs no DL4J: it reads and writes ND4J's array format directly. The output is
+ * written whole under another name in its folder and moved into place only when the conversion
+ * succeeded; an output that is the input (after following links) is refused.
  */
 final class CheckpointConverter {
 
@@ -34,8 +37,17 @@ final class CheckpointConverter {
 
     /** Returns a line saying what was done. */
     static String convert(Path in, Path out) throws IOException {
-        try (ZipFile zip = new ZipFile(in.toFile());
-                ZipOutputStream target = new ZipOutputStream(new BufferedOutputStream(Files.newOutputStream(out)))) {
+        if (!Files.isRegularFile(in)) {
+            throw new IOException(in + " is not a file");
+        }
+        if (Files.exists(out) && Files.isSameFile(in, out)) {
+            throw new IOException(out + " is " + in + " itself; write the plain checkpoint to another file");
+        }
+        if (Files.isDirectory(out)) {
+            throw new IOException(out + " is a folder; name the file to write");
+        }
+        boolean[] octetState = {false};
+        try (ZipFile zip = new ZipFile(in.toFile())) {
             ZipEntry stateEntry = zip.getEntry(UPDATER_ENTRY);
             byte[] converted = null;
             if (stateEntry != null) {
@@ -43,39 +55,50 @@ final class CheckpointConverter {
                     converted = convertState(s, floatExtras(zip));
                 }
             }
-            for (ZipEntry e : Collections.list(zip.entries())) {
-                target.putNextEntry(new ZipEntry(e.getName()));
-                if (e.getName().equals(UPDATER_ENTRY) && converted != null) {
-                    target.write(converted);
-                } else {
-                    try (InputStream s = zip.getInputStream(e)) {
-                        s.transferTo(target);
+            byte[] state = converted;
+            octetState[0] = state != null;
+            SafeFiles.replace(out, stream -> {
+                ZipOutputStream target = new ZipOutputStream(new BufferedOutputStream(stream));
+                for (ZipEntry e : Collections.list(zip.entries())) {
+                    target.putNextEntry(new ZipEntry(e.getName()));
+                    if (e.getName().equals(UPDATER_ENTRY) && state != null) {
+                        target.write(state);
+                    } else {
+                        try (InputStream s = zip.getInputStream(e)) {
+                            s.transferTo(target);
+                        }
                     }
+                    target.closeEntry();
                 }
-                target.closeEntry();
-            }
-            return converted == null
-                    ? "no octet optimizer state in " + in + "; copied it unchanged to " + out
-                    : "wrote " + out + ": a plain DL4J model file with float32 optimizer state";
+                target.finish();
+                target.flush();
+            });
+        } catch (java.util.zip.ZipException e) {
+            throw new IOException(in + " is not a DL4J model file (not a zip: " + e.getMessage() + ")", e);
         }
+        return octetState[0]
+                ? "wrote " + out + ": a plain DL4J model file with float32 optimizer state"
+                : "no octet optimizer state in " + in + "; copied it unchanged to " + out;
     }
 
     /** The float32 state in ND4J's format, or null when the entry is not octet's. */
     private static byte[] convertState(InputStream raw, long floatExtras) throws IOException {
         DataInputStream in = new DataInputStream(new BufferedInputStream(raw));
-        if (!Dl4jCheckpoints.WITHOUT_OCTET.equals(in.readUTF())) {
+        in.mark(1 << 17);
+        String head;
+        try {
+            head = in.readUTF();
+        } catch (IOException notAString) {
             return null;
         }
-        PackedStateLayout layout = PackedStateLayout.read(in, false);
-        int words = Math.toIntExact(in.readLong());
-        ByteBuffer packed = ByteBuffer.allocate(4 * words).order(ByteOrder.nativeOrder());
-        for (int i = 0; i < words; i++) {
-            packed.putInt(4 * i, in.readInt());
+        if (!SavedStateEntry.isHeader(head)) {
+            return null;
         }
-        PackedStateLayout plain = layout.allFloat32();
+        SavedStateEntry.Content saved = SavedStateEntry.read(in);
+        PackedStateLayout plain = saved.layout().allFloat32();
         int length = Math.toIntExact(plain.words());
         ByteBuffer floats = ByteBuffer.allocate(4 * length).order(ByteOrder.nativeOrder());
-        plain.convertFrom(layout, packed, floats);
+        plain.convertFrom(saved.layout(), saved.words(), floats);
 
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(4 * length + 128);
         DataOutputStream out = new DataOutputStream(bytes);

@@ -6,7 +6,9 @@ import dev.octet.policy.PolicyException;
 import dev.octet.policy.PolicyParser;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import net.bytebuddy.agent.builder.AgentBuilder;
@@ -24,27 +26,44 @@ import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
  */
 public final class OctetAgent {
 
+    /** The configuration of the agent this JVM started with, once started; a second {@code -javaagent} sees it. */
+    private static String installed;
+
     private OctetAgent() {
     }
 
-    public static void premain(String agentArgs, Instrumentation instrumentation) {
+    public static synchronized void premain(String agentArgs, Instrumentation instrumentation) {
+        List<InstrumentationModule> modules = new ArrayList<>();
+        ServiceLoader.load(InstrumentationModule.class, OctetAgent.class.getClassLoader()).forEach(modules::add);
         AgentConfig config;
         try {
-            config = AgentConfig.of(agentArgs, properties(), System.getenv());
+            config = AgentConfig.of(agentArgs, properties(), System.getenv(),
+                    modules.stream().map(InstrumentationModule::name).toList());
         } catch (IllegalArgumentException e) {
             stop(e.getMessage());
             return;
         }
+        if (installed != null) {
+            // The same agent given twice (a launcher script and JAVA_TOOL_OPTIONS, say) runs once.
+            if (!installed.equals(config.identity())) {
+                stop("the octet agent is given twice with different settings (" + installed + ", then "
+                        + config.identity() + "); give -javaagent:octet-agent.jar once");
+            }
+            System.err.println("[octet] the octet agent is given twice with the same settings; it runs once");
+            return;
+        }
+        installed = config.identity();
         if (!config.enabled("enabled")) {
             return;
         }
+        config.handedOn().forEach(System::setProperty);
         OctetRuntime.install(loadPolicy(config.policyFile()));
         HelperInjector helpers = HelperInjector.fromAgentJar();
         AgentBuilder builder = new AgentBuilder.Default()
                 .ignore(nameStartsWith("dev.octet.").or(nameStartsWith("java.")).or(nameStartsWith("jdk."))
                         .or(nameStartsWith("sun.")))
                 .with(new FailureListener());
-        for (InstrumentationModule module : ServiceLoader.load(InstrumentationModule.class, OctetAgent.class.getClassLoader())) {
+        for (InstrumentationModule module : modules) {
             if (config.enabled(module.name() + ".enabled")) {
                 try {
                     builder = module.instrument(builder, helpers);
@@ -64,7 +83,7 @@ public final class OctetAgent {
             try {
                 System.out.println(CheckpointConverter.convert(Path.of(args[1]), Path.of(args[2])));
             } catch (java.io.IOException | RuntimeException e) {
-                System.err.println("octet convert: " + e.getMessage());
+                System.err.println("octet convert: " + describe(e));
                 System.exit(1);
             }
             return;
@@ -75,6 +94,18 @@ public final class OctetAgent {
         if (args.length > 0) {
             System.exit(2);
         }
+    }
+
+    /** An exception as one line for a user: the file systems' exceptions carry only a path as their message. */
+    static String describe(Exception e) {
+        if (e instanceof java.nio.file.NoSuchFileException f) {
+            return "no such file: " + f.getFile();
+        } else if (e instanceof java.nio.file.AccessDeniedException f) {
+            return "permission denied: " + f.getFile();
+        } else if (e instanceof java.nio.file.FileSystemException f) {
+            return f.getFile() + ": " + (f.getReason() == null ? f.getClass().getSimpleName() : f.getReason());
+        }
+        return e.getMessage() == null || e.getMessage().isBlank() ? e.toString() : e.getMessage();
     }
 
     private static Policy loadPolicy(Path file) {

@@ -10,8 +10,7 @@ import java.util.concurrent.RecursiveAction;
  */
 public final class KernelPool {
 
-    private static final KernelPool SHARED = new KernelPool(
-            Integer.getInteger("octet.threads", Runtime.getRuntime().availableProcessors()));
+    private static final KernelPool SHARED = new KernelPool(sharedThreads(System.getProperty("octet.threads")));
 
     private final int threads;
     private final ForkJoinPool pool;
@@ -27,6 +26,23 @@ public final class KernelPool {
             t.setDaemon(true);
             return t;
         }, null, false);
+    }
+
+    /** {@code -Doctet.threads}: a whole number from 1 to 1024 (the agent checks it before the job starts). */
+    static int sharedThreads(String property) {
+        if (property == null) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+        try {
+            int n = Integer.parseInt(property.trim());
+            if (n >= 1 && n <= 1024) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException("-Doctet.threads=" + property + ": octet's thread count is a whole number"
+                + " from 1 to 1024");
     }
 
     public static KernelPool shared() {

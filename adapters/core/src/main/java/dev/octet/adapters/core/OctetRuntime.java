@@ -3,8 +3,6 @@ package dev.octet.adapters.core;
 import dev.octet.policy.Policy;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.StandardOpenOption;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -69,10 +67,9 @@ public final class OctetRuntime {
             case STDERR -> print(System.err, text);
             case FILE -> {
                 try {
-                    Files.writeString(target.path(), text + System.lineSeparator(), StandardOpenOption.CREATE,
-                            StandardOpenOption.APPEND);
+                    SafeFiles.append(target.path(), text + System.lineSeparator());
                 } catch (IOException e) {
-                    warnOnce("report-file", "cannot write the start-up report to " + target.path() + " ("
+                    warnOnce("report-file:" + target.path(), "cannot write the start-up report to " + target.path() + " ("
                             + e.getMessage() + "); printing it here instead");
                     print(System.err, text);
                 }

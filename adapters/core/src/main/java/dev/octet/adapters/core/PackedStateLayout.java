@@ -233,23 +233,65 @@ public final class PackedStateLayout {
             throw new IOException("octet optimizer state format " + version + " is newer than this octet reads ("
                     + FORMAT_VERSION + "); use a newer octet");
         }
-        int blockCount = in.readInt();
+        int blockCount = count(in.readInt(), MAX_COUNT, "blocks");
         List<Block> blocks = new ArrayList<>();
+        long totalParams = 0;
         for (int b = 0; b < blockCount; b++) {
             String updater = in.readUTF();
-            int kindCount = in.readInt();
+            int kindCount = count(in.readInt(), 3, "statistics of " + updater);
             List<StatisticKind> kinds = new ArrayList<>();
             for (int k = 0; k < kindCount; k++) {
-                kinds.add(StatisticKind.valueOf(in.readUTF()));
+                String kind = in.readUTF();
+                try {
+                    kinds.add(StatisticKind.valueOf(kind));
+                } catch (IllegalArgumentException e) {
+                    throw damaged("a statistic of kind '" + kind + "', which octet does not have");
+                }
             }
-            int paramCount = in.readInt();
+            int paramCount = count(in.readInt(), MAX_COUNT, "parameters of " + updater);
+            totalParams += paramCount;
+            if (totalParams > MAX_COUNT) {
+                throw damaged("more than " + MAX_COUNT + " parameters");
+            }
             List<Param> params = new ArrayList<>();
             for (int p = 0; p < paramCount; p++) {
-                params.add(new Param(in.readUTF(), in.readLong(), in.readInt(), in.readInt()));
+                String name = in.readUTF();
+                long elements = in.readLong();
+                int bits = in.readInt();
+                int blockSize = in.readInt();
+                if (elements < 0 || elements > Integer.MAX_VALUE || (bits != 8 && bits != 32)) {
+                    throw damaged(name + " with " + elements + " elements of " + bits + " bits");
+                }
+                if (bits == 8) {
+                    try {
+                        QuantizedState.checkBlockSize(blockSize);
+                    } catch (IllegalArgumentException e) {
+                        throw damaged(name + ": " + e.getMessage());
+                    }
+                }
+                params.add(new Param(name, elements, bits, blockSize));
             }
             blocks.add(new Block(updater, kinds, params));
         }
-        return new PackedStateLayout(blocks);
+        PackedStateLayout layout = new PackedStateLayout(blocks);
+        if (layout.words() > Integer.MAX_VALUE / 4) {
+            throw damaged(layout.words() + " words, more than one buffer holds");
+        }
+        return layout;
+    }
+
+    /** Counts read from a file are bounded before anything is allocated for them. */
+    private static final int MAX_COUNT = 1 << 20;
+
+    private static int count(int value, int max, String what) throws IOException {
+        if (value < 0 || value > max) {
+            throw damaged(value + " " + what);
+        }
+        return value;
+    }
+
+    private static IOException damaged(String what) {
+        return new IOException("octet's optimizer state layout holds " + what + "; the entry is damaged");
     }
 
     @Override

@@ -12,8 +12,10 @@ import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.helpers.NOPLogger;
 
 /**
  * The calls the agent weaves into DJL: {@code Trainer}'s constructor (octet takes over the state of the
@@ -23,7 +25,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class DjlHooks {
 
+    /**
+     * The job's logger for {@code report: log}; where the job's SLF4J has no provider it drops everything
+     * (a common state of DJL jobs), and the report goes to standard error instead.
+     */
     private static final Logger LOG = LoggerFactory.getLogger("octet");
+    private static final Consumer<String> REPORT = LOG instanceof NOPLogger
+            ? text -> System.err.println(text + System.lineSeparator() + "[octet] (printed here: SLF4J has no logging"
+                    + " provider in this job, so report: log would have dropped it)")
+            : LOG::info;
 
     /** The job's optimizer instances octet runs, and the model each trains. */
     private static final Map<Object, OctetDjlOptimizer> BY_OPTIMIZER = Collections.synchronizedMap(new WeakHashMap<>());
@@ -86,8 +96,8 @@ public final class DjlHooks {
                         + params.length + " devices, so DJL keeps its own optimizer state");
                 return false;
             }
-            o.planIfNeeded(LOG::info);
-            return o.update(parameterId, (NDArray) grads[0], (NDArray) params[0], LOG::info);
+            o.planIfNeeded(REPORT);
+            return o.update(parameterId, (NDArray) grads[0], (NDArray) params[0], REPORT);
         } catch (RuntimeException | LinkageError e) {
             failed("update", e);
             return false;
@@ -106,7 +116,7 @@ public final class DjlHooks {
             String epochValue = m.getProperty("Epoch");
             int epoch = epochValue == null ? Utils.getCurrentEpoch(modelPath, name) : Integer.parseInt(epochValue);
             Path paramFile = modelPath.resolve(String.format(Locale.ROOT, "%s-%04d.params", name, epoch));
-            o.planIfNeeded(LOG::info);
+            o.planIfNeeded(REPORT);
             DjlStateFile.write(DjlStateFile.beside(paramFile), o);
         } catch (IOException | RuntimeException e) {
             OctetRuntime.warnOnce("djl-save:" + modelPath, "could not save octet's optimizer state beside the model in "

@@ -1,6 +1,7 @@
 package dev.octet.adapters.djl;
 
 import dev.octet.adapters.core.OctetRuntime;
+import dev.octet.adapters.core.SafeFiles;
 import dev.octet.kernels.Float32State;
 import dev.octet.kernels.OptimizerState;
 import dev.octet.kernels.QuantizedState;
@@ -91,9 +92,7 @@ final class DjlStateFile {
         crc.update(bytes.toByteArray());
         out.writeLong(crc.getValue());
         out.flush();
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.write(tmp, bytes.toByteArray());
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        SafeFiles.replace(file, bytes::writeTo);
     }
 
     /** Restores {@code file} into {@code o}; on any mismatch warns once and leaves the state fresh. */
@@ -105,7 +104,8 @@ final class DjlStateFile {
             problem = "cannot read " + file + " (" + e.getMessage() + ")";
         }
         if (problem != null) {
-            OctetRuntime.warnOnce("djl-restore:" + file, "the model " + o.modelName
+            OctetRuntime.warnOnce("djl-restore:" + file + ":" + o.modelName + ":" + System.identityHashCode(o),
+                    "the model " + o.modelName
                     + " was loaded, but its optimizer state cannot be restored: " + problem
                     + ". Training goes on with fresh optimizer state (as DJL itself does)");
         } else {

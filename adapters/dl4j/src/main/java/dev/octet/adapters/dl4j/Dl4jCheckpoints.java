@@ -2,12 +2,12 @@ package dev.octet.adapters.dl4j;
 
 import dev.octet.adapters.core.OctetRuntime;
 import dev.octet.adapters.core.PackedStateLayout;
+import dev.octet.adapters.core.SavedStateEntry;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
-import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -18,18 +18,13 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>DL4J writes the updater state as floats with {@code writeFloat}, which rewrites NaN bit patterns,
  * and four 8-bit codes packed in a float word can look like a NaN. So octet writes the
- * {@code updaterState.bin} entry itself: first a string that DL4J, loading without octet, takes for
- * the array's header and rejects with octet's explanation; then the {@link PackedStateLayout}; then
- * the words as ints, bit for bit. Restoring reads that back into the new updater's view: copied as is
+ * {@code updaterState.bin} entry itself ({@link SavedStateEntry}: a string that DL4J, loading without
+ * octet, takes for the array's header and rejects with octet's explanation; the layout; the words as
+ * ints, bit for bit; checked when read). Restoring reads that back into the new updater's view: copied as is
  * when the layouts agree, converted parameter by parameter when they do not (another policy, or a
  * plain 32-bit checkpoint written without octet).
  */
 public final class Dl4jCheckpoints {
-
-    /** What DL4J without octet reports, as the "allocation mode" it could not parse. */
-    public static final String WITHOUT_OCTET = "octet: this checkpoint holds 8-bit optimizer state. Load it with the "
-            + "octet agent (-javaagent:octet-agent.jar), or turn it into a plain DL4J checkpoint with "
-            + "java -jar octet-agent.jar convert <in.zip> <out.zip>";
 
     private static final List<Managed> MANAGED = new ArrayList<>();
     /** The octet state last read on this thread, until the updater takes it. */
@@ -66,30 +61,22 @@ public final class Dl4jCheckpoints {
             Nd4j.write(array, out);
             return;
         }
-        out.writeUTF(WITHOUT_OCTET);
-        layout.write(out);
-        IntBuffer words = Dl4jMemory.bytes(array).asIntBuffer();
-        out.writeLong(words.capacity());
-        for (int i = 0; i < words.capacity(); i++) {
-            out.writeInt(words.get(i));
-        }
+        SavedStateEntry.write(out, layout, Dl4jMemory.bytes(array).asIntBuffer());
     }
 
     /** Replaces {@code Nd4j.read(in)} in {@code ModelSerializer}'s restore methods. */
     public static INDArray read(DataInputStream in) throws IOException {
         in.mark(1 << 17);
         String head = in.readUTF();
-        if (!WITHOUT_OCTET.equals(head)) {
+        if (!SavedStateEntry.isHeader(head)) {
             in.reset();
             return Nd4j.read(in);
         }
-        PackedStateLayout layout = PackedStateLayout.read(in, false);
-        int[] words = new int[Math.toIntExact(in.readLong())];
-        for (int i = 0; i < words.length; i++) {
-            words[i] = in.readInt();
-        }
+        SavedStateEntry.Content saved = SavedStateEntry.read(in);
+        int[] words = new int[saved.words().capacity() / 4];
+        saved.words().asIntBuffer().get(words);
         INDArray array = Nd4j.createFromArray(words);
-        LAST_READ.set(new SavedState(array, layout));
+        LAST_READ.set(new SavedState(array, saved.layout()));
         return array;
     }
 
@@ -120,20 +107,22 @@ public final class Dl4jCheckpoints {
         }
         ByteBuffer to = Dl4jMemory.bytes(current);
         if (!octetState) {
-            warnMissing(target.convertFrom(plain, Dl4jMemory.bytes(given.castTo(current.dataType())), to));
+            warnMissing(current, target.convertFrom(plain, Dl4jMemory.bytes(given.castTo(current.dataType())), to));
         } else if (saved.layout().equals(target)) {
             to.put(0, Dl4jMemory.bytes(given), 0, to.capacity());
         } else {
-            warnMissing(target.convertFrom(saved.layout(), Dl4jMemory.bytes(given), to));
+            warnMissing(current, target.convertFrom(saved.layout(), Dl4jMemory.bytes(given), to));
         }
         Dl4jMemory.hostWrote(current);
         return true;
     }
 
-    private static void warnMissing(List<String> missing) {
+    /** Once per network restored into (its state view) and set of parameters. */
+    private static void warnMissing(INDArray view, List<String> missing) {
         if (!missing.isEmpty()) {
-            OctetRuntime.warnOnce("restore-missing", "the checkpoint's optimizer state has nothing for " + missing
-                    + "; those parameters start from fresh state");
+            OctetRuntime.warnOnce("restore-missing:" + System.identityHashCode(view) + ":" + missing,
+                    "the checkpoint's optimizer state has nothing for " + missing + "; those parameters start from fresh"
+                            + " state");
         }
     }
 }

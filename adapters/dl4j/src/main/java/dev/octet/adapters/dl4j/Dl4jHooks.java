@@ -20,8 +20,10 @@ import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.IUpdater;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.helpers.NOPLogger;
 
 /**
  * The calls the agent weaves into DL4J's updater construction ({@code BaseMultiLayerUpdater}'s
@@ -31,7 +33,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class Dl4jHooks {
 
+    /**
+     * The job's logger for {@code report: log}; where the job's SLF4J has no provider it drops everything
+     * (a common state of DJL jobs), and the report goes to standard error instead.
+     */
     private static final Logger LOG = LoggerFactory.getLogger("octet");
+    private static final Consumer<String> REPORT = LOG instanceof NOPLogger
+            ? text -> System.err.println(text + System.lineSeparator() + "[octet] (printed here: SLF4J has no logging"
+                    + " provider in this job, so report: log would have dropped it)")
+            : LOG::info;
 
     /** Updaters being constructed on this thread (DL4J does not nest them, but a stack costs nothing). */
     private static final ThreadLocal<Deque<Layout>> BUILDING = ThreadLocal.withInitial(ArrayDeque::new);
@@ -113,7 +123,7 @@ public final class Dl4jHooks {
         if (layout.blocks.stream().anyMatch(PackedStateLayout.Block::managed)
                 && updater instanceof BaseMultiLayerUpdater<?> built) {
             Dl4jCheckpoints.register(built.getStateViewArray(), new PackedStateLayout(layout.blocks));
-            OctetRuntime.publish(report(layout, updater), LOG::info);
+            OctetRuntime.publish(report(layout, updater), REPORT);
         }
     }
 

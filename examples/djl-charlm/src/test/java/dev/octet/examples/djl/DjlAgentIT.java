@@ -369,6 +369,23 @@ class DjlAgentIT {
     }
 
     /**
+     * Without an SLF4J provider (a common state of DJL jobs) SLF4J drops every log line; octet's start-up
+     * report then goes to standard error rather than nowhere.
+     */
+    @Test
+    void theReportIsPrintedWhereTheJobsSlf4jHasNoProvider() throws Exception {
+        List<String> classPath = new ArrayList<>(List.of(System.getProperty("octet.jobClasses")));
+        try (var jars = Files.list(Path.of(System.getProperty("octet.jobLib")))) {
+            jars.map(Path::toString).filter(j -> j.endsWith(".jar") && !j.contains("slf4j-simple")).forEach(classPath::add);
+        }
+        Run run = start(List.of(agent()), classPath, MAIN, "--steps", "2");
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("No SLF4J providers were found"), "the job has no provider: " + run.output());
+        assertTrue(run.output().contains("octet: optimizer state of DJL Adam for model charlm")
+                && run.output().contains("SLF4J has no logging provider in this job"), run.output());
+    }
+
+    /**
      * A policy naming the embedding block: its table starts Xavier-uniform, its output is layer-normalized
      * (each row mean 0, variance 1), its state is float32; without the agent the same program does neither.
      */

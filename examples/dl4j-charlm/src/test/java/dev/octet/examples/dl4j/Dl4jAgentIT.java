@@ -351,6 +351,31 @@ class Dl4jAgentIT {
         assertTrue(losses.get(losses.size() - 1) < losses.get(0), run.output());
     }
 
+    /**
+     * Settings are checked before the job starts: a misspelled agent argument, a bad value or two agents
+     * with different settings stop it with one message; the same agent twice runs once.
+     */
+    @Test
+    void badAgentSettingsStopTheJobWithOneMessageBeforeItStarts() throws Exception {
+        Run misspelled = job(List.of(agent("polcy=model.yaml")), List.of(), "--steps", "5");
+        assertEquals(2, misspelled.exitCode(), misspelled.output());
+        assertTrue(misspelled.output().contains("did you mean 'policy'?"), misspelled.output());
+        assertFalse(misspelled.output().contains("step 5 loss"), "the job did not start");
+        Run badThreads = job(List.of(agent(), "-Doctet.threads=0"), List.of(), "--steps", "5");
+        assertEquals(2, badThreads.exitCode(), badThreads.output());
+        assertTrue(badThreads.output().contains("-Doctet.threads is '0'; it takes a whole number from 1 to 1024"),
+                badThreads.output());
+        Path a = policy("agent-a.yaml", "defaults:\n  bits: 32\n");
+        Run twoPolicies = job(List.of(agent(), agent("policy=" + a)), List.of(), "--steps", "5");
+        assertEquals(2, twoPolicies.exitCode(), twoPolicies.output());
+        assertTrue(twoPolicies.output().contains("the octet agent is given twice with different settings"),
+                twoPolicies.output());
+        Run twice = job(List.of(agent("policy=" + a), agent("policy=" + a)), List.of(), "--steps", "5");
+        assertEquals(0, twice.exitCode(), twice.output());
+        assertEquals(1, twice.count("octet: optimizer state of MultiLayerUpdater"), twice.output());
+        assertTrue(twice.output().contains("given twice with the same settings; it runs once"), twice.output());
+    }
+
     @Test
     void theSwitchTurnsTheDl4jModuleOff() throws Exception {
         Run run = job(List.of(agent(), "-Doctet.dl4j.enabled=false"), List.of(), "--steps", "5");
