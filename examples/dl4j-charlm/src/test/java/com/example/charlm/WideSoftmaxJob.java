@@ -14,6 +14,7 @@ import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -27,7 +28,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * follow a Zipf law, so that most classes are rare. Adam. Plain DL4J, no octet.
  *
  * <p>Options: {@code in} (1024), {@code classes} (16385), {@code batch} (32), {@code steps} (20),
- * {@code lr} (1e-3), {@code seed} (7), {@code save} (the network, with its updater); and an injected
+ * {@code lr} (1e-3), {@code seed} (7), {@code dtype} (the network's data type, FLOAT), {@code save} (the
+ * network, with its updater); and an injected
  * outlier: at step {@code inject-step}, a fraction {@code inject-fraction} of the gradient's elements
  * (chosen at random) is set to {@code +-inject-value} as the updater sees it (DL4J divides the gradient
  * by the batch size first, so the job writes value times batch size).
@@ -57,6 +59,7 @@ public final class WideSoftmaxJob {
 
         MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
                 .seed(seed)
+                .dataType(DataType.valueOf(options.getOrDefault("dtype", "FLOAT")))
                 .updater(new Adam(lr))
                 .weightInit(WeightInit.XAVIER)
                 .list()

@@ -10,17 +10,19 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.api.Trainable;
 import org.deeplearning4j.nn.api.TrainingConfig;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.IUpdater;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.helpers.NOPLogger;
@@ -90,6 +92,13 @@ public final class Dl4jHooks {
      * GPUs, an ND4J it does not know) octet stands aside with one warning.
      */
     public static void constructionStarts(Object network) {
+        DataType type = ((Model) network).params() == null ? DataType.FLOAT : ((Model) network).params().dataType();
+        if (type != DataType.FLOAT) {
+            // Decided before DL4J asks for the state's size: the network keeps DL4J's own updater whole.
+            OctetRuntime.unsupported("dl4j-dtype:" + type, "this network's parameters are " + type + "; octet's DL4J"
+                    + " updaters work on float32 networks, so its optimizer state stays DL4J's own " + type);
+            return;
+        }
         Nd4jCudaMemory gpu = null;
         if (!Nd4j.getEnvironment().isCPU()) {
             try {

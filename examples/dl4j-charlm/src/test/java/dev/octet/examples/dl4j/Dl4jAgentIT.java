@@ -73,6 +73,13 @@ class Dl4jAgentIT {
         return runJava(jvmArgs, launch, all);
     }
 
+    /** The wide-softmax job ({@code WideSoftmaxJob}, test classes). */
+    static Run wideSoftmax(List<String> jvmArgs, String... args) throws Exception {
+        String classPath = String.join(File.pathSeparator, System.getProperty("octet.launcherClasses"),
+                System.getProperty("octet.jobClasses"), System.getProperty("octet.jobLib") + File.separator + "*");
+        return runJava(jvmArgs, List.of("-cp", classPath, "com.example.charlm.WideSoftmaxJob"), List.of(args));
+    }
+
     /** Runs {@code java <jvmArgs> <launch> <args>} with the test's Java and two OpenMP threads. */
     static Run runJava(List<String> jvmArgs, List<String> launch, List<String> args) throws Exception {
         List<String> command = new ArrayList<>();
@@ -374,6 +381,45 @@ class Dl4jAgentIT {
         assertEquals(0, twice.exitCode(), twice.output());
         assertEquals(1, twice.count("octet: optimizer state of MultiLayerUpdater"), twice.output());
         assertTrue(twice.output().contains("given twice with the same settings; it runs once"), twice.output());
+    }
+
+    /**
+     * A network that is not float32 (DL4J's own updater tests run in DOUBLE) keeps DL4J's own updater,
+     * whole, with one warning: the same results as without the agent (HALF's NaN losses included: DL4J's
+     * own), its checkpoint too; with {@code onError: fail} the job stops instead. (DL4J refuses BFLOAT16
+     * networks itself.)
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"DOUBLE", "HALF"})
+    void networksThatAreNotFloat32KeepDl4jsOwnUpdater(String type) throws Exception {
+        Path withAgent = work.resolve("dtype-" + type + "-agent.zip");
+        Path without = work.resolve("dtype-" + type + "-plain.zip");
+        String[] args = {"--in", "64", "--classes", "512", "--steps", "3", "--dtype", type};
+        Run octet = wideSoftmax(List.of(agent()), withArg(args, "--save", withAgent.toString()));
+        Run plain = wideSoftmax(List.of(), withArg(args, "--save", without.toString()));
+        assertEquals(0, octet.exitCode(), octet.output());
+        assertEquals(1, octet.count("this network's parameters are " + type + "; octet's DL4J updaters work on float32"),
+                octet.output());
+        assertFalse(octet.output().contains("octet: optimizer state of"), octet.output());
+        assertEquals(stepLines(plain), stepLines(octet));
+        MultiLayerNetwork a = ModelSerializer.restoreMultiLayerNetwork(withAgent.toFile(), true);
+        MultiLayerNetwork b = ModelSerializer.restoreMultiLayerNetwork(without.toFile(), true);
+        assertArrayEquals(b.getUpdater().getStateViewArray().data().asDouble(),
+                a.getUpdater().getStateViewArray().data().asDouble(), "DL4J's own updater state");
+        Path fail = policy("dtype-fail.yaml", "onError: fail\n");
+        Run stopped = wideSoftmax(List.of(agent("policy=" + fail)), args);
+        assertEquals(2, stopped.exitCode(), stopped.output());
+        assertTrue(stopped.output().contains("and the policy says onError: fail"), stopped.output());
+    }
+
+    private static String[] withArg(String[] args, String... more) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of(more));
+        return all.toArray(new String[0]);
+    }
+
+    private static List<String> stepLines(Run run) {
+        return run.output().lines().filter(l -> l.startsWith("step ") || l.startsWith("max ")).toList();
     }
 
     @Test

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.octet.examples.dl4j.Dl4jAgentIT.Run;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,9 +28,7 @@ class Dl4jStepBoundIT {
     private static final double LR = 1e-3;
 
     private static Run wideSoftmax(List<String> jvmArgs, String... args) throws Exception {
-        String classPath = String.join(File.pathSeparator, System.getProperty("octet.launcherClasses"),
-                System.getProperty("octet.jobClasses"), System.getProperty("octet.jobLib") + File.separator + "*");
-        Run run = Dl4jAgentIT.runJava(jvmArgs, List.of("-cp", classPath, "com.example.charlm.WideSoftmaxJob"), List.of(args));
+        Run run = Dl4jAgentIT.wideSoftmax(jvmArgs, args);
         assertEquals(0, run.exitCode(), run.output());
         return run;
     }
