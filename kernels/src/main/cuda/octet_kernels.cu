@@ -892,15 +892,19 @@ __device__ __forceinline__ void fusedUpdate(const Tensor* __restrict__ tensors, 
     }
 }
 
-// Two kernels per rule and mode: "<name>" for any block size, "<name>_b256" for blocks of 256.
+// Two kernels per rule and mode: "<name>" for any block size, "<name>_b256" for blocks of 256. At most
+// OCTET_MAX_CTA threads a CTA (blocks of 4096 take 512; CudaBackend never launches more), which caps the
+// registers a thread may take so that such a CTA always fits an SM's register file.
+#define OCTET_MAX_CTA 512
 #define OCTET_ENTRY(name, OP, MEASURE)                                                                  \
-    extern "C" __global__ void name(const Tensor* tensors, int numTensors, long long totalBlocks,       \
+    extern "C" __global__ void __launch_bounds__(OCTET_MAX_CTA) name(const Tensor* tensors, int numTensors, long long totalBlocks,       \
             int blockSize, const QTable* tab0, const QTable* tab1, unsigned int zero0, unsigned int zero1, \
             Rule r, double* norms) {                                                                    \
         fusedUpdate<OP, MEASURE, false>(tensors, numTensors, totalBlocks, blockSize, tab0, tab1, zero0, zero1, \
                 r, norms);                                                                              \
     }                                                                                                   \
-    extern "C" __global__ void name##_b256(const Tensor* tensors, int numTensors, long long totalBlocks, \
+    extern "C" __global__ void __launch_bounds__(OCTET_MAX_CTA) name##_b256(const Tensor* tensors, int numTensors, \
+            long long totalBlocks, \
             int blockSize, const QTable* tab0, const QTable* tab1, unsigned int zero0, unsigned int zero1, \
             Rule r, double* norms) {                                                                    \
         fusedUpdate<OP, MEASURE, true>(tensors, numTensors, totalBlocks, blockSize, tab0, tab1, zero0, zero1, \

@@ -31,7 +31,7 @@ record AgentConfig(Map<String, String> agentArguments, Map<String, String> syste
         BOOLEAN("true or false"),
         THREADS("a whole number from 1 to 1024"),
         DEVICE("a CUDA device number, 0 or more"),
-        CTA_THREADS("a multiple of 32 from 32 to 1024");
+        CTA_THREADS("a power of two from 32 to 512");
 
         final String expected;
 
@@ -45,7 +45,7 @@ record AgentConfig(Map<String, String> agentArguments, Map<String, String> syste
                 case BOOLEAN -> value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false");
                 case THREADS -> wholeNumber(value, 1, 1024);
                 case DEVICE -> wholeNumber(value, 0, 1 << 16);
-                case CTA_THREADS -> wholeNumber(value, 32, 1024) && Integer.parseInt(value.trim()) % 32 == 0;
+                case CTA_THREADS -> wholeNumber(value, 32, 512) && Integer.bitCount(Integer.parseInt(value.trim())) == 1;
             };
         }
 

@@ -1,24 +1,31 @@
 package dev.octet.policy;
 
 import java.util.Objects;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
  * A pattern over names (parameter names, layer names, layer types, optimizer names) as written in a
- * policy: a glob (see {@link Glob}) or, between slashes as in {@code /dense[0-9]+_W/}, a Java
- * regular expression. Either must match the whole name, case-sensitively.
+ * policy: a glob (see {@link Glob}, matched without backtracking) or, between slashes as in
+ * {@code /dense[0-9]+_W/}, a Java regular expression of at most {@value #MAX_REGEX} characters. Either
+ * must match the whole name, case-sensitively.
  */
 public final class NamePattern {
 
+    /** Longest regular expression a policy may hold: names are short, and a long expression can backtrack long. */
+    static final int MAX_REGEX = 200;
+    /** Longest glob: names are short. */
+    static final int MAX_GLOB = 1000;
+
     private final String text;
     private final int line;
-    private final Pattern regex;
+    private final Predicate<String> matcher;
 
-    private NamePattern(String text, int line, Pattern regex) {
+    private NamePattern(String text, int line, Predicate<String> matcher) {
         this.text = text;
         this.line = line;
-        this.regex = regex;
+        this.matcher = matcher;
     }
 
     /**
@@ -34,8 +41,18 @@ public final class NamePattern {
             throw new IllegalArgumentException("empty pattern \"" + text + "\" matches no name. "
                     + "Write a glob such as \"dense*\" (\"*\" matches any name) or a /regex/");
         }
+        if (body.length() > (isRegex ? MAX_REGEX : MAX_GLOB)) {
+            throw new IllegalArgumentException("the pattern \"" + NodeReader.excerpt(text) + "\" has " + body.length()
+                    + " characters; a " + (isRegex ? "regular expression" : "glob") + " may have at most "
+                    + (isRegex ? MAX_REGEX : MAX_GLOB) + ". Write a shorter pattern, or several rules");
+        }
+        if (!isRegex) {
+            Glob glob = Glob.compile(body);
+            return new NamePattern(text, line, glob::matches);
+        }
         try {
-            return new NamePattern(text, line, Pattern.compile(isRegex ? body : Glob.toRegex(body)));
+            Pattern regex = Pattern.compile(body);
+            return new NamePattern(text, line, name -> regex.matcher(name).matches());
         } catch (PatternSyntaxException e) {
             throw new IllegalArgumentException("invalid regular expression " + text + ": " + e.getDescription()
                     + " near index " + e.getIndex() + ". Fix the expression (java.util.regex syntax), "
@@ -45,7 +62,7 @@ public final class NamePattern {
 
     /** Whether the whole of {@code name} matches; an unknown ({@code null}) name matches nothing. */
     public boolean matches(String name) {
-        return name != null && regex.matcher(name).matches();
+        return name != null && matcher.test(name);
     }
 
     /** The pattern as written in the policy. */

@@ -78,12 +78,13 @@ final class NodeReader {
     <T> T integer(Node node, String subject, LongFunction<T> convert) {
         String text = scalar(node, Tag.INT)
                 .orElseThrow(() -> wrongType(node, subject, "an integer", "Write a whole number without quotes"));
-        long value;
-        try {
-            value = parseCoreSchemaInteger(text).longValueExact();
-        } catch (ArithmeticException e) {
-            throw error(node, subject + " is " + text + ", too large for a 64-bit integer. Write a smaller whole number");
+        BigInteger parsed = parseCoreSchemaInteger(text).orElseThrow(() -> error(node, subject + " is "
+                + excerpt(text) + ", which is not a whole number. Write a whole number, e.g. 8 or 4096"));
+        if (parsed.bitLength() >= 64) {
+            throw error(node, subject + " is " + excerpt(text) + ", too large for a 64-bit integer. Write a smaller whole"
+                    + " number");
         }
+        long value = parsed.longValue();
         return validated(node, () -> convert.apply(value));
     }
 
@@ -91,32 +92,65 @@ final class NodeReader {
         Optional<String> integer = scalar(node, Tag.INT);
         String text = integer.or(() -> scalar(node, Tag.FLOAT))
                 .orElseThrow(() -> wrongType(node, subject, "a number", "Write a number without quotes, e.g. 0.001 or 1e-4"));
-        double value = integer.isPresent() ? parseCoreSchemaInteger(text).doubleValue() : parseFloat(text);
+        double value = integer.isPresent()
+                ? parseCoreSchemaInteger(text).map(BigInteger::doubleValue).orElse(Double.NaN)
+                : text.length() > MAX_NUMBER ? Double.NaN : parseFloat(text);
         if (!Double.isFinite(value)) {
-            throw error(node, subject + " is " + text + ", not a finite number. Write a finite number, e.g. 0.001 or 1e-4");
+            throw error(node, subject + " is " + excerpt(text) + ", not a finite number. Write a finite number, e.g. 0.001"
+                    + " or 1e-4");
         }
         return validated(node, () -> convert.apply(value));
     }
+
+    /** Longest number a policy may hold (digits of a long, a double's, and some): parsed only when shorter. */
+    private static final int MAX_NUMBER = 40;
 
     NamePattern pattern(Node node, String subject) {
         return string(node, subject, text -> NamePattern.compile(text, line(node)));
     }
 
-    private static Optional<String> scalar(Node node, Tag tag) {
-        return node instanceof ScalarNode scalar && scalar.getTag().equals(tag)
-                ? Optional.of(scalar.getValue())
-                : Optional.empty();
+    private Optional<String> scalar(Node node, Tag tag) {
+        if (!(node instanceof ScalarNode scalar) || !scalar.getTag().equals(tag)) {
+            return Optional.empty();
+        }
+        if (scalar.getValue().length() > MAX_SCALAR) {
+            throw error(node, "a value of " + scalar.getValue().length() + " characters (\"" + excerpt(scalar.getValue())
+                    + "\"); a policy's values have at most " + MAX_SCALAR + ". Write a shorter value");
+        }
+        return Optional.of(scalar.getValue());
     }
 
-    /** Core schema integers: decimal with an optional sign, 0o octal or 0x hexadecimal. */
-    private static BigInteger parseCoreSchemaInteger(String text) {
-        if (text.startsWith("0x")) {
-            return new BigInteger(text.substring(2), 16);
+    /** Longest scalar a policy may hold: names and patterns are short. */
+    static final int MAX_SCALAR = 4096;
+
+    /**
+     * Core schema integers: decimal with an optional sign, 0o octal or 0x hexadecimal; empty for text
+     * that is none of these (an explicit {@code !!int} tag on anything). Digits beyond what any 64-bit
+     * number has are not read (a BigInteger of a million digits takes seconds): such text reads as a
+     * number too large.
+     */
+    private static Optional<BigInteger> parseCoreSchemaInteger(String text) {
+        if (text.length() > MAX_NUMBER) {
+            return text.chars().allMatch(c -> Character.isDigit(c) || c == '-' || c == '+')
+                    ? Optional.of(BigInteger.ONE.shiftLeft(64)) : Optional.empty();
         }
-        if (text.startsWith("0o")) {
-            return new BigInteger(text.substring(2), 8);
+        try {
+            if (text.startsWith("0x")) {
+                return Optional.of(new BigInteger(text.substring(2), 16));
+            }
+            if (text.startsWith("0o")) {
+                return Optional.of(new BigInteger(text.substring(2), 8));
+            }
+            return Optional.of(new BigInteger(text));
+        } catch (NumberFormatException e) {
+            return Optional.empty();
         }
-        return new BigInteger(text);
+    }
+
+    /** {@code text} as messages show it: at most 60 characters of it, one line. */
+    static String excerpt(String text) {
+        String oneLine = text.replace('\n', ' ').replace('\r', ' ');
+        return oneLine.length() <= 60 ? oneLine : oneLine.substring(0, 57) + "...";
     }
 
     /** Core schema floats; .inf and .nan, which Java spells differently, come back as NaN. */
@@ -149,6 +183,6 @@ final class NodeReader {
                 : tag.equals(Tag.FLOAT) ? "the number"
                 : tag.equals(Tag.BOOL) ? "the boolean"
                 : "the value";
-        return kind + " \"" + scalar.getValue() + "\"";
+        return kind + " \"" + excerpt(scalar.getValue()) + "\"";
     }
 }

@@ -90,6 +90,12 @@ public record OptimizerOverrides(
                 throw new IllegalArgumentException(key + " " + format(value) + " is out of range. "
                         + key + " must be " + range());
             }
+            // The frameworks compute in float32: a value that is infinite there, or rounds to zero, is not what was meant.
+            if (Float.isInfinite((float) value) || (value > 0 && (float) value == 0f)) {
+                throw new IllegalArgumentException(key + " " + format(value) + " is " + ((float) value == 0f ? "zero" : "infinite")
+                        + " in float32, the precision optimizers compute in. " + key + " must be " + range()
+                        + " and within float32's range (1.4e-45 to 3.4e38)");
+            }
             return value;
         }
 

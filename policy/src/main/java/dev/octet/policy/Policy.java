@@ -1,6 +1,7 @@
 package dev.octet.policy;
 
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -103,6 +104,11 @@ public final class Policy {
         }
         return new Decision(settings.bits(), settings.blockSize(), overrides, false,
                 decidedBy + " -> " + settings.bits() + "-bit");
+    }
+
+    /** The rules that match none of {@code parameters} (a model's): a misspelled name, most likely. */
+    public List<Rule> rulesMatchingNone(Collection<ParameterInfo> parameters) {
+        return rules.stream().filter(r -> parameters.stream().noneMatch(r::matches)).toList();
     }
 
     /**

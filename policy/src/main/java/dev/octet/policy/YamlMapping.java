@@ -54,7 +54,8 @@ final class YamlMapping {
             }
             Node first = keyNodes.putIfAbsent(key, keyNode);
             if (first != null) {
-                throw reader.error(keyNode, "duplicate key '" + key + "' in " + description + ", first given at line "
+                throw reader.error(keyNode, "duplicate key '" + NodeReader.excerpt(key) + "' in " + description
+                        + ", first given at line "
                         + NodeReader.line(first) + ". Keep only one of them");
             }
             values.put(key, entry.getValueNode());
@@ -110,7 +111,8 @@ final class YamlMapping {
 
     private static String unknownKey(String key, String description, List<String> validKeys) {
         String suggestion = suggest(key, validKeys).map(valid -> "; did you mean '" + valid + "'?").orElse(".");
-        return "unknown key '" + key + "' in " + description + suggestion + " Valid keys: " + String.join(", ", validKeys);
+        return "unknown key '" + NodeReader.excerpt(key) + "' in " + description + suggestion + " Valid keys: "
+                + String.join(", ", validKeys);
     }
 
     /** The valid key meant by a misspelt or bitsandbytes-named {@code key}, if one is close enough. */

@@ -374,7 +374,10 @@ public final class CudaBackend {
         });
     }
 
-    /** Threads per CTA of the block loops (a power of two, 64 to 1024; default 256). */
+    /**
+     * Threads per CTA of the block loops (a power of two, 32 to 512, the kernels' launch bound: the agent
+     * checks {@code -Doctet.cuda.threads}; default 256).
+     */
     static final int CTA_THREADS = Integer.getInteger("octet.cuda.threads", 256);
 
     /**

@@ -1,6 +1,9 @@
 package dev.octet.adapters.core;
 
+import dev.octet.policy.ParameterInfo;
 import dev.octet.policy.Policy;
+import dev.octet.policy.Rule;
+import java.util.Collection;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.Set;
@@ -52,6 +55,18 @@ public final class OctetRuntime {
             System.exit(2);
         }
         warnOnce(key, message);
+    }
+
+    /**
+     * One warning per policy rule that matches none of a model's parameters ({@code model} names it in
+     * the message; {@code identity} tells models of the same name apart).
+     */
+    public static void warnUnmatchedRules(String model, Object identity, Collection<ParameterInfo> parameters) {
+        for (Rule rule : policy.rulesMatchingNone(parameters)) {
+            warnOnce("unmatched-rule:" + policy.source() + ":" + rule.number() + ":" + System.identityHashCode(identity),
+                    rule.describe() + " of the policy " + policy.source() + " matches no parameter of " + model
+                            + ", so it decides nothing there; the start-up report lists the parameters' names");
+        }
     }
 
     /**

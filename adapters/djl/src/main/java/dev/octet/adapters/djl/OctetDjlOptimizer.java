@@ -106,6 +106,7 @@ final class OctetDjlOptimizer {
         List<Entry> added = plan(m);
         planned = true;
         OctetRuntime.publish(report("", added), log);
+        warnUnmatchedRules(m);
         if (pendingRestore != null) {
             DjlStateFile.restoreOrWarn(pendingRestore, this);
             pendingRestore = null;
@@ -131,6 +132,21 @@ final class OctetDjlOptimizer {
             notPlanned.add(parameterId);
         }
         return e;
+    }
+
+    /** The policy's rules that match none of the model's parameters, trainable now or not. */
+    private void warnUnmatchedRules(Model m) {
+        Map<Parameter, String[]> owners = new HashMap<>();
+        DjlNames.collectOwners(m.getBlock(), owners);
+        List<ParameterInfo> all = new ArrayList<>();
+        for (Pair<String, Parameter> p : m.getBlock().getParameters()) {
+            if (p.getValue().isInitialized()) {
+                String[] owner = owners.getOrDefault(p.getValue(), new String[] {null, null});
+                all.add(new ParameterInfo(p.getKey(), p.getValue().getArray().getShape().getShape(), owner[0], owner[1],
+                        math.kind.simpleName));
+            }
+        }
+        OctetRuntime.warnUnmatchedRules("the model " + modelName, m, all);
     }
 
     /** Decides and allocates state for the model's trainable parameters that have none yet. */

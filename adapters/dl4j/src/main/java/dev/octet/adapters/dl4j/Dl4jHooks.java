@@ -133,6 +133,8 @@ public final class Dl4jHooks {
                 && updater instanceof BaseMultiLayerUpdater<?> built) {
             Dl4jCheckpoints.register(built.getStateViewArray(), new PackedStateLayout(layout.blocks));
             OctetRuntime.publish(report(layout, updater), REPORT);
+            OctetRuntime.warnUnmatchedRules("this " + (layout.multiLayerNetwork ? "MultiLayerNetwork" : "ComputationGraph"),
+                    updater, layout.plans.stream().map(p -> p.info).toList());
         }
     }
 
@@ -162,15 +164,16 @@ public final class Dl4jHooks {
             long elements, IUpdater updater) {
         Dl4jUpdaterMath math = Dl4jUpdaterMath.forConfig(updater);
         long[] shape = shapeOf(trainable, variable, elements);
-        Decision decision = OctetRuntime.policy().decide(new ParameterInfo(name, shape, layer.getLayerName(),
-                layer.getClass().getSimpleName(), updater.getClass().getSimpleName()));
+        ParameterInfo info = new ParameterInfo(name, shape, layer.getLayerName(), layer.getClass().getSimpleName(),
+                updater.getClass().getSimpleName());
+        Decision decision = OctetRuntime.policy().decide(info);
         if (decision.stableEmbedding() && !(layer instanceof BaseLayer base
                 && base.getActivationFn() instanceof StableEmbeddingActivation)) {
             OctetRuntime.warnOnce("dl4j-stable-embedding:" + layer.getLayerName(), "the policy names " + layer.getLayerName()
                     + " a stable embedding, but it is a " + layer.getClass().getSimpleName()
                     + ", not an EmbeddingLayer or EmbeddingSequenceLayer; it only keeps float32 optimizer state");
         }
-        return new ParamPlan(layer, variable, name, shape, elements, updater, math, decision);
+        return new ParamPlan(layer, variable, name, shape, elements, updater, math, info, decision);
     }
 
     private static long[] shapeOf(Trainable trainable, String variable, long elements) {

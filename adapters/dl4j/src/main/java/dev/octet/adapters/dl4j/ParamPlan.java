@@ -2,6 +2,7 @@ package dev.octet.adapters.dl4j;
 
 import dev.octet.adapters.core.PackedStateLayout;
 import dev.octet.policy.Decision;
+import dev.octet.policy.ParameterInfo;
 import org.deeplearning4j.nn.api.TrainingConfig;
 import org.nd4j.linalg.learning.config.IUpdater;
 
@@ -21,9 +22,11 @@ final class ParamPlan {
     final Dl4jUpdaterMath math;
     final Decision decision;
     final long[] shape;
+    /** What the policy was asked about. */
+    final ParameterInfo info;
 
     ParamPlan(TrainingConfig layer, String variable, String name, long[] shape, long elements, IUpdater updater,
-            Dl4jUpdaterMath math, Decision decision) {
+            Dl4jUpdaterMath math, ParameterInfo info, Decision decision) {
         this.layer = layer;
         this.variable = variable;
         this.name = name;
@@ -31,6 +34,7 @@ final class ParamPlan {
         this.elements = elements;
         this.updater = updater;
         this.math = math;
+        this.info = info;
         this.decision = decision;
         this.config = math == null ? updater : Dl4jUpdaterMath.withOverrides(updater, decision.overrides(), name);
     }

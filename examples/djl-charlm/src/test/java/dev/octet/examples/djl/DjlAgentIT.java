@@ -361,6 +361,16 @@ class DjlAgentIT {
         assertTrue(Math.abs(a - b) <= 0.01 * a, "resumed with 8-bit state " + a + ", with the same state as float32 " + b);
     }
 
+    /** A rule that matches no parameter of the model (a misspelled name) gets one warning naming it. */
+    @Test
+    void aRuleThatMatchesNothingIsNamedInOneWarning() throws Exception {
+        Path typo = policy("typo.yaml", "rules:\n  - match:\n      name: \"03Linear_wieght\"\n    bits: 32\n");
+        Run run = job(List.of(agent("policy=" + typo)), List.of(), "--steps", "2");
+        assertEquals(0, run.exitCode(), run.output());
+        assertEquals(1, run.count("rule 1 (line 2: name \"03Linear_wieght\") of the policy " + typo
+                + " matches no parameter of the model charlm"), run.output());
+    }
+
     @Test
     void theSwitchTurnsTheDjlModuleOff() throws Exception {
         Run run = job(List.of(agent(), "-Doctet.djl.enabled=false"), List.of(), "--steps", "10");

@@ -422,6 +422,18 @@ class Dl4jAgentIT {
         return run.output().lines().filter(l -> l.startsWith("step ") || l.startsWith("max ")).toList();
     }
 
+    /** A rule that matches no parameter of the network (a misspelled name) gets one warning naming it. */
+    @Test
+    void aRuleThatMatchesNothingIsNamedInOneWarning() throws Exception {
+        Path typo = policy("typo.yaml", "rules:\n  - match:\n      name: \"1_RWW\"\n    bits: 32\n"
+                + "  - match:\n      name: \"1_*\"\n    bits: 8\n");
+        Run run = job(List.of(agent("policy=" + typo)), List.of(), "--steps", "2");
+        assertEquals(0, run.exitCode(), run.output());
+        assertEquals(1, run.count("rule 1 (line 2: name \"1_RWW\") of the policy " + typo + " matches no parameter of this"
+                + " MultiLayerNetwork"), run.output());
+        assertFalse(run.output().contains("rule 2 (line 5: name \"1_*\") of the policy"), run.output());
+    }
+
     @Test
     void theSwitchTurnsTheDl4jModuleOff() throws Exception {
         Run run = job(List.of(agent(), "-Doctet.dl4j.enabled=false"), List.of(), "--steps", "5");
