@@ -3,6 +3,7 @@ package dev.octet.agent;
 import dev.octet.adapters.core.OctetRuntime;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -10,15 +11,49 @@ import java.util.WeakHashMap;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import net.bytebuddy.agent.builder.AgentBuilder;
+import net.bytebuddy.description.method.MethodDescription;
+import net.bytebuddy.description.type.TypeDefinition;
+import net.bytebuddy.dynamic.ClassFileLocator;
 import net.bytebuddy.dynamic.DynamicType;
+import net.bytebuddy.matcher.ElementMatcher;
+import net.bytebuddy.pool.TypePool;
+
+import static net.bytebuddy.matcher.ElementMatchers.isConstructor;
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 /**
  * Version safety for one framework's instrumentation module: a type is transformed only where the
  * class loader that defines it sees a framework version the module supports (and no setup it cannot
  * handle); octet's helpers are injected into that loader first. Elsewhere the framework runs as without
  * the agent, after one warning (or, with {@code onError: fail}, the job stops with the reason).
+ *
+ * <p>Where the framework's jars do not record its version (a shaded or uber jar built without the
+ * Maven metadata, as many Spark jobs are), the gate probes the classes and members octet relies on,
+ * reading their class files without loading them: all there, and octet runs, with one line saying so;
+ * one missing, and the framework is left alone, with the missing member named.
  */
 public final class FrameworkGate {
+
+    /**
+     * A member of the framework octet relies on: a method or constructor ({@code <init>}) with that many
+     * parameters, or a field ({@code arguments} -1), declared by {@code type} or a supertype.
+     */
+    public record Requirement(String type, String name, int arguments) {
+
+        public static Requirement method(String type, String name, int arguments) {
+            return new Requirement(type, name, arguments);
+        }
+
+        public static Requirement field(String type, String name) {
+            return new Requirement(type, name, -1);
+        }
+
+        @Override
+        public String toString() {
+            return type + (arguments < 0 ? "." + name : "." + name + " with " + arguments + " parameters");
+        }
+    }
 
     private final String framework;
     private final String key;
@@ -27,6 +62,7 @@ public final class FrameworkGate {
     private final Set<String> supportedVersions;
     private final String helperPackage;
     private final Function<ClassLoader, String> otherReason;
+    private final List<Requirement> probe;
     private final Map<ClassLoader, Boolean> decided = new WeakHashMap<>();
 
     /**
@@ -38,9 +74,11 @@ public final class FrameworkGate {
      * @param helperPackage octet's helper classes for this framework, injected where it lives
      * @param otherReason why octet cannot handle what a loader sees despite a supported version, or null
      *                    (given the system class loader for the bootstrap loader)
+     * @param probe what octet relies on, checked where the version is not recorded
      */
     public FrameworkGate(String framework, String key, String versionResource, String versionProperty,
-            Set<String> supportedVersions, String helperPackage, Function<ClassLoader, String> otherReason) {
+            Set<String> supportedVersions, String helperPackage, Function<ClassLoader, String> otherReason,
+            List<Requirement> probe) {
         this.framework = framework;
         this.key = key;
         this.versionResource = versionResource;
@@ -48,6 +86,7 @@ public final class FrameworkGate {
         this.supportedVersions = supportedVersions;
         this.helperPackage = helperPackage;
         this.otherReason = otherReason;
+        this.probe = List.copyOf(probe);
     }
 
     /** Applies {@code visit} only where the framework is supported, after injecting the helpers there. */
@@ -65,11 +104,21 @@ public final class FrameworkGate {
         return decided.computeIfAbsent(loader, asked -> {
             ClassLoader l = asked != null ? asked : ClassLoader.getSystemClassLoader();
             String version = version(l);
+            String supported = String.join(", ", supportedVersions.stream().sorted().toList());
             String reason;
-            if (version == null || !supportedVersions.contains(version)) {
-                reason = framework + " " + (version == null ? "of unknown version" : version)
-                        + " is not a version octet supports ("
-                        + String.join(", ", supportedVersions.stream().sorted().toList()) + ")";
+            if (version != null && !supportedVersions.contains(version)) {
+                reason = framework + " " + version + " is not a version octet supports (" + supported + ")";
+            } else if (version == null) {
+                Requirement missing = firstMissing(l);
+                reason = missing != null
+                        ? framework + " of unknown version (its jars do not record it) lacks " + missing
+                                + ", which octet relies on; octet supports " + supported
+                        : otherReason.apply(l);
+                if (reason == null) {
+                    OctetRuntime.noteOnce(key + ":probed", framework + "'s version is not recorded in this job's jars (a"
+                            + " jar built without their Maven metadata, such as a shaded one); every class and member"
+                            + " octet relies on is there, so octet runs as for " + supported);
+                }
             } else {
                 reason = otherReason.apply(l);
             }
@@ -79,6 +128,38 @@ public final class FrameworkGate {
             OctetRuntime.unsupported(key, reason + "; this job's optimizer state stays 32-bit");
             return false;
         });
+    }
+
+    /** The first requirement {@code loader} does not meet, or null; class files are read, not loaded. */
+    Requirement firstMissing(ClassLoader loader) {
+        TypePool types = TypePool.Default.of(ClassFileLocator.ForClassLoader.of(loader));
+        for (Requirement r : probe) {
+            if (!meets(types, r)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    private static boolean meets(TypePool types, Requirement r) {
+        TypePool.Resolution resolution = types.describe(r.type());
+        if (!resolution.isResolved()) {
+            return false;
+        }
+        boolean constructor = r.name().equals("<init>");
+        ElementMatcher.Junction<MethodDescription> method = constructor ? isConstructor() : named(r.name());
+        for (TypeDefinition t = resolution.resolve(); t != null; t = t.getSuperClass()) {
+            boolean found = r.arguments() < 0
+                    ? !t.getDeclaredFields().filter(named(r.name())).isEmpty()
+                    : !t.getDeclaredMethods().filter(method.and(takesArguments(r.arguments()))).isEmpty();
+            if (found) {
+                return true;
+            }
+            if (constructor) {
+                return false;
+            }
+        }
+        return false;
     }
 
     /** The framework's version as {@code loader} sees it, or null. */

@@ -8,6 +8,7 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 import dev.octet.agent.FrameworkGate;
 import dev.octet.agent.HelperInjector;
 import dev.octet.agent.InstrumentationModule;
+import java.util.List;
 import java.util.Set;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
@@ -26,7 +27,15 @@ public final class DjlInstrumentationModule implements InstrumentationModule {
 
     /** DJL's version is written by its build into its api jar ({@code Engine.getDjlVersion()} reads it too). */
     private static final FrameworkGate GATE = new FrameworkGate("DJL", "djl-version", "ai/djl/engine/api.properties",
-            "djl_version", Set.of("0.35.1"), "dev.octet.adapters.djl.", loader -> null);
+            "djl_version", Set.of("0.35.1"), "dev.octet.adapters.djl.", loader -> null,
+            List.of(FrameworkGate.Requirement.method("ai.djl.training.Trainer", "<init>", 2),
+                    FrameworkGate.Requirement.method("ai.djl.training.LocalParameterServer", "update", 3),
+                    FrameworkGate.Requirement.method("ai.djl.BaseModel", "readParameters", 2),
+                    FrameworkGate.Requirement.method("ai.djl.nn.core.Embedding", "forwardInternal", 4),
+                    FrameworkGate.Requirement.field("ai.djl.training.optimizer.Optimizer", "rescaleGrad"),
+                    FrameworkGate.Requirement.field("ai.djl.training.optimizer.Optimizer", "beginNumUpdate"),
+                    FrameworkGate.Requirement.field("ai.djl.training.optimizer.Adam", "learningRateTracker"),
+                    FrameworkGate.Requirement.field("ai.djl.training.optimizer.Adam", "beta2")));
 
     @Override
     public String name() {

@@ -10,6 +10,7 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 import dev.octet.agent.FrameworkGate;
 import dev.octet.agent.HelperInjector;
 import dev.octet.agent.InstrumentationModule;
+import java.util.List;
 import java.util.Set;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
@@ -36,7 +37,16 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
             loader -> loader.getResource("org/deeplearning4j/spark/impl/paramavg/ParameterAveragingTrainingMaster.class") == null
                     ? null
                     : "dl4j-spark is on the class path, and its parameter averaging averages updater state element"
-                    + " by element, which 8-bit codes do not survive; octet does not support it yet");
+                    + " by element, which 8-bit codes do not survive; octet does not support it yet",
+            List.of(FrameworkGate.Requirement.method("org.deeplearning4j.nn.updater.BaseMultiLayerUpdater", "<init>", 2),
+                    FrameworkGate.Requirement.method("org.deeplearning4j.nn.updater.BaseMultiLayerUpdater", "setStateViewArray", 1),
+                    FrameworkGate.Requirement.method("org.deeplearning4j.nn.updater.UpdaterBlock", "init", 0),
+                    FrameworkGate.Requirement.method("org.deeplearning4j.nn.api.TrainingConfig", "getUpdaterByParam", 1),
+                    FrameworkGate.Requirement.method("org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer", "instantiate", 6),
+                    FrameworkGate.Requirement.method("org.deeplearning4j.util.ModelSerializer", "writeModel", 3),
+                    FrameworkGate.Requirement.method("org.nd4j.linalg.learning.config.IUpdater", "stateSize", 1),
+                    FrameworkGate.Requirement.method("org.nd4j.linalg.learning.config.AdaBelief", "instantiate", 2),
+                    FrameworkGate.Requirement.method("org.nd4j.linalg.factory.Nd4j", "getEnvironment", 0)));
     private static final String HOOKS = "dev.octet.adapters.dl4j.Dl4jHooks";
     private static final String CHECKPOINTS = "dev.octet.adapters.dl4j.Dl4jCheckpoints";
     private static final String ND4J = "org.nd4j.linalg.factory.Nd4j";

@@ -42,6 +42,13 @@ public final class OctetRuntime {
         }
     }
 
+    /** Prints {@code message} (information, not a problem) once per {@code key}, on standard error. */
+    public static void noteOnce(String key, String message) {
+        if (WARNED.add(key)) {
+            System.err.println("[octet] " + message);
+        }
+    }
+
     /**
      * Something octet cannot handle in this job (an unknown framework version, an unsupported setup):
      * with {@code onError: fail} in the policy the job stops here with the reason (exit code 2), else

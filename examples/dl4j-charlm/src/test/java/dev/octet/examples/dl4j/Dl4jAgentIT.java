@@ -434,6 +434,31 @@ class Dl4jAgentIT {
         assertFalse(run.output().contains("rule 2 (line 5: name \"1_*\") of the policy"), run.output());
     }
 
+    /**
+     * The job packed in one jar without the Maven metadata (maven-shade's common {@code META-INF/maven/**}
+     * exclusion, as many Spark jobs' jars), so that DL4J's version is nowhere: octet recognises DL4J by the
+     * classes and members it relies on, says so once, and runs as usual.
+     */
+    @Test
+    void anUberJarWithoutMavenMetadataIsRecognisedByTheClassesOctetReliesOn() throws Exception {
+        Path jar = work.resolve("job-without-maven-metadata.jar");
+        UberJar.write(jar, Path.of(System.getProperty("octet.jobClasses")),
+                UberJar.jarsIn(Path.of(System.getProperty("octet.jobLib"))), name -> !name.startsWith("META-INF/maven/"));
+        Run run = runJava(List.of(agent()), List.of("-cp", jar.toString(), "com.example.charlm.CharLanguageModel"),
+                withSmall("--steps", "10"));
+        assertEquals(0, run.exitCode(), run.output());
+        assertEquals(1, run.count("Deeplearning4j's version is not recorded in this job's jars"), run.output());
+        assertTrue(Pattern.compile("1_RW\\s+\\[64, 256]\\s+16,384\\s+Adam\\s+8-bit").matcher(run.output()).find(), run.output());
+        assertFalse(run.output().contains("WARNING"), run.output());
+        Files.delete(jar);
+    }
+
+    private static List<String> withSmall(String... args) {
+        List<String> all = new ArrayList<>(SMALL);
+        all.addAll(List.of(args));
+        return all;
+    }
+
     @Test
     void theSwitchTurnsTheDl4jModuleOff() throws Exception {
         Run run = job(List.of(agent(), "-Doctet.dl4j.enabled=false"), List.of(), "--steps", "5");
