@@ -31,6 +31,8 @@ final class CheckpointConverter {
     private static final String UPDATER_ENTRY = "updaterState.bin";
     private static final String PARAMS_ENTRY = "coefficients.bin";
     private static final String ALLOCATION = "MIXED_DATA_TYPES";
+    private static final String CONFIGURATION_ENTRY = "configuration.json";
+    private static final String STABLE_EMBEDDING = "dev.octet.adapters.dl4j.StableEmbeddingActivation";
 
     private CheckpointConverter() {
     }
@@ -48,6 +50,7 @@ final class CheckpointConverter {
         }
         boolean[] octetState = {false};
         try (ZipFile zip = new ZipFile(in.toFile())) {
+            refuseStableEmbeddings(zip, in);
             ZipEntry stateEntry = zip.getEntry(UPDATER_ENTRY);
             byte[] converted = null;
             if (stateEntry != null) {
@@ -79,6 +82,25 @@ final class CheckpointConverter {
         return octetState[0]
                 ? "wrote " + out + ": a plain DL4J model file with float32 optimizer state"
                 : "no octet optimizer state in " + in + "; copied it unchanged to " + out;
+    }
+
+    /**
+     * A model with stable embeddings keeps their layer normalisation as octet's activation in its
+     * configuration, which plain DL4J cannot compute (nor load); a file without it would be another model.
+     */
+    private static void refuseStableEmbeddings(ZipFile zip, Path in) throws IOException {
+        ZipEntry config = zip.getEntry(CONFIGURATION_ENTRY);
+        if (config == null) {
+            return;
+        }
+        try (InputStream s = zip.getInputStream(config)) {
+            if (new String(s.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).contains(STABLE_EMBEDDING)) {
+                throw new IOException(in + " has stable embeddings: their layer normalisation is octet's"
+                        + " (StableEmbeddingActivation), which DL4J without octet cannot compute, so no plain DL4J file"
+                        + " holds this model. Load it with the agent (-javaagent:octet-agent.jar), for training or"
+                        + " serving; or train it without stable embeddings in the policy if it must load without octet");
+            }
+        }
     }
 
     /** The float32 state in ND4J's format, or null when the entry is not octet's. */

@@ -1,28 +1,17 @@
 package dev.octet.agent;
 
-import dev.octet.adapters.core.OctetRuntime;
-import dev.octet.policy.Policy;
-import dev.octet.policy.PolicyException;
-import dev.octet.policy.PolicyParser;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceLoader;
-import net.bytebuddy.agent.builder.AgentBuilder;
-import net.bytebuddy.description.type.TypeDescription;
-import net.bytebuddy.dynamic.DynamicType;
-import net.bytebuddy.utility.JavaModule;
-
-import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 
 /**
- * {@code -javaagent:octet-agent.jar[=policy=<file>]}: reads the policy, then lets each
- * instrumentation module (one per framework) transform that framework's classes as they load.
- * The agent never makes a job fail that would have run without it, except where the policy says
- * {@code onError: fail} or the policy file itself is wrong.
+ * {@code -javaagent:octet-agent.jar[=policy=<file>]}: checks its settings, then waits, at the cost of a
+ * name comparison per class loaded ({@link Dormant}), for a supported framework's first class; only then
+ * does it read the policy and let each instrumentation module (one per framework) transform that
+ * framework's classes as they load. The agent never makes a job fail that would have run without it,
+ * except where the policy says {@code onError: fail} or its settings or policy file are wrong.
  */
 public final class OctetAgent {
 
@@ -33,12 +22,9 @@ public final class OctetAgent {
     }
 
     public static synchronized void premain(String agentArgs, Instrumentation instrumentation) {
-        List<InstrumentationModule> modules = new ArrayList<>();
-        ServiceLoader.load(InstrumentationModule.class, OctetAgent.class.getClassLoader()).forEach(modules::add);
         AgentConfig config;
         try {
-            config = AgentConfig.of(agentArgs, properties(), System.getenv(),
-                    modules.stream().map(InstrumentationModule::name).toList());
+            config = AgentConfig.of(agentArgs, properties(), System.getenv(), List.copyOf(Dormant.TRIGGERS.keySet()));
         } catch (IllegalArgumentException e) {
             stop(e.getMessage());
             return;
@@ -57,24 +43,7 @@ public final class OctetAgent {
             return;
         }
         config.handedOn().forEach(System::setProperty);
-        OctetRuntime.install(loadPolicy(config.policyFile()));
-        HelperInjector helpers = HelperInjector.fromAgentJar();
-        AgentBuilder builder = new AgentBuilder.Default()
-                .ignore(nameStartsWith("dev.octet.").or(nameStartsWith("java.")).or(nameStartsWith("jdk."))
-                        .or(nameStartsWith("sun.")))
-                .with(new FailureListener());
-        for (InstrumentationModule module : modules) {
-            if (config.enabled(module.name() + ".enabled")) {
-                try {
-                    builder = module.instrument(builder, helpers);
-                } catch (RuntimeException | LinkageError e) {
-                    // Never break the job: that framework keeps its own 32-bit optimizer state.
-                    OctetRuntime.warnOnce("module:" + module.name(), "could not set up octet for " + module.name() + " ("
-                            + e + "); its optimizer state stays 32-bit");
-                }
-            }
-        }
-        builder.installOn(instrumentation);
+        instrumentation.addTransformer(new Dormant(config));
     }
 
     /** {@code java -jar octet-agent.jar [convert in.zip out.zip]}. */
@@ -108,22 +77,14 @@ public final class OctetAgent {
         return e.getMessage() == null || e.getMessage().isBlank() ? e.toString() : e.getMessage();
     }
 
-    private static Policy loadPolicy(Path file) {
-        if (file == null) {
-            return Policy.defaults();
-        }
-        try {
-            return PolicyParser.parse(file);
-        } catch (PolicyException e) {
-            stop(e.getMessage());
-            return null;
-        }
-    }
-
-    /** A configuration error: say so once and stop before the job starts (its intent is unknown). */
+    /**
+     * A configuration error: say so once and stop the job before it trains (its intent is unknown): at
+     * start-up for the agent's settings, when the first framework class loads for the policy file.
+     */
     static void stop(String message) {
         System.err.println("[octet] " + message);
-        System.err.println("[octet] the job was not started; fix the above, or run without -javaagent:octet-agent.jar");
+        System.err.println("[octet] the job stops here, before it trains; fix the above, or run without"
+                + " -javaagent:octet-agent.jar");
         System.exit(2);
     }
 
@@ -131,23 +92,5 @@ public final class OctetAgent {
         Map<String, String> out = new HashMap<>();
         System.getProperties().forEach((k, v) -> out.put(String.valueOf(k), String.valueOf(v)));
         return out;
-    }
-
-    /** Transformation errors are warned about once per type; the type then loads untransformed. */
-    private static final class FailureListener extends AgentBuilder.Listener.Adapter {
-        @Override
-        public void onError(String typeName, ClassLoader classLoader, JavaModule module, boolean loaded,
-                Throwable throwable) {
-            OctetRuntime.warnOnce("transform:" + typeName, "could not instrument " + typeName + " (" + throwable
-                    + "); that part of the job keeps its 32-bit optimizer state");
-        }
-
-        @Override
-        public void onTransformation(TypeDescription typeDescription, ClassLoader classLoader, JavaModule module,
-                boolean loaded, DynamicType dynamicType) {
-            if (Boolean.getBoolean("octet.debug")) {
-                System.err.println("[octet] instrumented " + typeDescription.getName());
-            }
-        }
     }
 }

@@ -38,6 +38,10 @@ class CheckpointConverterTest {
 
     /** A DL4J model file as far as convert reads it: a parameters entry's header and octet's state entry. */
     private Path model(String name, float scale) throws IOException {
+        return model(name, scale, "{}");
+    }
+
+    private Path model(String name, float scale, String configuration) throws IOException {
         ByteBuffer words = ByteBuffer.allocate(Math.toIntExact(4 * LAYOUT.words())).order(ByteOrder.nativeOrder());
         float[] values = new float[600];
         for (int i = 0; i < values.length; i++) {
@@ -48,7 +52,7 @@ class CheckpointConverterTest {
         Path file = dir.resolve(name);
         try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file))) {
             zip.putNextEntry(new ZipEntry("configuration.json"));
-            zip.write("{}".getBytes());
+            zip.write(configuration.getBytes());
             zip.putNextEntry(new ZipEntry("coefficients.bin"));
             DataOutputStream params = new DataOutputStream(zip);
             params.writeUTF("MIXED_DATA_TYPES");
@@ -113,6 +117,15 @@ class CheckpointConverterTest {
         try (var files = Files.list(dir)) {
             assertEquals(2, files.count(), "no temporary file left behind");
         }
+    }
+
+    @Test
+    void aModelWithStableEmbeddingsIsRefusedWithWhatToDoInstead() throws IOException {
+        Path in = model("stable.zip", 0.75f, "{\"activationFn\":{\"@class\":\"dev.octet.adapters.dl4j.StableEmbeddingActivation\"}}");
+        Path out = dir.resolve("plain.zip");
+        String message = assertThrows(IOException.class, () -> CheckpointConverter.convert(in, out)).getMessage();
+        assertTrue(message.contains("has stable embeddings") && message.contains("Load it with the agent"), message);
+        assertTrue(!Files.exists(out));
     }
 
     @Test

@@ -459,6 +459,25 @@ class Dl4jAgentIT {
         return all;
     }
 
+    /**
+     * In a program without DL4J or DJL the agent stays dormant: none of its machinery (ByteBuddy, the
+     * policy parser, the kernels) is loaded, and a malformed policy is not even read
+     * (StartupBenchmark in examples/kernel-benchmarks measures the time and memory).
+     */
+    @Test
+    void theAgentStaysDormantInAProgramWithoutAFramework() throws Exception {
+        Path broken = policy("never-read.yaml", "defaults: [\n");
+        Run run = runJava(List.of(agent("policy=" + broken), "-verbose:class"),
+                List.of("-cp", System.getProperty("octet.launcherClasses"), "com.example.charlm.HelloJob"), List.of());
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("hello"), run.output());
+        for (String machinery : List.of("dev.octet.shaded.net.bytebuddy.", "dev.octet.policy.", "dev.octet.kernels.",
+                "dev.octet.agent.Activation")) {
+            assertFalse(run.output().contains(machinery), machinery + " was loaded: " + run.output());
+        }
+        assertTrue(run.output().contains("dev.octet.agent.Dormant"), "the dormant transformer is there");
+    }
+
     @Test
     void theSwitchTurnsTheDl4jModuleOff() throws Exception {
         Run run = job(List.of(agent(), "-Doctet.dl4j.enabled=false"), List.of(), "--steps", "5");
