@@ -29,7 +29,9 @@ import java.util.Random;
  * trainer per phase), {@code freeze-first-phase} (false: in the first phase only the output layer
  * trains, the rest is frozen, then everything trains, as in fine-tuning), {@code optimizer} (adam),
  * {@code save} (a folder for the listener's checkpoints), {@code load} (a folder: {@code Model.load}
- * its newest checkpoint first), {@code dump} (every parameter's values at the end).
+ * its newest checkpoint first), {@code load-after-init} (a folder: {@code Model.load} its newest
+ * checkpoint once the first trainer exists and is initialized, the other common way to resume),
+ * {@code dump} (every parameter's values at the end).
  */
 public final class EasyTrainJob {
 
@@ -73,6 +75,10 @@ public final class EasyTrainJob {
                 }
                 try (Trainer trainer = model.newTrainer(config)) {
                     trainer.initialize(new Shape(BATCH, CONTEXT));
+                    if (phase == 0 && options.containsKey("load-after-init")) {
+                        model.load(Path.of(options.get("load-after-init")), "charlm");
+                        System.out.println("loaded epoch " + model.getProperty("Epoch"));
+                    }
                     EasyTrain.fit(trainer, epochs / phases, dataset, null);
                     System.out.println("phase " + (phase + 1) + " done");
                 }
