@@ -444,13 +444,18 @@ class Dl4jAgentIT {
         Path jar = work.resolve("job-without-maven-metadata.jar");
         UberJar.write(jar, Path.of(System.getProperty("octet.jobClasses")),
                 UberJar.jarsIn(Path.of(System.getProperty("octet.jobLib"))), name -> !name.startsWith("META-INF/maven/"));
-        Run run = runJava(List.of(agent()), List.of("-cp", jar.toString(), "com.example.charlm.CharLanguageModel"),
-                withSmall("--steps", "10"));
+        // JavaCPP unpacks the natives per jar name: a cache of the test's own, removed with the jar.
+        Path natives = work.resolve("uber-javacpp");
+        Run run = runJava(List.of(agent(), "-Dorg.bytedeco.javacpp.cachedir=" + natives),
+                List.of("-cp", jar.toString(), "com.example.charlm.CharLanguageModel"), withSmall("--steps", "10"));
         assertEquals(0, run.exitCode(), run.output());
         assertEquals(1, run.count("Deeplearning4j's version is not recorded in this job's jars"), run.output());
         assertTrue(Pattern.compile("1_RW\\s+\\[64, 256]\\s+16,384\\s+Adam\\s+8-bit").matcher(run.output()).find(), run.output());
         assertFalse(run.output().contains("WARNING"), run.output());
         Files.delete(jar);
+        try (var files = Files.walk(natives)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
     }
 
     private static List<String> withSmall(String... args) {
