@@ -1,5 +1,6 @@
 package dev.octet.agent;
 
+import dev.octet.policy.NearestName;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -145,7 +146,7 @@ record AgentConfig(Map<String, String> agentArguments, Map<String, String> syste
     private static void check(Map<String, Kind> known, String key, String value, String what, String prefix) {
         Kind kind = known.get(key);
         if (kind == null) {
-            String nearest = nearest(key, known.keySet());
+            String nearest = NearestName.among(key, known.keySet()).orElse(null);
             throw new IllegalArgumentException("octet does not know the " + what
                     + (nearest == null ? "" : "; did you mean '" + prefix + nearest + "'?") + " octet's settings: "
                     + String.join(", ", new TreeSet<>(known.keySet())));
@@ -154,43 +155,6 @@ record AgentConfig(Map<String, String> agentArguments, Map<String, String> syste
             throw new IllegalArgumentException("octet's " + what + " is '" + excerpt(value) + "'; it takes "
                     + kind.expected);
         }
-    }
-
-    /** The known name nearest to {@code key} (case aside, or at most two edits away), or null. */
-    private static String nearest(String key, Iterable<String> names) {
-        String best = null;
-        int bestDistance = 3;
-        for (String name : names) {
-            int d = name.equalsIgnoreCase(key) ? 0 : distance(key.toLowerCase(Locale.ROOT), name);
-            if (d < bestDistance) {
-                bestDistance = d;
-                best = name;
-            }
-        }
-        return best;
-    }
-
-    /** Edit distance (Levenshtein), stopping early for long inputs: names are short. */
-    private static int distance(String a, String b) {
-        if (Math.abs(a.length() - b.length()) > 2 || a.length() > 64) {
-            return Integer.MAX_VALUE;
-        }
-        int[] previous = new int[b.length() + 1];
-        int[] row = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            previous[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            row[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int substitute = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                row[j] = Math.min(substitute, Math.min(previous[j], row[j - 1]) + 1);
-            }
-            int[] t = previous;
-            previous = row;
-            row = t;
-        }
-        return previous[b.length()];
     }
 
     static String excerpt(String value) {

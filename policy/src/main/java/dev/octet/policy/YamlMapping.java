@@ -2,7 +2,6 @@ package dev.octet.policy;
 
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.DoubleFunction;
@@ -121,37 +120,6 @@ final class YamlMapping {
         if (bitsandbytesName != null && validKeys.contains(bitsandbytesName)) {
             return Optional.of(bitsandbytesName);
         }
-        String best = null;
-        int bestDistance = Integer.MAX_VALUE;
-        for (String valid : validKeys) {
-            int distance = editDistance(key.toLowerCase(Locale.ROOT), valid.toLowerCase(Locale.ROOT));
-            if (distance < bestDistance) {
-                best = valid;
-                bestDistance = distance;
-            }
-        }
-        // Further than this, a suggestion is more likely to confuse than to help.
-        int closeEnough = Math.max(2, key.length() / 3);
-        return bestDistance <= closeEnough ? Optional.ofNullable(best) : Optional.empty();
-    }
-
-    /** Levenshtein distance: insertions, deletions and substitutions of one character. */
-    static int editDistance(String a, String b) {
-        int[] previous = new int[b.length() + 1];
-        int[] current = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            previous[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            current[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
-            }
-            int[] swap = previous;
-            previous = current;
-            current = swap;
-        }
-        return previous[b.length()];
+        return NearestName.among(key, validKeys);
     }
 }
