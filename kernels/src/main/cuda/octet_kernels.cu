@@ -79,6 +79,15 @@ struct Rule {
     int output;           // 0: move the parameters; 1: write the update into the gradient, leave the
                           // parameters; 2: move the parameters and zero the gradient (StepOptions.Output)
     float floor;          // the decoded second statistic's floor (StatisticFloor; 8-bit kernels only)
+    // The MXNet-convention operators (OP_MX_*, dev.octet.kernels.rules.MxRules) prepare the gradient
+    // themselves: rescale, clip (two-sided, or upper only), coupled weight decay.
+    float prepRescale;
+    float prepClip;       // < 0: no clip
+    int prepOneSided;
+    float weightDecay;
+    float lambda;         // MX Adam: lr sqrt(1 - b2^t) / (1 - b1^t), inside the step
+    float decoupledLr;    // MX AdamW: w - (w lr) wd before the step
+    float decoupledWd;
 };
 
 #define OP_ADAM 0
@@ -92,6 +101,15 @@ struct Rule {
 #define OP_ADADELTA 8          // rho in r.decay
 #define OP_VELOCITY_NESTEROV 9
 #define OP_ADAM_SQUARE_FIRST 10  // Adam with DL4J's rounding of the squared gradient, (g g)(1 - b2)
+// The MXNet convention's operators (MxRules): the learning rate inside the statistics or the direction,
+// the parameter moved by the direction itself (stepScale 1).
+#define OP_MX_ADAM 11
+#define OP_MX_SGD 12
+#define OP_MX_NAG 13
+#define OP_MX_RMSPROP 14
+#define OP_MX_RMSPROP_CENTERED 15
+#define OP_MX_ADAGRAD 16
+#define OP_MX_ADADELTA 17
 
 // The search tables of the launch's statistics (one or two), and reduction scratch, per CTA.
 __shared__ QTable s_tab[2];
@@ -390,15 +408,88 @@ __device__ __forceinline__ int findTensor(const Tensor* __restrict__ tensors, in
 
 template <int OP>
 struct Stats {
-    static const int count = OP == OP_AMSGRAD ? 3
+    static const int count = (OP == OP_AMSGRAD || OP == OP_MX_RMSPROP_CENTERED) ? 3
             : (OP == OP_ADAM || OP == OP_ADAM_SQUARE_FIRST || OP == OP_NADAM || OP == OP_ADAMAX || OP == OP_ADABELIEF
-                    || OP == OP_ADADELTA) ? 2 : 1;
+                    || OP == OP_ADADELTA || OP == OP_MX_ADAM || OP == OP_MX_ADADELTA) ? 2 : 1;
 };
+
+// MxRules.Prep: the gradient times the rescale (when not 1), then clipped when prepClip >= 0. Java's
+// Math.min and max: the gradient is finite here (non-finite ones are skipped), so fminf and fmaxf agree.
+__device__ __forceinline__ float mxRescale(const Rule& r, float g) {
+    return r.prepRescale != 1.0f ? __fmul_rn(g, r.prepRescale) : g;
+}
+
+__device__ __forceinline__ float mxClip(const Rule& r, bool oneSided, float g) {
+    if (r.prepClip >= 0.0f) {
+        g = oneSided ? fminf(g, r.prepClip) : fmaxf(-r.prepClip, fminf(r.prepClip, g));
+    }
+    return g;
+}
+
+// The MXNet convention's operators, in MxRules' operation order.
+template <int OP>
+__device__ __forceinline__ float mxUpdate(const Rule& r, float p, float g, float& s0, float& s1, float& s2) {
+    if (OP == OP_MX_ADAM) {
+        g = mxClip(r, r.prepOneSided, mxRescale(r, g));
+        if (r.weightDecay != 0.0f) {
+            g = __fadd_rn(g, __fmul_rn(r.weightDecay, p));
+        }
+        float m = __fadd_rn(__fmul_rn(s0, r.beta1), __fmul_rn(1.0f - r.beta1, g));
+        float v = __fadd_rn(__fmul_rn(s1, r.beta2), __fmul_rn(__fmul_rn(1.0f - r.beta2, g), g));
+        s0 = m;
+        s1 = v;
+        float step = __fdiv_rn(__fmul_rn(m, r.lambda), __fadd_rn(__fsqrt_rn(v), r.eps));
+        if (r.decoupledWd != 0.0f) {
+            float decayed = __fsub_rn(p, __fmul_rn(__fmul_rn(p, r.decoupledLr), r.decoupledWd));
+            return __fsub_rn(p, __fsub_rn(decayed, step));
+        }
+        return step;
+    } else if (OP == OP_MX_SGD) {
+        g = __fmul_rn(__fadd_rn(mxClip(r, r.prepOneSided, mxRescale(r, g)), __fmul_rn(r.weightDecay, p)),
+                r.learningRate);
+        s0 = __fadd_rn(__fmul_rn(s0, r.momentum), g);
+        return s0;
+    } else if (OP == OP_MX_NAG) {
+        g = __fadd_rn(mxClip(r, r.prepOneSided, mxRescale(r, g)), __fmul_rn(r.weightDecay, p));
+        s0 = __fsub_rn(__fmul_rn(r.momentum, s0), __fmul_rn(r.learningRate, g));
+        return -__fsub_rn(__fmul_rn(r.momentum, s0), __fmul_rn(r.learningRate, g));
+    } else if (OP == OP_MX_RMSPROP || OP == OP_MX_RMSPROP_CENTERED) {
+        // Weight decay before the clip, which is two-sided.
+        g = mxClip(r, false, __fadd_rn(mxRescale(r, g), __fmul_rn(r.weightDecay, p)));
+        float rho = r.decay;
+        float n = __fadd_rn(__fmul_rn(__fmul_rn(1.0f - rho, g), g), __fmul_rn(rho, s0));
+        s0 = n;
+        if (OP == OP_MX_RMSPROP) {
+            return __fmul_rn(r.learningRate, __fdiv_rn(g, __fsqrt_rn(__fadd_rn(n, r.eps))));
+        }
+        float gbar = __fadd_rn(__fmul_rn(1.0f - rho, g), __fmul_rn(rho, s1));
+        s1 = gbar;
+        float x = __fsub_rn(n, __fmul_rn(gbar, gbar));
+        float variance = isnan(x) ? x : fmaxf(0.0f, x);  // Math.max(0f, x) keeps a NaN
+        s2 = __fsub_rn(__fmul_rn(r.momentum, s2),
+                __fmul_rn(r.learningRate, __fdiv_rn(g, __fsqrt_rn(__fadd_rn(variance, r.eps)))));
+        return -s2;
+    } else if (OP == OP_MX_ADAGRAD) {
+        g = __fadd_rn(mxClip(r, r.prepOneSided, mxRescale(r, g)), __fmul_rn(r.weightDecay, p));
+        s0 = __fadd_rn(s0, __fmul_rn(g, g));
+        return __fmul_rn(__fdiv_rn(g, __fsqrt_rn(__fadd_rn(s0, r.eps))), r.learningRate);
+    } else {  // OP_MX_ADADELTA
+        g = __fadd_rn(mxClip(r, r.prepOneSided, mxRescale(r, g)), __fmul_rn(p, r.weightDecay));
+        float rho = r.decay;
+        float sq = __fadd_rn(__fmul_rn(rho, s0), __fmul_rn(__fmul_rn(1.0f - rho, g), g));
+        float dw = __fmul_rn(__fdiv_rn(__fsqrt_rn(__fadd_rn(s1, r.eps)), __fsqrt_rn(__fadd_rn(sq, r.eps))), g);
+        s0 = sq;
+        s1 = __fadd_rn(__fmul_rn(rho, s1), __fmul_rn(__fmul_rn(1.0f - rho, dw), dw));
+        return dw;
+    }
+}
 
 // The rule's arithmetic for one element, in the Java rules' operation order (dev.octet.kernels.rules).
 template <int OP>
 __device__ __forceinline__ float ruleUpdate(const Rule& r, float p, float g, float& s0, float& s1, float& s2) {
-    if (OP == OP_NADAM) {
+    if (OP >= OP_MX_ADAM) {
+        return mxUpdate<OP>(r, p, g, s0, s1, s2);
+    } else if (OP == OP_NADAM) {
         float k = __fmul_rn(g, 1.0f - r.beta1);
         float m = __fadd_rn(__fmul_rn(r.beta1, s0), k);
         float v = __fadd_rn(__fmul_rn(r.beta2, s1), __fmul_rn(__fmul_rn(g, g), 1.0f - r.beta2));
@@ -468,7 +559,7 @@ __device__ __forceinline__ float ruleUpdate(const Rule& r, float p, float g, flo
 // Java's !(s1 >= bound) ? bound : s1 (a NaN s1 becomes the bound).
 template <int OP>
 __device__ __forceinline__ void applyFloor(const Rule& r, float s0, float& s1) {
-    if (OP == OP_ADAM || OP == OP_ADAM_SQUARE_FIRST || OP == OP_NADAM || OP == OP_AMSGRAD) {
+    if (OP == OP_ADAM || OP == OP_ADAM_SQUARE_FIRST || OP == OP_NADAM || OP == OP_AMSGRAD || OP == OP_MX_ADAM) {
         float q = __fmul_rn(s0, r.floor);
         s1 = fmaxf(s1, __fmul_rn(q, q));
     } else if (OP == OP_ADAMAX) {
@@ -927,6 +1018,13 @@ OCTET_ENTRY(octet_amsgrad, OP_AMSGRAD, false)
 OCTET_ENTRY(octet_adabelief, OP_ADABELIEF, false)
 OCTET_ENTRY(octet_adadelta, OP_ADADELTA, false)
 OCTET_ENTRY(octet_velocity_nesterov, OP_VELOCITY_NESTEROV, false)
+OCTET_ENTRY(octet_mx_adam, OP_MX_ADAM, false)
+OCTET_ENTRY(octet_mx_sgd, OP_MX_SGD, false)
+OCTET_ENTRY(octet_mx_nag, OP_MX_NAG, false)
+OCTET_ENTRY(octet_mx_rmsprop, OP_MX_RMSPROP, false)
+OCTET_ENTRY(octet_mx_rmsprop_centered, OP_MX_RMSPROP_CENTERED, false)
+OCTET_ENTRY(octet_mx_adagrad, OP_MX_ADAGRAD, false)
+OCTET_ENTRY(octet_mx_adadelta, OP_MX_ADADELTA, false)
 
 // The same rules over float32 statistics (the parameters a policy keeps 32-bit, e.g. the small ones
 // that share a framework's update block with quantized ones): one element a thread, blocks of
@@ -1003,6 +1101,13 @@ OCTET_FLOAT32_ENTRY(octet_amsgrad, OP_AMSGRAD)
 OCTET_FLOAT32_ENTRY(octet_adabelief, OP_ADABELIEF)
 OCTET_FLOAT32_ENTRY(octet_adadelta, OP_ADADELTA)
 OCTET_FLOAT32_ENTRY(octet_velocity_nesterov, OP_VELOCITY_NESTEROV)
+OCTET_FLOAT32_ENTRY(octet_mx_adam, OP_MX_ADAM)
+OCTET_FLOAT32_ENTRY(octet_mx_sgd, OP_MX_SGD)
+OCTET_FLOAT32_ENTRY(octet_mx_nag, OP_MX_NAG)
+OCTET_FLOAT32_ENTRY(octet_mx_rmsprop, OP_MX_RMSPROP)
+OCTET_FLOAT32_ENTRY(octet_mx_rmsprop_centered, OP_MX_RMSPROP_CENTERED)
+OCTET_FLOAT32_ENTRY(octet_mx_adagrad, OP_MX_ADAGRAD)
+OCTET_FLOAT32_ENTRY(octet_mx_adadelta, OP_MX_ADADELTA)
 
 template <bool FULL>
 __device__ __forceinline__ void quantizeBlock(const Tensor& T, long long blk, int blockSize, const Group& gr,

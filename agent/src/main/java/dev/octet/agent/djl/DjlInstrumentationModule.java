@@ -16,10 +16,11 @@ import net.bytebuddy.dynamic.ClassFileLocator;
 import net.bytebuddy.pool.TypePool;
 
 /**
- * DJL (PyTorch engine, CPU): when a {@code Trainer} is made, octet takes over the state of its optimizer
- * (Adam, AdamW, Sgd with momentum, Nag, RmsProp, Adagrad, Adadelta); {@code LocalParameterServer.update},
+ * DJL (PyTorch engine, CPU and GPU): when a {@code Trainer} is made, octet takes over the state of its
+ * optimizer (Adam, AdamW, Sgd with momentum, Nag, RmsProp, Adagrad, Adadelta); {@code LocalParameterServer.update},
  * where DJL hands each parameter and its gradient to the optimizer, runs octet's fused update on the
- * tensors' memory instead; {@code BaseModel.save} and {@code readParameters} save and restore octet's
+ * tensors' memory instead (on a GPU recorded, and launched for all parameters when
+ * {@code ParameterStore.updateAllParameters} ends); {@code BaseModel.save} and {@code readParameters} save and restore octet's
  * state beside the model; {@code Embedding.forwardInternal} gets the stable embedding's layer norm.
  * Only the DJL versions its gate names are touched; others run as without the agent.
  */
@@ -30,6 +31,7 @@ public final class DjlInstrumentationModule implements InstrumentationModule {
             "djl_version", Set.of("0.35.1"), "dev.octet.adapters.djl.", loader -> null,
             List.of(FrameworkGate.Requirement.method("ai.djl.training.Trainer", "<init>", 2),
                     FrameworkGate.Requirement.method("ai.djl.training.LocalParameterServer", "update", 3),
+                    FrameworkGate.Requirement.method("ai.djl.training.ParameterStore", "updateAllParameters", 0),
                     FrameworkGate.Requirement.method("ai.djl.BaseModel", "readParameters", 2),
                     FrameworkGate.Requirement.method("ai.djl.nn.core.Embedding", "forwardInternal", 4),
                     FrameworkGate.Requirement.field("ai.djl.training.optimizer.Optimizer", "rescaleGrad"),
@@ -48,6 +50,7 @@ public final class DjlInstrumentationModule implements InstrumentationModule {
         TypePool adviceTypes = TypePool.Default.of(new ClassFileLocator.Compound(agentClasses, helpers.locator()));
         Advice trainer = advice(adviceTypes, agentClasses, TrainerConstructionAdvice.class);
         Advice update = advice(adviceTypes, agentClasses, ParameterUpdateAdvice.class);
+        Advice step = advice(adviceTypes, agentClasses, StepAdvice.class);
         Advice save = advice(adviceTypes, agentClasses, ModelSaveAdvice.class);
         Advice read = advice(adviceTypes, agentClasses, ReadParametersAdvice.class);
         Advice embedding = advice(adviceTypes, agentClasses, EmbeddingOutputAdvice.class);
@@ -56,6 +59,8 @@ public final class DjlInstrumentationModule implements InstrumentationModule {
                 .transform(GATE.whenSupported(helpers, b -> b.visit(trainer.on(isConstructor().and(takesArguments(2))))))
                 .type(named("ai.djl.training.LocalParameterServer"))
                 .transform(GATE.whenSupported(helpers, b -> b.visit(update.on(named("update").and(takesArguments(3))))))
+                .type(named("ai.djl.training.ParameterStore"))
+                .transform(GATE.whenSupported(helpers, b -> b.visit(step.on(named("updateAllParameters").and(takesArguments(0))))))
                 .type(named("ai.djl.BaseModel"))
                 .transform(GATE.whenSupported(helpers, b -> b
                         .visit(save.on(named("save").and(takesArguments(2))))

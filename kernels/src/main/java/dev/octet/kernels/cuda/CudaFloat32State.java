@@ -69,6 +69,10 @@ public final class CudaFloat32State implements CudaState {
     }
 
     /** Device address of a statistic's floats. */
+    public CudaBackend cuda() {
+        return cuda;
+    }
+
     public long values(int statistic) {
         return values[statistic];
     }

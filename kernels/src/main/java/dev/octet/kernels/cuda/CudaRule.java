@@ -11,6 +11,7 @@ import dev.octet.kernels.rules.AdamRule;
 import dev.octet.kernels.rules.AmsGradRule;
 import dev.octet.kernels.rules.LionRule;
 import dev.octet.kernels.rules.MomentumRule;
+import dev.octet.kernels.rules.MxRules;
 import dev.octet.kernels.rules.NadamRule;
 import dev.octet.kernels.rules.SquaredAverageRule;
 import dev.octet.kernels.rules.VelocityNesterovRule;
@@ -19,19 +20,19 @@ import java.nio.ByteOrder;
 
 /**
  * One step's rule and options as the CUDA kernels take them: which kernel ({@link Op}), the
- * {@code struct Rule} of {@code octet_kernels.cu} (21 four-byte fields, passed by value), and which
+ * {@code struct Rule} of {@code octet_kernels.cu} (28 four-byte fields, passed by value), and which
  * statistics the rule divides by (their search tables never round a positive value to zero).
  *
  * <p>The GPU knows every rule of {@code dev.octet.kernels.rules}: {@link AdamRule} (Adam, AdamW, LAMB),
  * {@link MomentumRule} (momentum, Nesterov, LARS), {@link SquaredAverageRule} (RMSProp, Adagrad),
  * {@link LionRule}, {@link NadamRule}, {@link AdaMaxRule}, {@link AmsGradRule}, {@link AdaBeliefRule},
- * {@link AdaDeltaRule} and {@link VelocityNesterovRule}. Any other rule (a framework adapter's own)
- * stays on the CPU: {@link #supports}.
+ * {@link AdaDeltaRule}, {@link VelocityNesterovRule} and the MXNet convention's operators of
+ * {@link MxRules}. Any other rule (a framework adapter's own) stays on the CPU: {@link #supports}.
  */
 public record CudaRule(Op op, byte[] args, StatisticKind[] statistics, boolean[] divides, boolean trustRatio) {
 
     /** Size of {@code struct Rule}. */
-    public static final int BYTES = 21 * 4;
+    public static final int BYTES = 28 * 4;
 
     /**
      * The kernel family of a rule; the names are the kernels' entry points (8-bit state; with
@@ -41,7 +42,10 @@ public record CudaRule(Op op, byte[] args, StatisticKind[] statistics, boolean[]
         ADAM("octet_adam"), ADAM_SQUARE_FIRST("octet_adam_square_first"), MOMENTUM("octet_momentum"),
         SQUARED_AVERAGE("octet_sqavg"), LION("octet_lion"),
         NADAM("octet_nadam"), ADAMAX("octet_adamax"), AMSGRAD("octet_amsgrad"), ADABELIEF("octet_adabelief"),
-        ADADELTA("octet_adadelta"), VELOCITY_NESTEROV("octet_velocity_nesterov");
+        ADADELTA("octet_adadelta"), VELOCITY_NESTEROV("octet_velocity_nesterov"),
+        MX_ADAM("octet_mx_adam"), MX_SGD("octet_mx_sgd"), MX_NAG("octet_mx_nag"), MX_RMSPROP("octet_mx_rmsprop"),
+        MX_RMSPROP_CENTERED("octet_mx_rmsprop_centered"), MX_ADAGRAD("octet_mx_adagrad"),
+        MX_ADADELTA("octet_mx_adadelta");
 
         final String kernel;
 
@@ -54,13 +58,18 @@ public record CudaRule(Op op, byte[] args, StatisticKind[] statistics, boolean[]
         return rule instanceof AdamRule || rule instanceof MomentumRule || rule instanceof SquaredAverageRule
                 || rule instanceof LionRule || rule instanceof NadamRule || rule instanceof AdaMaxRule
                 || rule instanceof AmsGradRule || rule instanceof AdaBeliefRule || rule instanceof AdaDeltaRule
-                || rule instanceof VelocityNesterovRule;
+                || rule instanceof VelocityNesterovRule || rule instanceof MxRules.Adam || rule instanceof MxRules.Sgd
+                || rule instanceof MxRules.Nag || rule instanceof MxRules.RmsProp || rule instanceof MxRules.CenteredRmsProp
+                || rule instanceof MxRules.Adagrad || rule instanceof MxRules.Adadelta;
     }
 
     public static CudaRule of(UpdateRule rule, StepOptions options) {
         float beta1 = 0, beta2 = 0, eps = 0, momentum = 0, dampening = 0, l2 = 0, decay = 0, weight = 0;
         float learningRate = 0, correction = 0;
         boolean nesterov = false, firstStep = false, l2InDirection = false;
+        // The MXNet convention's own gradient preparation and decays (MxRules); off for the other rules.
+        MxRules.Prep prep = new MxRules.Prep(1f, -1f, false);
+        float weightDecay = 0, lambda = 0, decoupledLr = 0, decoupledWd = 0;
         Op op;
         if (rule instanceof AdamRule a) {
             op = a.squareFirst() ? Op.ADAM_SQUARE_FIRST : Op.ADAM;
@@ -114,13 +123,62 @@ public record CudaRule(Op op, byte[] args, StatisticKind[] statistics, boolean[]
             op = Op.VELOCITY_NESTEROV;
             momentum = v.momentum();
             learningRate = v.learningRate();
+        } else if (rule instanceof MxRules.Adam a) {
+            op = Op.MX_ADAM;
+            prep = a.prep();
+            beta1 = a.beta1();
+            beta2 = a.beta2();
+            eps = a.epsilon();
+            lambda = a.lambda();
+            weightDecay = a.weightDecay();
+            decoupledLr = a.decoupledLearningRate();
+            decoupledWd = a.decoupledWeightDecay();
+        } else if (rule instanceof MxRules.Sgd a) {
+            op = Op.MX_SGD;
+            prep = a.prep();
+            learningRate = a.learningRate();
+            weightDecay = a.weightDecay();
+            momentum = a.momentum();
+        } else if (rule instanceof MxRules.Nag a) {
+            op = Op.MX_NAG;
+            prep = a.prep();
+            learningRate = a.learningRate();
+            weightDecay = a.weightDecay();
+            momentum = a.momentum();
+        } else if (rule instanceof MxRules.RmsProp a) {
+            op = Op.MX_RMSPROP;
+            prep = a.prep();
+            learningRate = a.learningRate();
+            weightDecay = a.weightDecay();
+            decay = a.rho();
+            eps = a.epsilon();
+        } else if (rule instanceof MxRules.CenteredRmsProp a) {
+            op = Op.MX_RMSPROP_CENTERED;
+            prep = a.prep();
+            learningRate = a.learningRate();
+            weightDecay = a.weightDecay();
+            decay = a.rho();
+            momentum = a.momentum();
+            eps = a.epsilon();
+        } else if (rule instanceof MxRules.Adagrad a) {
+            op = Op.MX_ADAGRAD;
+            prep = a.prep();
+            learningRate = a.learningRate();
+            weightDecay = a.weightDecay();
+            eps = a.epsilon();
+        } else if (rule instanceof MxRules.Adadelta a) {
+            op = Op.MX_ADADELTA;
+            prep = a.prep();
+            weightDecay = a.weightDecay();
+            decay = a.rho();
+            eps = a.epsilon();
         } else {
             throw new UnsupportedOperationException("no CUDA kernel for " + rule.getClass().getName()
                     + "; the GPU runs the rules of dev.octet.kernels.rules");
         }
         StatisticFloor floor = rule.decodedFloor();
         StatisticFloor.Form expected = switch (op) {
-            case ADAM, ADAM_SQUARE_FIRST, NADAM, AMSGRAD -> StatisticFloor.Form.SQUARE;
+            case ADAM, ADAM_SQUARE_FIRST, NADAM, AMSGRAD, MX_ADAM -> StatisticFloor.Form.SQUARE;
             case ADAMAX -> StatisticFloor.Form.MAGNITUDE;
             case ADABELIEF -> StatisticFloor.Form.CONSTANT;
             default -> StatisticFloor.Form.NONE;
@@ -150,7 +208,9 @@ public record CudaRule(Op op, byte[] args, StatisticKind[] statistics, boolean[]
                     case WRITE_UPDATE_TO_GRADIENT -> 1;
                     case APPLY_TO_PARAMS_ZEROING_GRADIENT -> 2;
                 })
-                .putFloat(floor.coefficient());
+                .putFloat(floor.coefficient())
+                .putFloat(prep.rescale()).putFloat(prep.clip()).putInt(prep.oneSided() ? 1 : 0)
+                .putFloat(weightDecay).putFloat(lambda).putFloat(decoupledLr).putFloat(decoupledWd);
         return new CudaRule(op, b.array(), kinds, divides, rule.maxUpdateNormRatio() > 0f);
     }
 }

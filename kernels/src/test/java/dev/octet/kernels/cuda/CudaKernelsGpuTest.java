@@ -21,6 +21,7 @@ import dev.octet.kernels.rules.AdaMaxRule;
 import dev.octet.kernels.rules.AdamRule;
 import dev.octet.kernels.rules.AmsGradRule;
 import dev.octet.kernels.rules.MomentumRule;
+import dev.octet.kernels.rules.MxRules;
 import dev.octet.kernels.rules.NadamRule;
 import dev.octet.kernels.rules.ReferenceOptimizers;
 import dev.octet.kernels.rules.SquaredAverageRule;
@@ -97,7 +98,23 @@ class CudaKernelsGpuTest {
         r.add(t -> new VelocityNesterovRule(0.9f, 0.1f));
         r.add(t -> new SquaredAverageRule(1e-3f, 0.95f, 0.05f, 1e-8f, 0f, false, StatisticKind.UNSIGNED));
         r.add(t -> new SquaredAverageRule(1e-2f, 1f, 1f, 1e-6f, 0f, false, StatisticKind.UNSIGNED));
+        // The MXNet convention's operators (DJL's optimizers), with their own rescale, clip and decays.
+        MxRules.Prep upperClip = new MxRules.Prep(0.5f, 0.02f, true);
+        MxRules.Prep twoSided = new MxRules.Prep(1f, 0.02f, false);
+        MxRules.Prep none = new MxRules.Prep(1f, -1f, false);
+        r.add(t -> MxRules.Adam.adam(upperClip, 0.9f, 0.999f, 1e-8f, mxLambda(t), 1e-2f, t));
+        r.add(t -> MxRules.Adam.adamW(none, 0.9f, 0.999f, 1e-8f, mxLambda(t), 1e-3f, 1e-2f, t));
+        r.add(t -> new MxRules.Sgd(upperClip, 1e-2f, 1e-4f, 0.9f));
+        r.add(t -> new MxRules.Nag(twoSided, 1e-2f, 1e-4f, 0.9f));
+        r.add(t -> new MxRules.RmsProp(twoSided, 1e-3f, 1e-4f, 0.9f, 1e-8f));
+        r.add(t -> new MxRules.CenteredRmsProp(none, 1e-3f, 1e-4f, 0.9f, 0.9f, 1e-8f));
+        r.add(t -> new MxRules.Adagrad(twoSided, 1e-2f, 1e-4f, 1e-7f));
+        r.add(t -> new MxRules.Adadelta(none, 1e-4f, 0.9f, 1e-6f));
         return r;
+    }
+
+    private static float mxLambda(int t) {
+        return (float) (1e-3 * Math.sqrt(1 - Math.pow(0.999, t)) / (1 - Math.pow(0.9, t)));
     }
 
     private static float[] random(Random rnd, int n, float scale) {

@@ -27,9 +27,15 @@ public final class StartupReport {
 
     private final String title;
     private final List<Row> rows = new ArrayList<>();
+    /** Where the state lives when not in host memory, e.g. "in GPU memory (cuda:0 ...)". */
+    private String where = "";
 
     public StartupReport(String title) {
         this.title = title;
+    }
+
+    public void where(String where) {
+        this.where = " " + where;
     }
 
     public void add(Row row) {
@@ -71,8 +77,8 @@ public final class StartupReport {
         long before = bytesBefore();
         long after = bytesAfter();
         double saved = before == 0 ? 0 : 100.0 * (before - after) / before;
-        out.append(String.format(Locale.ROOT, "  total optimizer state: %s bytes -> %s bytes (%.1f%% saved)",
-                group(before), group(after), saved));
+        out.append(String.format(Locale.ROOT, "  total optimizer state%s: %s bytes -> %s bytes (%.1f%% saved)",
+                where, group(before), group(after), saved));
         return out.toString();
     }
 

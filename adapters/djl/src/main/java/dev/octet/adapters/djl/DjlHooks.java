@@ -9,8 +9,10 @@ import dev.octet.policy.Policy;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -38,6 +40,11 @@ public final class DjlHooks {
     /** The job's optimizer instances octet runs, and the model each trains. */
     private static final Map<Object, OctetDjlOptimizer> BY_OPTIMIZER = Collections.synchronizedMap(new WeakHashMap<>());
     private static final Map<Object, OctetDjlOptimizer> BY_MODEL = Collections.synchronizedMap(new WeakHashMap<>());
+    /**
+     * Per thread, inside DJL's {@code ParameterStore.updateAllParameters}: the optimizers whose GPU
+     * updates wait for the step's end, to be launched together.
+     */
+    private static final ThreadLocal<Set<OctetDjlOptimizer>> STEP = new ThreadLocal<>();
     /** Models the job loaded: the state file beside the parameters they were loaded from. */
     private static final Map<Object, Path> LOADED_FROM = Collections.synchronizedMap(new WeakHashMap<>());
 
@@ -102,6 +109,37 @@ public final class DjlHooks {
             failed("update", e);
             return false;
         }
+    }
+
+    /** At the start of {@code ParameterStore.updateAllParameters()}: DJL's step over all parameters begins. */
+    public static void stepStarts() {
+        STEP.set(new LinkedHashSet<>());
+    }
+
+    /** At its end (also when it throws): the GPU updates recorded in the step are launched. */
+    public static void stepEnds() {
+        Set<OctetDjlOptimizer> deferred = STEP.get();
+        STEP.remove();
+        if (deferred == null) {
+            return;
+        }
+        try {
+            for (OctetDjlOptimizer o : deferred) {
+                o.launchGpuSteps();
+            }
+        } catch (RuntimeException | LinkageError e) {
+            failed("GPU step", e);
+        }
+    }
+
+    /** Whether {@code o}'s GPU update can wait for the end of DJL's step (then it is launched there). */
+    static boolean deferToStepEnd(OctetDjlOptimizer o) {
+        Set<OctetDjlOptimizer> deferred = STEP.get();
+        if (deferred == null) {
+            return false;
+        }
+        deferred.add(o);
+        return true;
     }
 
     /** At the end of {@code BaseModel.save(modelPath, newModelName)}: octet's state beside the parameter file. */

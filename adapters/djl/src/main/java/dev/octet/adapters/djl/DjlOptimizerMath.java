@@ -4,6 +4,7 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.ParameterTracker;
 import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.UpdateRule;
+import dev.octet.kernels.rules.MxRules;
 import dev.octet.policy.OptimizerOverrides;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
@@ -155,17 +156,17 @@ final class DjlOptimizerMath {
     }
 
     private UpdateRule make(float lr, float wd, float b1, float b2, float eps, float mu, float lambda, int t) {
-        DjlRules.Prep pytorch = new DjlRules.Prep(rescale, clip, true);
-        DjlRules.Prep mxnet = new DjlRules.Prep(rescale, clip, false);
+        MxRules.Prep pytorch = new MxRules.Prep(rescale, clip, true);
+        MxRules.Prep mxnet = new MxRules.Prep(rescale, clip, false);
         return switch (kind) {
-            case ADAM -> DjlRules.Adam.adam(pytorch, b1, b2, eps, lambda, wd, t);
-            case ADAMW -> DjlRules.Adam.adamW(pytorch, b1, b2, eps, lambda, lr, wd, t);
-            case SGD -> new DjlRules.Sgd(pytorch, lr, wd, mu);
-            case NAG -> new DjlRules.Nag(mxnet, lr, wd, mu);
-            case RMSPROP -> centered ? new DjlRules.CenteredRmsProp(mxnet, lr, wd, rho, mu, eps)
-                    : new DjlRules.RmsProp(mxnet, lr, wd, rho, eps);
-            case ADAGRAD -> new DjlRules.Adagrad(mxnet, lr, wd, eps);
-            case ADADELTA -> new DjlRules.Adadelta(new DjlRules.Prep(rescale, clip > 0f ? clip : -1f, false), wd, rho, eps);
+            case ADAM -> MxRules.Adam.adam(pytorch, b1, b2, eps, lambda, wd, t);
+            case ADAMW -> MxRules.Adam.adamW(pytorch, b1, b2, eps, lambda, lr, wd, t);
+            case SGD -> new MxRules.Sgd(pytorch, lr, wd, mu);
+            case NAG -> new MxRules.Nag(mxnet, lr, wd, mu);
+            case RMSPROP -> centered ? new MxRules.CenteredRmsProp(mxnet, lr, wd, rho, mu, eps)
+                    : new MxRules.RmsProp(mxnet, lr, wd, rho, eps);
+            case ADAGRAD -> new MxRules.Adagrad(mxnet, lr, wd, eps);
+            case ADADELTA -> new MxRules.Adadelta(new MxRules.Prep(rescale, clip > 0f ? clip : -1f, false), wd, rho, eps);
         };
     }
 

@@ -65,12 +65,13 @@ final class DjlStateFile {
                 out.writeLong(d);
             }
             out.writeInt(e.quantized() ? 8 : 32);
-            out.writeInt(e.quantized() ? e.state.blockSize() : 0);
+            out.writeInt(e.quantized() ? e.blockSize() : 0);
             out.writeInt(o.counts.getOrDefault(e.name, 0));
         }
         for (OctetDjlOptimizer.Entry e : entries) {
+            OptimizerState state = e.hostState();
             for (int s = 0; s < kinds.length; s++) {
-                if (e.state instanceof QuantizedState q) {
+                if (state instanceof QuantizedState q) {
                     ByteBuffer codes = q.codes(s);
                     byte[] c = new byte[q.length()];
                     codes.get(0, c);
@@ -80,8 +81,8 @@ final class DjlStateFile {
                         out.writeInt(Float.floatToRawIntBits(absmax.get(b)));
                     }
                 } else {
-                    FloatBuffer values = ((Float32State) e.state).values(s);
-                    for (int i = 0; i < e.state.length(); i++) {
+                    FloatBuffer values = ((Float32State) state).values(s);
+                    for (int i = 0; i < state.length(); i++) {
                         out.writeInt(Float.floatToRawIntBits(values.get(i)));
                     }
                 }
@@ -169,7 +170,7 @@ final class DjlStateFile {
         // Read everything first: nothing changes unless the whole file is good.
         Map<String, OptimizerState> read = new HashMap<>();
         for (Saved s : saved) {
-            int n = entries.get(s.name()).state.length();
+            int n = entries.get(s.name()).length();
             OptimizerState state = s.bits() == 8 ? QuantizedState.allocate(n, s.blockSize(), kinds) : Float32State.allocate(n, kinds);
             for (int k = 0; k < kinds.length; k++) {
                 if (state instanceof QuantizedState q) {
@@ -194,7 +195,7 @@ final class DjlStateFile {
         }
         for (Saved s : saved) {
             // As saved, or converted where the policy now stores the parameter otherwise.
-            entries.get(s.name()).state.copyFrom(read.get(s.name()));
+            entries.get(s.name()).restore(read.get(s.name()));
             o.counts.put(s.name(), s.updates());
         }
         o.numUpdate = numUpdate;

@@ -17,6 +17,10 @@ import dev.octet.kernels.QuantizedState;
 import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.StepOptions;
 import dev.octet.kernels.UpdateRule;
+import dev.octet.kernels.cuda.CudaFloat32State;
+import dev.octet.kernels.cuda.CudaQuantizedState;
+import dev.octet.kernels.cuda.CudaRule;
+import dev.octet.kernels.cuda.CudaState;
 import dev.octet.policy.Decision;
 import dev.octet.policy.ParameterInfo;
 import java.lang.ref.WeakReference;
@@ -38,33 +42,93 @@ import java.util.function.Consumer;
 /**
  * octet's state for one DJL optimizer of one model: per parameter (by the stable name
  * {@code block.getParameters()} gives it) the policy's decision and the statistics, stored 8-bit or
- * float32; DJL's update counts (per parameter and the global maximum its optimizers use as {@code t}).
- * Updates run the fused kernel directly on the tensors' memory.
+ * float32, in host memory for parameters on the CPU and in GPU memory for parameters on a GPU; DJL's
+ * update counts (per parameter and the global maximum its optimizers use as {@code t}). Updates run the
+ * fused kernel directly on the tensors' memory: on the CPU at once, on the GPU recorded and launched
+ * together at the end of DJL's step ({@link DjlGpuSteps}).
  */
 final class OctetDjlOptimizer {
 
     private static final StepOptions ZERO_GRADIENT =
             StepOptions.DEFAULT.withOutput(StepOptions.Output.APPLY_TO_PARAMS_ZEROING_GRADIENT);
 
-    /** One parameter's state. */
+    /** One parameter's state: in host memory ({@code state}) or in GPU memory ({@code gpu}). */
     static final class Entry {
         final String name;
         final long[] shape;
         final Decision decision;
         final OptimizerState state;
+        final CudaState gpu;
         final String layerType;
         boolean aliasChecked;
 
-        Entry(String name, long[] shape, Decision decision, OptimizerState state, String layerType) {
+        Entry(String name, long[] shape, Decision decision, OptimizerState state, CudaState gpu, String layerType) {
             this.name = name;
             this.shape = shape;
             this.decision = decision;
             this.state = state;
+            this.gpu = gpu;
             this.layerType = layerType;
         }
 
         boolean quantized() {
-            return state instanceof QuantizedState;
+            return gpu != null ? gpu instanceof CudaQuantizedState : state instanceof QuantizedState;
+        }
+
+        int length() {
+            return Math.toIntExact(gpu != null ? gpu.length() : state.length());
+        }
+
+        int blockSize() {
+            return gpu instanceof CudaQuantizedState q ? q.blockSize() : state.blockSize();
+        }
+
+        long bytes() {
+            return gpu != null ? gpu.bytes() : state.bytes();
+        }
+
+        /** The state as host memory: itself on the CPU, a copy of the GPU's (after the queued steps). */
+        OptimizerState hostState() {
+            if (gpu == null) {
+                return state;
+            }
+            StatisticKind[] kinds = new StatisticKind[gpu.statistics()];
+            for (int k = 0; k < kinds.length; k++) {
+                kinds[k] = gpu.kind(k);
+            }
+            if (gpu instanceof CudaQuantizedState q) {
+                QuantizedState host = QuantizedState.allocate(length(), q.blockSize(), kinds);
+                q.download(host);
+                return host;
+            }
+            CudaFloat32State f = (CudaFloat32State) gpu;
+            Float32State host = Float32State.allocate(length(), kinds);
+            float[] values = new float[length()];
+            for (int k = 0; k < kinds.length; k++) {
+                f.cuda().copyToHost(values, f.values(k));
+                host.values(k).put(0, values);
+            }
+            return host;
+        }
+
+        /** Replaces the state with {@code source}'s (converted where the formats differ). */
+        void restore(OptimizerState source) {
+            if (gpu == null) {
+                state.copyFrom(source);
+                return;
+            }
+            OptimizerState host = hostState();
+            host.copyFrom(source);
+            if (gpu instanceof CudaQuantizedState q) {
+                q.upload((QuantizedState) host);
+            } else {
+                CudaFloat32State f = (CudaFloat32State) gpu;
+                float[] values = new float[length()];
+                for (int k = 0; k < f.statistics(); k++) {
+                    ((Float32State) host).values(k).get(0, values);
+                    f.cuda().copyToDevice(f.values(k), values);
+                }
+            }
         }
     }
 
@@ -84,6 +148,10 @@ final class OctetDjlOptimizer {
     private boolean planned;
     /** The state file to restore at the first step (set when the job loaded the model). */
     Path pendingRestore;
+    /** The GPU the model's parameters are on, once octet opened it; null: none, or not usable. */
+    private DjlDeviceMemory gpuMemory;
+    private boolean gpuTried;
+    private DjlGpuSteps gpuSteps;
 
     OctetDjlOptimizer(DjlOptimizerMath math, Model model) {
         this.math = math;
@@ -172,15 +240,52 @@ final class OctetDjlOptimizer {
                         + " for " + p.getKey() + " (and maybe others), which DJL's " + math.name() + " does not have; ignored");
             }
             int n = Math.toIntExact(array.size());
-            OptimizerState state = decision.bits() == 8
-                    ? QuantizedState.allocateDirect(n, decision.blockSize(), kinds)
-                    : Float32State.allocateDirect(n, kinds);
-            Entry e = new Entry(p.getKey(), shape, decision, state, owner[1]);
+            Entry e;
+            if (array.getDevice().isGpu()) {
+                DjlDeviceMemory memory = gpuMemory(array);
+                if (memory == null) {
+                    continue; // DJL's own optimizer keeps this parameter's state (gpuMemory said why)
+                }
+                // Allocated in 8 bits (or float32 where the policy says so) directly in GPU memory.
+                CudaState gpu = decision.bits() == 8
+                        ? CudaQuantizedState.allocate(memory.cuda, n, decision.blockSize(), kinds)
+                        : CudaFloat32State.allocate(memory.cuda, n, kinds);
+                e = new Entry(p.getKey(), shape, decision, null, gpu, owner[1]);
+            } else {
+                OptimizerState state = decision.bits() == 8
+                        ? QuantizedState.allocateDirect(n, decision.blockSize(), kinds)
+                        : Float32State.allocateDirect(n, kinds);
+                e = new Entry(p.getKey(), shape, decision, state, null, owner[1]);
+            }
             byId.put(param.getId(), e);
             byName.put(p.getKey(), e);
             added.add(e);
         }
         return added;
+    }
+
+    /**
+     * The device memory of {@code sample}'s GPU, opened and checked once; null (with one warning, or an
+     * error where the policy says {@code onError: fail}) when octet cannot update tensors there.
+     */
+    private DjlDeviceMemory gpuMemory(NDArray sample) {
+        if (!gpuTried) {
+            gpuTried = true;
+            DjlDeviceMemory.Opened opened = DjlDeviceMemory.open(sample);
+            if (opened.memory() == null) {
+                String message = "the parameters of model " + modelName + " are on " + sample.getDevice()
+                        + ", where octet cannot keep their optimizer state: " + opened.problem()
+                        + "; DJL's own optimizer keeps its 32-bit state there";
+                if (OctetRuntime.policy().onError() == dev.octet.policy.Policy.OnError.FAIL) {
+                    throw new IllegalStateException(message + " (the policy says onError: fail)");
+                }
+                OctetRuntime.warnOnce("djl-gpu:" + modelName + ":" + sample.getDevice(), message);
+            } else {
+                gpuMemory = opened.memory();
+                gpuSteps = new DjlGpuSteps(gpuMemory.cuda);
+            }
+        }
+        return gpuMemory != null && gpuMemory.device.equals(sample.getDevice()) ? gpuMemory : null;
     }
 
     boolean planned() {
@@ -199,6 +304,9 @@ final class OctetDjlOptimizer {
         Entry e = byId.get(parameterId);
         if (e == null && (e = planLate(parameterId, log)) == null) {
             return false;
+        }
+        if (e.gpu != null) {
+            return updateOnGpu(e, parameterId, grad, weight);
         }
         if (weight.getDataType() != DataType.FLOAT32 || grad.getDataType() != DataType.FLOAT32
                 || !Device.Type.CPU.equals(weight.getDevice().getDeviceType())
@@ -228,6 +336,49 @@ final class OctetDjlOptimizer {
         // DJL's PyTorch optimizers leave the gradient zeroed; octet zeroes it in the same pass.
         FusedUpdate.apply(p, g, e.state, rule, ZERO_GRADIENT, KernelPool.shared());
         return true;
+    }
+
+    /**
+     * Records one parameter's GPU update; it is launched with the others of the step when DJL's step
+     * ends ({@link #launchGpuSteps}), or at once when the job calls the parameter server itself.
+     */
+    private boolean updateOnGpu(Entry e, String parameterId, NDArray grad, NDArray weight) {
+        long params;
+        long gradient;
+        try {
+            if (weight.getDataType() != DataType.FLOAT32 || grad.getDataType() != DataType.FLOAT32) {
+                throw new IllegalArgumentException("it is " + weight.getDataType() + ", octet's kernels take float32");
+            }
+            params = gpuMemory.address(weight);
+            gradient = gpuMemory.address(grad);
+        } catch (IllegalArgumentException ex) {
+            OctetRuntime.warnOnce("djl-gpu-tensor:" + modelName + ":" + e.name, "parameter " + e.name + " of model "
+                    + modelName + " cannot be updated in place on " + weight.getDevice() + " (" + ex.getMessage()
+                    + "); DJL's own optimizer updates it");
+            return false;
+        }
+        int t = nextCount(e.name);
+        UpdateRule rule = math.rule(parameterId, t, e.decision.overrides());
+        if (rule == null) {
+            return false; // DJL refuses this step; its own update says why
+        }
+        if (!CudaRule.supports(rule)) {
+            throw new IllegalStateException("no CUDA kernel for " + rule.getClass().getName());
+        }
+        synchronized (this) {
+            gpuSteps.add(e, params, gradient, rule);
+        }
+        if (!DjlHooks.deferToStepEnd(this)) {
+            launchGpuSteps();
+        }
+        return true;
+    }
+
+    /** Launches the GPU updates recorded in this step (DJL's PyTorch optimizers leave the gradient zeroed). */
+    synchronized void launchGpuSteps() {
+        if (gpuSteps != null) {
+            gpuSteps.launch(ZERO_GRADIENT);
+        }
     }
 
     /** DJL's {@code updateCount}: per parameter from {@code beginNumUpdate + 1}, the global maximum returned. */
@@ -268,10 +419,18 @@ final class OctetDjlOptimizer {
                 + modelName + what + " (policy " + OctetRuntime.policy().source() + ")");
         int statistics = math.statistics().length;
         for (Entry e : entries) {
-            long before = 4L * statistics * e.state.length();
+            long before = 4L * statistics * e.length();
             String format = e.quantized() ? String.format(Locale.ROOT, "8-bit, block %d", e.decision.blockSize()) : "float32";
+            if (e.gpu != null) {
+                format += ", GPU " + gpuMemory.device;
+            }
             report.add(new StartupReport.Row(e.name, e.shape, math.name(), format, e.decision.explanation(), before,
-                    e.state.bytes()));
+                    e.bytes()));
+        }
+        if (entries.stream().anyMatch(e -> e.gpu != null)) {
+            report.where(entries.stream().allMatch(e -> e.gpu != null)
+                    ? "in GPU memory (" + gpuMemory.device + ": " + gpuMemory.cuda.description() + ")"
+                    : "in host and GPU memory");
         }
         return report;
     }

@@ -11,6 +11,7 @@ import dev.octet.kernels.FusedUpdate;
 import dev.octet.kernels.KernelPool;
 import dev.octet.kernels.StepOptions;
 import dev.octet.kernels.UpdateRule;
+import dev.octet.kernels.rules.MxRules;
 import dev.octet.policy.OptimizerOverrides;
 import java.nio.FloatBuffer;
 import java.util.List;
@@ -212,7 +213,7 @@ class DjlOptimizerMathTest {
         assertNull(DjlOptimizerMath.of(Optimizer.adamW().optWeightDecays(Float.POSITIVE_INFINITY).build()).rule("p", 1, none));
         assertNull(DjlOptimizerMath.of(Optimizer.rmsprop().optLearningRateTracker(Tracker.fixed(Float.NaN)).build()).rule("p", 1, none));
         assertNull(DjlOptimizerMath.of(Optimizer.adagrad().optWeightDecays(Float.NaN).build()).rule("p", 1, none));
-        assertTrue(DjlOptimizerMath.of(Optimizer.adam().build()).rule("p", 1, none) instanceof DjlRules.Adam);
+        assertTrue(DjlOptimizerMath.of(Optimizer.adam().build()).rule("p", 1, none) instanceof MxRules.Adam);
         assertEquals(2, DjlOptimizerMath.of(Optimizer.adam().optLearningRateTracker(Tracker.fixed(Float.NaN)).build()).statistics().length);
     }
 
@@ -220,7 +221,7 @@ class DjlOptimizerMathTest {
     void policyOverridesReplaceTheJobsHyperparameters() {
         DjlOptimizerMath math = DjlOptimizerMath.of(Optimizer.adam().optLearningRateTracker(Tracker.fixed(0.01f)).build());
         OptimizerOverrides o = new OptimizerOverrides(1e-4, 0.5, null, null, null, null);
-        DjlRules.Adam rule = (DjlRules.Adam) math.rule("p", 1, o);
+        MxRules.Adam rule = (MxRules.Adam) math.rule("p", 1, o);
         assertEquals(0.5f, rule.beta1());
         assertEquals(0.999f, rule.beta2());
         assertEquals((float) (1e-4f * Math.sqrt(1 - Math.pow(0.999f, 1)) / (1 - Math.pow(0.5f, 1))), rule.lambda());

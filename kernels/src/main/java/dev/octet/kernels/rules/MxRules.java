@@ -1,21 +1,23 @@
-package dev.octet.adapters.djl;
+package dev.octet.kernels.rules;
 
 import dev.octet.kernels.StatisticFloor;
 import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.UpdateRule;
 
 /**
- * DJL 0.35.1's optimizer formulas as octet rules, element by element in DJL's order
- * (docs/framework-optimizer-math.md, section B). Each rule does DJL's own gradient preparation
- * (rescale, then its clip, then coupled weight decay where DJL has one) itself, because DJL's clip is
- * not the kernels' two-sided clip everywhere: the PyTorch engine's Adam, AdamW and Sgd clamp from above
- * only. The fused update is called with default options (no scale, no clip) for every rule.
+ * The optimizer operators of the MXNet convention, element by element in their order
+ * (docs/framework-optimizer-math.md, section B): each rule prepares the gradient itself (rescale, then a
+ * clip that is two-sided or, as PyTorch's {@code clamp_max}, upper only, then coupled weight decay where
+ * the formula has one), so the fused update runs them with default options (no scale, no clip). The
+ * learning rate sits inside the statistics or the direction, and the parameter moves by the direction
+ * itself ({@link UpdateRule#stepScale} 1).
  *
- * <p>Adam, AdamW and Sgd follow the PyTorch engine's native code; Nag, RmsProp, Adagrad and Adadelta,
- * which the PyTorch engine does not implement, follow the formulas DJL defines for them (its MXNet
- * engine's kernels and its own Java for Adadelta).
+ * <p>DJL defines its optimizers by these formulas: Adam, AdamW and Sgd as its PyTorch engine's native
+ * code computes them, Nag, RmsProp, Adagrad and Adadelta as its MXNet kernels and its own Java do. The
+ * CUDA kernels have each of them ({@code octet_mx_*} in {@code octet_kernels.cu}), with the same
+ * rounding.
  */
-final class DjlRules {
+public final class MxRules {
 
     private static final StatisticKind[] SIGNED = {StatisticKind.SIGNED};
     private static final StatisticKind[] UNSIGNED = {StatisticKind.UNSIGNED};
@@ -23,7 +25,7 @@ final class DjlRules {
     private static final StatisticKind[] UNSIGNED_UNSIGNED = {StatisticKind.UNSIGNED, StatisticKind.UNSIGNED};
     private static final StatisticKind[] CENTERED = {StatisticKind.UNSIGNED, StatisticKind.SIGNED, StatisticKind.SIGNED};
 
-    private DjlRules() {
+    private MxRules() {
     }
 
     /**
@@ -32,9 +34,9 @@ final class DjlRules {
      * on when {@code clip >= 0}); otherwise MXNet's two-sided clip (on when {@code clip >= 0}, or
      * {@code > 0} for Adadelta, whose rule passes {@code clip <= 0 ? -1 : clip}).
      */
-    record Prep(float rescale, float clip, boolean oneSided) {
+    public record Prep(float rescale, float clip, boolean oneSided) {
 
-        float apply(float raw) {
+        public float apply(float raw) {
             float g = rescale != 1f ? raw * rescale : raw;
             if (clip >= 0f) {
                 g = oneSided ? Math.min(g, clip) : Math.max(-clip, Math.min(clip, g));
@@ -54,14 +56,14 @@ final class DjlRules {
      * {@code w_new} (Sterbenz: {@code w_new} is within a factor of two of {@code w} unless the step is as
      * large as the weight itself).
      */
-    record Adam(Prep prep, float beta1, float beta2, float epsilon, float lambda, float weightDecay,
+    public record Adam(Prep prep, float beta1, float beta2, float epsilon, float lambda, float weightDecay,
             float decoupledLearningRate, float decoupledWeightDecay, StatisticFloor decodedFloor) implements UpdateRule {
 
-        static Adam adam(Prep prep, float beta1, float beta2, float epsilon, float lambda, float weightDecay, int t) {
+        public static Adam adam(Prep prep, float beta1, float beta2, float epsilon, float lambda, float weightDecay, int t) {
             return new Adam(prep, beta1, beta2, epsilon, lambda, weightDecay, 0f, 0f, StatisticFloor.adam(beta1, beta2, t));
         }
 
-        static Adam adamW(Prep prep, float beta1, float beta2, float epsilon, float lambda, float learningRate,
+        public static Adam adamW(Prep prep, float beta1, float beta2, float epsilon, float lambda, float learningRate,
                 float weightDecay, int t) {
             return new Adam(prep, beta1, beta2, epsilon, lambda, 0f, learningRate, weightDecay,
                     StatisticFloor.adam(beta1, beta2, t));
@@ -107,7 +109,7 @@ final class DjlRules {
      * Sgd with momentum as the PyTorch engine's {@code sgdUpdate}: {@code g = (g + wd w) lr} (the
      * learning rate inside the momentum, MXNet's convention), {@code s = s mu + g}, {@code w -= s}.
      */
-    record Sgd(Prep prep, float learningRate, float weightDecay, float momentum) implements UpdateRule {
+    public record Sgd(Prep prep, float learningRate, float weightDecay, float momentum) implements UpdateRule {
         @Override
         public StatisticKind[] statistics() {
             return SIGNED.clone();
@@ -128,7 +130,7 @@ final class DjlRules {
      * Nag as DJL defines it ({@code nag_mom_update}): {@code g = clip(rescale g) + wd w},
      * {@code mom = mu mom - lr g}, {@code w += mu mom - lr g} (the direction is its negative).
      */
-    record Nag(Prep prep, float learningRate, float weightDecay, float momentum) implements UpdateRule {
+    public record Nag(Prep prep, float learningRate, float weightDecay, float momentum) implements UpdateRule {
         @Override
         public StatisticKind[] statistics() {
             return SIGNED.clone();
@@ -150,7 +152,7 @@ final class DjlRules {
      * clip: {@code g = clip(rescale g + wd w)}, {@code n = (1 - rho) g^2 + rho n},
      * {@code w -= lr g / sqrt(n + eps)} (epsilon inside the root).
      */
-    record RmsProp(Prep prep, float learningRate, float weightDecay, float rho, float epsilon) implements UpdateRule {
+    public record RmsProp(Prep prep, float learningRate, float weightDecay, float rho, float epsilon) implements UpdateRule {
         @Override
         public StatisticKind[] statistics() {
             return UNSIGNED.clone();
@@ -181,7 +183,7 @@ final class DjlRules {
      * {@code n - gbar^2} (never negative in exact arithmetic) is held at zero or above so that rounding
      * of the two statistics cannot take the root of a negative number.
      */
-    record CenteredRmsProp(Prep prep, float learningRate, float weightDecay, float rho, float momentum, float epsilon)
+    public record CenteredRmsProp(Prep prep, float learningRate, float weightDecay, float rho, float momentum, float epsilon)
             implements UpdateRule {
         @Override
         public StatisticKind[] statistics() {
@@ -216,7 +218,7 @@ final class DjlRules {
      * kernel refuses a weight decay; octet applies it as coupled decay), {@code h += g^2},
      * {@code w -= (g / sqrt(h + eps)) lr}.
      */
-    record Adagrad(Prep prep, float learningRate, float weightDecay, float epsilon) implements UpdateRule {
+    public record Adagrad(Prep prep, float learningRate, float weightDecay, float epsilon) implements UpdateRule {
         @Override
         public StatisticKind[] statistics() {
             return UNSIGNED.clone();
@@ -243,7 +245,7 @@ final class DjlRules {
      * {@code > 0}), {@code s = rho s + (1 - rho) g^2}, {@code dw = sqrt(d + eps) / sqrt(s + eps) g},
      * {@code d = rho d + (1 - rho) dw^2}, {@code w -= dw}.
      */
-    record Adadelta(Prep prep, float weightDecay, float rho, float epsilon) implements UpdateRule {
+    public record Adadelta(Prep prep, float weightDecay, float rho, float epsilon) implements UpdateRule {
         @Override
         public StatisticKind[] statistics() {
             return UNSIGNED_UNSIGNED.clone();
