@@ -99,7 +99,7 @@ public final class DjlHooks {
         }
         try {
             if (grads.length != 1 || params.length != 1) {
-                OctetRuntime.warnOnce("djl-devices", "octet runs DJL training on one CPU device; this trainer has "
+                OctetRuntime.warnOnce("djl-devices", "octet runs DJL training on one device (the CPU or one GPU); this trainer has "
                         + params.length + " devices, so DJL keeps its own optimizer state");
                 return false;
             }

@@ -23,6 +23,7 @@ import dev.octet.kernels.cuda.CudaRule;
 import dev.octet.kernels.cuda.CudaState;
 import dev.octet.policy.Decision;
 import dev.octet.policy.ParameterInfo;
+import java.lang.ref.Cleaner;
 import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -152,6 +153,34 @@ final class OctetDjlOptimizer {
     private DjlDeviceMemory gpuMemory;
     private boolean gpuTried;
     private DjlGpuSteps gpuSteps;
+    /** The GPU memory this optimizer allocated, freed once the optimizer is unreachable (DJL has no end). */
+    private GpuMemory gpuOwned;
+
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    /** GPU state and launch tables to free; holds nothing that keeps the optimizer reachable. */
+    private static final class GpuMemory implements Runnable {
+        private final DjlGpuSteps steps;
+        private final List<CudaState> states = new ArrayList<>();
+
+        GpuMemory(DjlGpuSteps steps) {
+            this.steps = steps;
+        }
+
+        @Override
+        public void run() {
+            try {
+                dev.octet.kernels.cuda.CudaBackend.get().synchronize(0); // launches may still use them
+                steps.close();
+                synchronized (states) {
+                    states.forEach(CudaState::close);
+                }
+            } catch (RuntimeException | LinkageError e) {
+                OctetRuntime.warnOnce("djl-gpu-free", "octet could not free the GPU memory of an optimizer no longer"
+                        + " used (" + e + ")");
+            }
+        }
+    }
 
     OctetDjlOptimizer(DjlOptimizerMath math, Model model) {
         this.math = math;
@@ -250,6 +279,9 @@ final class OctetDjlOptimizer {
                 CudaState gpu = decision.bits() == 8
                         ? CudaQuantizedState.allocate(memory.cuda, n, decision.blockSize(), kinds)
                         : CudaFloat32State.allocate(memory.cuda, n, kinds);
+                synchronized (gpuOwned.states) {
+                    gpuOwned.states.add(gpu);
+                }
                 e = new Entry(p.getKey(), shape, decision, null, gpu, owner[1]);
             } else {
                 OptimizerState state = decision.bits() == 8
@@ -283,6 +315,8 @@ final class OctetDjlOptimizer {
             } else {
                 gpuMemory = opened.memory();
                 gpuSteps = new DjlGpuSteps(gpuMemory.cuda);
+                gpuOwned = new GpuMemory(gpuSteps);
+                CLEANER.register(this, gpuOwned);
             }
         }
         return gpuMemory != null && gpuMemory.device.equals(sample.getDevice()) ? gpuMemory : null;
