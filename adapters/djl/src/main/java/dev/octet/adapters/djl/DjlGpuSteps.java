@@ -31,6 +31,8 @@ final class DjlGpuSteps implements AutoCloseable {
 
     private final CudaBackend cuda;
     private final List<Pending> pending = new ArrayList<>();
+    /** Framework tensors the recorded updates read (temporaries of DJL's step), closed once launched. */
+    private final List<AutoCloseable> closeAfterLaunch = new ArrayList<>();
     /** Groups by the entries and addresses they were built for. */
     private Map<List<Object>, CudaTensorGroup> groups = new HashMap<>();
 
@@ -42,8 +44,8 @@ final class DjlGpuSteps implements AutoCloseable {
         pending.add(new Pending(entry, params, grad, rule));
     }
 
-    boolean isEmpty() {
-        return pending.isEmpty();
+    void closeAfterLaunch(List<? extends AutoCloseable> temporaries) {
+        closeAfterLaunch.addAll(temporaries);
     }
 
     /** Launches the recorded updates (asynchronously, on the default stream). */
@@ -81,6 +83,16 @@ final class DjlGpuSteps implements AutoCloseable {
             groups.values().forEach(CudaTensorGroup::close);
         }
         groups = used;
+        // Freed into PyTorch's caching allocator, whose next user of that memory on this stream comes
+        // after the launches just queued.
+        for (AutoCloseable t : closeAfterLaunch) {
+            try {
+                t.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        closeAfterLaunch.clear();
     }
 
     @Override

@@ -98,17 +98,26 @@ public final class DjlHooks {
             return false;
         }
         try {
-            if (grads.length != 1 || params.length != 1) {
-                OctetRuntime.warnOnce("djl-devices", "octet runs DJL training on one device (the CPU or one GPU); this trainer has "
-                        + params.length + " devices, so DJL keeps its own optimizer state");
-                return false;
-            }
             o.planIfNeeded(REPORT);
+            if (params.length > 1) {
+                NDArray[] g = new NDArray[grads.length];
+                NDArray[] p = new NDArray[params.length];
+                for (int i = 0; i < p.length; i++) {
+                    g[i] = (NDArray) grads[i];
+                    p[i] = (NDArray) params[i];
+                }
+                return o.updateReplicas(parameterId, g, p, REPORT);
+            }
             return o.update(parameterId, (NDArray) grads[0], (NDArray) params[0], REPORT);
         } catch (RuntimeException | LinkageError e) {
             failed("update", e);
             return false;
         }
+    }
+
+    /** The state octet keeps for the job's optimizer object, or null (for tests). */
+    static OctetDjlOptimizer running(Object optimizer) {
+        return BY_OPTIMIZER.get(optimizer);
     }
 
     /** At the start of {@code ParameterStore.updateAllParameters()}: DJL's step over all parameters begins. */

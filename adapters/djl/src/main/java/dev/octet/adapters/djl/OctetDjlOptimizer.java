@@ -61,15 +61,24 @@ final class OctetDjlOptimizer {
         final OptimizerState state;
         final CudaState gpu;
         final String layerType;
+        /** The device of the parameter this state belongs to. */
+        final Device device;
+        /**
+         * A trainer on several devices has a copy of the parameter on each, and DJL's optimizers keep
+         * one state per copy: the states of the copies on the other devices than this one's.
+         */
+        final Map<Device, Entry> replicas = new ConcurrentHashMap<>();
         boolean aliasChecked;
 
-        Entry(String name, long[] shape, Decision decision, OptimizerState state, CudaState gpu, String layerType) {
+        Entry(String name, long[] shape, Decision decision, OptimizerState state, CudaState gpu, String layerType,
+                Device device) {
             this.name = name;
             this.shape = shape;
             this.decision = decision;
             this.state = state;
             this.gpu = gpu;
             this.layerType = layerType;
+            this.device = device;
         }
 
         boolean quantized() {
@@ -112,8 +121,12 @@ final class OctetDjlOptimizer {
             return host;
         }
 
-        /** Replaces the state with {@code source}'s (converted where the formats differ). */
+        /**
+         * Replaces the state with {@code source}'s (converted where the formats differ), and that of
+         * its replicas on other devices.
+         */
         void restore(OptimizerState source) {
+            replicas.values().forEach(r -> r.restore(source));
             if (gpu == null) {
                 state.copyFrom(source);
                 return;
@@ -268,32 +281,71 @@ final class OctetDjlOptimizer {
                 OctetRuntime.warnOnce("djl-overrides:" + ignored, "the policy overrides " + String.join(", ", ignored)
                         + " for " + p.getKey() + " (and maybe others), which DJL's " + math.name() + " does not have; ignored");
             }
-            int n = Math.toIntExact(array.size());
-            Entry e;
-            if (array.getDevice().isGpu()) {
-                DjlDeviceMemory memory = gpuMemory(array);
-                if (memory == null) {
-                    continue; // DJL's own optimizer keeps this parameter's state (gpuMemory said why)
-                }
-                // Allocated in 8 bits (or float32 where the policy says so) directly in GPU memory.
-                CudaState gpu = decision.bits() == 8
-                        ? CudaQuantizedState.allocate(memory.cuda, n, decision.blockSize(), kinds)
-                        : CudaFloat32State.allocate(memory.cuda, n, kinds);
-                synchronized (gpuOwned.states) {
-                    gpuOwned.states.add(gpu);
-                }
-                e = new Entry(p.getKey(), shape, decision, null, gpu, owner[1]);
-            } else {
-                OptimizerState state = decision.bits() == 8
-                        ? QuantizedState.allocateDirect(n, decision.blockSize(), kinds)
-                        : Float32State.allocateDirect(n, kinds);
-                e = new Entry(p.getKey(), shape, decision, state, null, owner[1]);
+            Entry e = allocate(p.getKey(), shape, decision, owner[1], array);
+            if (e == null) {
+                continue; // DJL's own optimizer keeps this parameter's state (gpuMemory said why)
             }
             byId.put(param.getId(), e);
             byName.put(p.getKey(), e);
             added.add(e);
         }
         return added;
+    }
+
+    /**
+     * A fresh state for a parameter whose tensor is {@code array}: in host memory for a CPU tensor, in
+     * GPU memory for a GPU tensor (8-bit, or float32 where the policy says so: never float32 first);
+     * null when octet cannot use the tensor's GPU.
+     */
+    private Entry allocate(String name, long[] shape, Decision decision, String layerType, NDArray array) {
+        StatisticKind[] kinds = math.statistics();
+        int n = Math.toIntExact(array.size());
+        Device device = array.getDevice();
+        if (device.isGpu()) {
+            DjlDeviceMemory memory = gpuMemory(array);
+            if (memory == null) {
+                return null;
+            }
+            CudaState gpu = decision.bits() == 8
+                    ? CudaQuantizedState.allocate(memory.cuda, n, decision.blockSize(), kinds)
+                    : CudaFloat32State.allocate(memory.cuda, n, kinds);
+            synchronized (gpuOwned.states) {
+                gpuOwned.states.add(gpu);
+            }
+            return new Entry(name, shape, decision, null, gpu, layerType, device);
+        }
+        OptimizerState state = decision.bits() == 8
+                ? QuantizedState.allocateDirect(n, decision.blockSize(), kinds)
+                : Float32State.allocateDirect(n, kinds);
+        return new Entry(name, shape, decision, state, null, layerType, device);
+    }
+
+    /**
+     * The state of {@code e}'s parameter on {@code array}'s device. A copy on another device gets its
+     * state at its first update as DJL's optimizers give it: a copy of the parameter's state as it is
+     * then (already moved by this step where the first device's copy was updated first, as DJL does).
+     */
+    private synchronized Entry onDeviceOf(Entry e, NDArray array) {
+        Device device = array.getDevice();
+        if (device.equals(e.device)) {
+            return e;
+        }
+        Entry replica = e.replicas.get(device);
+        if (replica == null) {
+            replica = allocate(e.name, e.shape, e.decision, e.layerType, array);
+            if (replica == null) {
+                return null;
+            }
+            launchGpuSteps(); // the state to copy may have an update queued
+            replica.restore(e.hostState());
+            e.replicas.put(device, replica);
+        }
+        return replica;
+    }
+
+    /** Whether octet can keep state for a tensor on {@code array}'s device. */
+    private boolean canHold(NDArray array) {
+        return array.getDataType() == DataType.FLOAT32 && (!array.getDevice().isGpu() || gpuMemory(array) != null);
     }
 
     /**
@@ -339,8 +391,71 @@ final class OctetDjlOptimizer {
         if (e == null && (e = planLate(parameterId, log)) == null) {
             return false;
         }
+        e = onDeviceOf(e, weight);
+        return e != null && update(e, parameterId, grad, weight, null);
+    }
+
+    /**
+     * A trainer on several devices ({@code LocalParameterServer} with a copy of each parameter per
+     * device): as DJL, every device's gradient is added into the first device's, and each copy is moved
+     * with that sum by its own state on its own device (DJL counts each copy's update, as it does); each
+     * copy's gradient is then zeroed, as DJL's optimizers zero it. Returns false, before anything changes,
+     * when a copy is not a float32 tensor on a device octet can update (then DJL updates every copy).
+     */
+    boolean updateReplicas(String parameterId, NDArray[] grads, NDArray[] params, Consumer<String> log) {
+        Entry primary = byId.get(parameterId);
+        if (primary == null && (primary = planLate(parameterId, log)) == null) {
+            return false;
+        }
+        for (NDArray p : params) {
+            if (!canHold(p)) {
+                OctetRuntime.warnOnce("djl-replica:" + modelName + ":" + p.getDevice(), "a copy of the parameters of"
+                        + " model " + modelName + " on " + p.getDevice() + " cannot be updated by octet; DJL's own"
+                        + " optimizer updates every copy of them");
+                return false;
+            }
+        }
+        Device first = params[0].getDevice();
+        for (int i = 1; i < grads.length; i++) {
+            try (NDArray copy = grads[i].toDevice(first, true)) {
+                grads[0].addi(copy);
+            }
+        }
+        List<NDArray> sums = new ArrayList<>();
+        sums.add(grads[0].duplicate());
+        boolean queued = false;
+        for (int i = 0; i < params.length; i++) {
+            NDArray sum = params[i].getDevice().equals(first) ? sums.get(0) : sums.get(0).toDevice(params[i].getDevice(), true);
+            if (sum != sums.get(0)) {
+                sums.add(sum);
+            }
+            Entry e = onDeviceOf(primary, params[i]);
+            if (e == null || !update(e, parameterId, sum, params[i], grads[i])) {
+                throw new IllegalStateException("octet could not update the copy of " + primary.name + " on "
+                        + params[i].getDevice() + " after adding up its gradients");
+            }
+            queued |= e.gpu != null;
+        }
+        if (queued) {
+            synchronized (this) {
+                gpuSteps.closeAfterLaunch(sums); // the launch reads them
+            }
+            if (!DjlHooks.deferToStepEnd(this)) {
+                launchGpuSteps();
+            }
+        } else {
+            sums.forEach(NDArray::close);
+        }
+        return true;
+    }
+
+    /**
+     * Updates one copy of a parameter with {@code grad}; {@code ownGradient}, when given, is the copy's own
+     * gradient, zeroed after (otherwise {@code grad} is, in the same pass).
+     */
+    private boolean update(Entry e, String parameterId, NDArray grad, NDArray weight, NDArray ownGradient) {
         if (e.gpu != null) {
-            return updateOnGpu(e, parameterId, grad, weight);
+            return updateOnGpu(e, parameterId, grad, weight, ownGradient);
         }
         if (weight.getDataType() != DataType.FLOAT32 || grad.getDataType() != DataType.FLOAT32
                 || !Device.Type.CPU.equals(weight.getDevice().getDeviceType())
@@ -369,6 +484,10 @@ final class OctetDjlOptimizer {
         FloatBuffer g = gradBytes.order(ByteOrder.nativeOrder()).asFloatBuffer();
         // DJL's PyTorch optimizers leave the gradient zeroed; octet zeroes it in the same pass.
         FusedUpdate.apply(p, g, e.state, rule, ZERO_GRADIENT, KernelPool.shared());
+        if (ownGradient != null) {
+            FloatBuffer own = ownGradient.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            own.put(0, new float[own.capacity()]);
+        }
         return true;
     }
 
@@ -376,15 +495,17 @@ final class OctetDjlOptimizer {
      * Records one parameter's GPU update; it is launched with the others of the step when DJL's step
      * ends ({@link #launchGpuSteps}), or at once when the job calls the parameter server itself.
      */
-    private boolean updateOnGpu(Entry e, String parameterId, NDArray grad, NDArray weight) {
+    private boolean updateOnGpu(Entry e, String parameterId, NDArray grad, NDArray weight, NDArray ownGradient) {
         long params;
         long gradient;
+        long own;
         try {
             if (weight.getDataType() != DataType.FLOAT32 || grad.getDataType() != DataType.FLOAT32) {
                 throw new IllegalArgumentException("it is " + weight.getDataType() + ", octet's kernels take float32");
             }
             params = gpuMemory.address(weight);
             gradient = gpuMemory.address(grad);
+            own = ownGradient == null ? 0 : gpuMemory.address(ownGradient);
         } catch (IllegalArgumentException ex) {
             OctetRuntime.warnOnce("djl-gpu-tensor:" + modelName + ":" + e.name, "parameter " + e.name + " of model "
                     + modelName + " cannot be updated in place on " + weight.getDevice() + " (" + ex.getMessage()
@@ -402,7 +523,10 @@ final class OctetDjlOptimizer {
         synchronized (this) {
             gpuSteps.add(e, params, gradient, rule);
         }
-        if (!DjlHooks.deferToStepEnd(this)) {
+        if (own != 0) {
+            // Queued before the launch, which reads the gradients' sum, not this.
+            gpuMemory.cuda.zero(own, 4 * ownGradient.size(), 0);
+        } else if (!DjlHooks.deferToStepEnd(this)) {
             launchGpuSteps();
         }
         return true;
