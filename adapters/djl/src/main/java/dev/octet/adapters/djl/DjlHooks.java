@@ -38,8 +38,8 @@ public final class DjlHooks {
     /** The job's optimizer instances octet runs, and the model each trains. */
     private static final Map<Object, OctetDjlOptimizer> BY_OPTIMIZER = Collections.synchronizedMap(new WeakHashMap<>());
     private static final Map<Object, OctetDjlOptimizer> BY_MODEL = Collections.synchronizedMap(new WeakHashMap<>());
-    /** Models the job loaded: the state file beside the parameters they were loaded from. */
-    private static final Map<Object, Path> LOADED_FROM = Collections.synchronizedMap(new WeakHashMap<>());
+    /** The parameter files each model was loaded from, and which of them DJL trains. */
+    private static final Map<Object, DjlLoads> LOADS = Collections.synchronizedMap(new WeakHashMap<>());
 
     private DjlHooks() {
     }
@@ -67,7 +67,6 @@ public final class DjlHooks {
                 o = previous;
             } else {
                 o = new OctetDjlOptimizer(math, m);
-                o.pendingRestore = LOADED_FROM.get(model);
                 if (previous != null) {
                     // The same optimizer object on another model: DJL starts fresh state for the new
                     // parameter ids, but its t (the largest update count it has seen) goes on.
@@ -76,6 +75,8 @@ public final class DjlHooks {
                 BY_OPTIMIZER.put(optimizer, o);
             }
             BY_MODEL.put(model, o);
+            o.loads = loadsOf(m);
+            o.loads.trainerCreated();
         } catch (RuntimeException | LinkageError e) {
             failed("trainer", e);
         }
@@ -96,11 +97,41 @@ public final class DjlHooks {
                         + params.length + " devices, so DJL keeps its own optimizer state");
                 return false;
             }
+            restoreIfDjlTrainsALoad(o, parameterId, params[0]);
             o.planIfNeeded(REPORT);
             return o.update(parameterId, (NDArray) grads[0], (NDArray) params[0], REPORT);
         } catch (RuntimeException | LinkageError e) {
             failed("update", e);
             return false;
+        }
+    }
+
+    /**
+     * octet's state goes with the arrays DJL trains: where those are the ones a load made (and no one
+     * trained them yet), the state saved beside them is restored (at the plan, or now if octet planned
+     * already: a new trainer after a load); where the load came too late for the trainer, DjlLoads warns.
+     */
+    private static void restoreIfDjlTrainsALoad(OctetDjlOptimizer o, String parameterId, Object trained) {
+        DjlLoads loads = o.loads;
+        if (loads == null || !loads.checkDue()) {
+            return;
+        }
+        Path stateFile = loads.trainedLoad(parameterId, trained, o);
+        if (stateFile == null) {
+            return;
+        }
+        synchronized (o) {
+            if (o.planned()) {
+                DjlStateFile.restoreOrWarn(stateFile, o);
+            } else {
+                o.pendingRestore = stateFile;
+            }
+        }
+    }
+
+    private static DjlLoads loadsOf(Model model) {
+        synchronized (LOADS) {
+            return LOADS.computeIfAbsent(model, m -> new DjlLoads(model.getName()));
         }
     }
 
@@ -116,6 +147,13 @@ public final class DjlHooks {
             String epochValue = m.getProperty("Epoch");
             int epoch = epochValue == null ? Utils.getCurrentEpoch(modelPath, name) : Integer.parseInt(epochValue);
             Path paramFile = modelPath.resolve(String.format(Locale.ROOT, "%s-%04d.params", name, epoch));
+            if (!o.planned() && o.loads != null) {
+                // Saved before any step: the state that goes with the arrays saved is the one loaded with them.
+                Path held = o.loads.heldLoad(m, o);
+                if (held != null) {
+                    o.pendingRestore = held;
+                }
+            }
             o.planIfNeeded(REPORT);
             DjlStateFile.write(DjlStateFile.beside(paramFile), o);
         } catch (IOException | RuntimeException e) {
@@ -127,12 +165,7 @@ public final class DjlHooks {
     /** At the end of {@code BaseModel.readParameters(paramFile, options)}. */
     public static void parametersRead(Object model, Path paramFile) {
         try {
-            Path state = DjlStateFile.beside(paramFile);
-            LOADED_FROM.put(model, state);
-            OctetDjlOptimizer o = BY_MODEL.get(model);
-            if (o != null && !o.planned()) {
-                o.pendingRestore = state;
-            }
+            loadsOf((Model) model).loaded((Model) model, paramFile, DjlStateFile.beside(paramFile));
             DjlStableEmbeddings.mark((Model) model);
         } catch (RuntimeException | LinkageError e) {
             failed("load", e);

@@ -82,8 +82,10 @@ final class OctetDjlOptimizer {
     final Map<String, Integer> counts = new HashMap<>();
     int numUpdate;
     private boolean planned;
-    /** The state file to restore at the first step (set when the job loaded the model). */
+    /** The state file to restore when planning (set when DJL trains the arrays a load made). */
     Path pendingRestore;
+    /** The loads of the model this optimizer trains. */
+    DjlLoads loads;
 
     OctetDjlOptimizer(DjlOptimizerMath math, Model model) {
         this.math = math;

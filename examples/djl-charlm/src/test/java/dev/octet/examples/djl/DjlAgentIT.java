@@ -528,6 +528,127 @@ class DjlAgentIT {
         assertArrayEquals(Files.readAllBytes(straight), Files.readAllBytes(resumed), "2 epochs, checkpoint, 2 epochs = 4 epochs");
     }
 
+    /** Two epochs of the EasyTrain job under octet, DJL's listener saving after each: the checkpoints the load-order tests resume from. */
+    static Path easyTrainCheckpoints() throws Exception {
+        Path checkpoints = work.resolve("easy-load-order-checkpoints");
+        Run run = SHARED.computeIfAbsent("easy-checkpoints", k -> {
+            try {
+                return easyTrain(List.of(agent()), "--epochs", "2", "--save", clean("easy-load-order-checkpoints").toString());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertEquals(0, run.exitCode(), run.output());
+        return checkpoints;
+    }
+
+    private static String loadedTooLate(Path checkpoints) {
+        return "[octet] WARNING: the model charlm loaded " + checkpoints.resolve("charlm-0002.params")
+                + " after its trainer had taken the arrays it trains (at Trainer.initialize or its first forward pass): DJL's"
+                + " trainer goes on training those, so the loaded values are not the ones being trained";
+    }
+
+    private static String restored(Path checkpoints) {
+        return "[octet] restored the optimizer state of charlm from " + checkpoints.resolve("charlm-0002.params.octet");
+    }
+
+    /**
+     * {@code Model.load} before the trainer, or after {@code newTrainer} but before {@code Trainer.initialize}:
+     * DJL trains the loaded values in both (checked without the agent: the same parameters either way), so
+     * octet restores its state in both, and 2 epochs, checkpoint, 2 epochs end where 4 epochs straight end, bit
+     * for bit. A {@code Model.save} before the first step writes the state loaded with the parameters.
+     */
+    @Test
+    void loadingBeforeTheTrainerTakesItsArraysRestoresAndResumesExactly() throws Exception {
+        Path straight = easyTrainStraight();
+        Path checkpoints = easyTrainCheckpoints();
+        Path beforeTrainer = work.resolve("load-before-trainer.bin");
+        Path afterTrainer = work.resolve("load-after-trainer.bin");
+        Path savedBeforeSteps = clean("load-saved-before-steps");
+        Run a = easyTrain(List.of(agent()), "--epochs", "2", "--load", checkpoints.toString(), "--dump-trained", beforeTrainer.toString(),
+                "--save-before-steps", savedBeforeSteps.toString());
+        Run b = easyTrain(List.of(agent()), "--epochs", "2", "--load-after-trainer", checkpoints.toString(),
+                "--dump-trained", afterTrainer.toString());
+        Path djlBefore = work.resolve("load-before-trainer-djl.bin");
+        Path djlAfter = work.resolve("load-after-trainer-djl.bin");
+        Path djlNoLoad = work.resolve("load-none-djl.bin");
+        Run c = easyTrain(List.of(), "--epochs", "2", "--load", checkpoints.toString(), "--dump-trained", djlBefore.toString());
+        Run d = easyTrain(List.of(), "--epochs", "2", "--load-after-trainer", checkpoints.toString(), "--dump-trained", djlAfter.toString());
+        Run e = easyTrain(List.of(), "--epochs", "2", "--dump-trained", djlNoLoad.toString());
+        for (Run r : List.of(a, b, c, d, e)) {
+            assertEquals(0, r.exitCode(), r.output());
+        }
+        assertArrayEquals(Files.readAllBytes(djlBefore), Files.readAllBytes(djlAfter), "DJL alone trains the loaded values either way");
+        assertTrue(relativeError(djlBefore, djlNoLoad) > 1e-3, "and they are not the fresh ones");
+        for (Run r : List.of(a, b)) {
+            assertEquals(1, r.count(restored(checkpoints)), r.output());
+            assertFalse(r.output().contains("WARNING"), r.output());
+        }
+        assertArrayEquals(Files.readAllBytes(straight), Files.readAllBytes(beforeTrainer), "load before the trainer: 2 + 2 epochs = 4");
+        assertArrayEquals(Files.readAllBytes(straight), Files.readAllBytes(afterTrainer), "load before initialize: 2 + 2 epochs = 4");
+        assertArrayEquals(Files.readAllBytes(checkpoints.resolve("charlm-0002.params.octet")),
+                Files.readAllBytes(savedBeforeSteps.resolve("charlm-0002.params.octet")), "saved before any step: the state loaded");
+    }
+
+    /**
+     * {@code Model.load} after {@code Trainer.initialize} (before the first step) or after some steps: DJL's
+     * trainer keeps training the arrays it took and ignores the loaded values (without the agent: the same
+     * trained parameters as a job that loads nothing). octet does not restore, keeps its state with what DJL
+     * trains (the same parameters, bit for bit, as its own job that loads nothing), and says so once.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"--load-after-init", "--load-after-epoch"})
+    void loadingAfterTheTrainerTookItsArraysIsNotRestoredAndSaysSo(String order) throws Exception {
+        Path checkpoints = easyTrainCheckpoints();
+        String name = order.substring(2);
+        Path octetLate = work.resolve(name + "-octet.bin");
+        Path octetNone = work.resolve(name + "-octet-none.bin");
+        Path djlLate = work.resolve(name + "-djl.bin");
+        Path djlNone = work.resolve(name + "-djl-none.bin");
+        Path modelHolds = work.resolve(name + "-octet-model.bin");
+        Path loadedValues = work.resolve(name + "-loaded.bin");
+        // One epoch after an init-time load, three with a load after the first: never the checkpoint's two epochs by chance.
+        String epochs = order.equals("--load-after-init") ? "1" : "3";
+        Run late = easyTrain(List.of(agent()), "--epochs", epochs, order, checkpoints.toString(), "--dump-trained", octetLate.toString(),
+                "--dump", modelHolds.toString());
+        Run none = easyTrain(List.of(agent()), "--epochs", epochs, "--dump-trained", octetNone.toString());
+        Run djl = easyTrain(List.of(), "--epochs", epochs, order, checkpoints.toString(), "--dump-trained", djlLate.toString());
+        Run djlAlone = easyTrain(List.of(), "--epochs", epochs, "--dump-trained", djlNone.toString());
+        Run loaded = easyTrain(List.of(), "--epochs", "0", "--load", checkpoints.toString(), "--dump", loadedValues.toString());
+        for (Run r : List.of(late, none, djl, djlAlone, loaded)) {
+            assertEquals(0, r.exitCode(), r.output());
+        }
+        assertArrayEquals(Files.readAllBytes(djlNone), Files.readAllBytes(djlLate), "DJL alone ignores the late load");
+        assertArrayEquals(Files.readAllBytes(loadedValues), Files.readAllBytes(modelHolds), "the model holds the loaded values, untrained");
+        assertEquals(1, late.count(loadedTooLate(checkpoints)), late.output());
+        assertEquals(1, late.count("[octet] WARNING"), late.output());
+        assertFalse(late.output().contains("restored"), late.output());
+        assertArrayEquals(Files.readAllBytes(octetNone), Files.readAllBytes(octetLate), "octet trains on with the state of what DJL trains");
+        assertTrue(relativeError(octetLate, djlLate) > 0, "octet's run is not DJL's own");
+    }
+
+    /**
+     * A load after some steps, then a new trainer (same configuration): the first trainer ignores the load
+     * (one warning), the second trains the loaded values, and octet restores the state saved with them
+     * then: epoch 1, load the 2-epoch checkpoint, epoch 2 on the old arrays, 2 epochs on the loaded ones ends
+     * where 4 epochs straight end.
+     */
+    @Test
+    void aTrainerMadeAfterALateLoadTrainsTheLoadedValuesWithTheirState() throws Exception {
+        Path straight = easyTrainStraight();
+        Path checkpoints = easyTrainCheckpoints();
+        Path phased = work.resolve("late-load-then-new-trainer.bin");
+        Run run = easyTrain(List.of(agent()), "--epochs", "4", "--phases", "2", "--load-after-epoch", checkpoints.toString(),
+                "--dump-trained", phased.toString());
+        assertEquals(0, run.exitCode(), run.output());
+        String out = run.output();
+        int warned = out.indexOf(loadedTooLate(checkpoints));
+        int restoredAt = out.indexOf(restored(checkpoints));
+        assertTrue(warned >= 0 && out.indexOf("phase 1 done") > warned && restoredAt > out.indexOf("phase 1 done"), out);
+        assertEquals(1, run.count("[octet] WARNING"), out);
+        assertArrayEquals(Files.readAllBytes(straight), Files.readAllBytes(phased), "ends where 4 epochs straight end");
+    }
+
     /**
      * Fine-tuning: layers frozen while the first trainer runs are unfrozen for the second (same
      * configuration). octet plans and reports them at their first update and trains them with fresh
