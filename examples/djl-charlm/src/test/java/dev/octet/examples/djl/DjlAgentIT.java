@@ -320,6 +320,61 @@ class DjlAgentIT {
         assertEquals(plain.exactLosses(), run.exactLosses());
     }
 
+    /**
+     * DJL's api jar with {@code ai/djl/engine/api.properties} filtered out (a resource filter of a repacked
+     * jar): octet reads 0.35.1 from the jar's own manifest, as DJL itself does; without that manifest too,
+     * it recognises DJL by the classes and members it relies on. Either way it says how, once, and trains
+     * exactly as with DJL's jars untouched.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void djlWithoutItsVersionFileIsRecognisedAndSaysHow(boolean keepManifest) throws Exception {
+        Path jar = work.resolve("djl-api-without-version-" + keepManifest + ".jar");
+        List<String> classPath = new ArrayList<>(List.of(System.getProperty("octet.jobClasses")));
+        try (var jars = Files.list(Path.of(System.getProperty("octet.jobLib")))) {
+            for (Path j : jars.filter(j -> j.toString().endsWith(".jar")).sorted().toList()) {
+                if (j.getFileName().toString().startsWith("api-")) {
+                    copyJarWithout(j, jar, name -> name.equals("ai/djl/engine/api.properties")
+                            || (!keepManifest && name.equals("META-INF/MANIFEST.MF")));
+                    classPath.add(jar.toString());
+                } else {
+                    classPath.add(j.toString());
+                }
+            }
+        }
+        Run run = start(List.of(agent()), classPath, MAIN, "--steps", "10", "--every", "5");
+        Run untouched = shared("adam-8-10-steps", List.of(agent()), "--steps", "10", "--every", "5");
+        assertEquals(0, run.exitCode(), run.output());
+        String note = keepManifest
+                ? "[octet] DJL's ai/djl/engine/api.properties is not in this job's jars; its version, 0.35.1, is read from the"
+                        + " manifest of its jar (ai.djl.api)"
+                : "[octet] DJL's version is not recorded in this job's jars (ai/djl/engine/api.properties is missing: a jar"
+                        + " repacked without it, such as a shaded one); every class and member octet relies on is there, so"
+                        + " octet runs as for 0.35.1";
+        assertEquals(1, run.count(note), run.output());
+        assertTrue(run.output().contains("octet: optimizer state of DJL Adam for model charlm"), run.output());
+        assertFalse(run.output().contains("WARNING"), run.output());
+        assertEquals(2, untouched.exactLosses().size(), untouched.output());
+        assertEquals(untouched.exactLosses(), run.exactLosses(), "the same training as with DJL's jars untouched");
+        Files.delete(jar);
+    }
+
+    /** Copies a jar, leaving out the entries {@code drop} names. */
+    private static void copyJarWithout(Path from, Path to, java.util.function.Predicate<String> drop) throws IOException {
+        try (java.util.zip.ZipFile in = new java.util.zip.ZipFile(from.toFile());
+                java.util.zip.ZipOutputStream out = new java.util.zip.ZipOutputStream(Files.newOutputStream(to))) {
+            for (java.util.zip.ZipEntry e : java.util.Collections.list(in.entries())) {
+                if (!drop.test(e.getName())) {
+                    out.putNextEntry(new java.util.zip.ZipEntry(e.getName()));
+                    try (var data = in.getInputStream(e)) {
+                        data.transferTo(out);
+                    }
+                    out.closeEntry();
+                }
+            }
+        }
+    }
+
     @Test
     void onErrorFailStopsAnUnsupportedVersionAtStart() throws Exception {
         Path failing = policy("fail.yaml", "onError: fail\n");
