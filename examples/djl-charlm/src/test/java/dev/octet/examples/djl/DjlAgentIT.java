@@ -397,6 +397,39 @@ class DjlAgentIT {
         assertTrue(losses.get(1) < losses.get(0), run.output());
     }
 
+    /**
+     * The job packed as a Spring Boot executable jar (Spring Boot's own launcher, the job's classes under
+     * {@code BOOT-INF/classes}, DJL's jars nested under {@code BOOT-INF/lib}) and started with {@code java -jar}:
+     * DJL loads from the nested jars in the launcher's class loader; octet recognises it there (its version
+     * file read through the nested jar), defines its helpers there, and trains exactly as on a plain class path.
+     */
+    @Test
+    void worksInASpringBootExecutableJar() throws Exception {
+        Path jar = work.resolve("djl-job-spring-boot.jar");
+        List<Path> jars;
+        try (var files = Files.list(Path.of(System.getProperty("octet.jobLib")))) {
+            jars = files.filter(j -> j.toString().endsWith(".jar")).sorted().toList();
+        }
+        Path loader = Path.of(Class.forName(BootJar.LAUNCHER).getProtectionDomain().getCodeSource().getLocation().toURI());
+        BootJar.write(jar, loader, Path.of(System.getProperty("octet.jobClasses")), jars, MAIN);
+        List<String> args = List.of("--hidden", "256", "--steps", "40", "--every", "20");
+        Run boot = start(List.of(agent(), "-Doctet.debug=true"), List.of(jar.toString()), BootJar.LAUNCHER, args.toArray(new String[0]));
+        Run plain = job(List.of(agent()), List.of(), "--steps", "40", "--every", "20");
+        Run djl = start(List.of(), List.of(jar.toString()), BootJar.LAUNCHER, args.toArray(new String[0]));
+        for (Run r : List.of(boot, plain, djl)) {
+            assertEquals(0, r.exitCode(), r.output());
+        }
+        assertTrue(boot.output().contains("[octet] instrumented ai.djl.training.LocalParameterServer"), boot.output());
+        assertTrue(boot.output().contains("octet: optimizer state of DJL Adam for model charlm"), boot.output());
+        assertFalse(boot.output().contains("WARNING"), boot.output());
+        assertFalse(boot.output().contains("is not recorded") || boot.output().contains("manifest"), "the version file was read: "
+                + boot.output());
+        assertEquals(2, boot.exactLosses().size(), boot.output());
+        assertEquals(plain.exactLosses(), boot.exactLosses(), "the same training as on a plain class path, to the bit");
+        assertNotEquals(djl.exactLosses(), boot.exactLosses(), "octet's 8-bit run, not DJL's own");
+        Files.delete(jar);
+    }
+
     /** A state file saved with 8-bit state restores into a job whose policy now keeps everything float32 (converted). */
     @Test
     void stateSavedIn8BitRestoresIntoAFloat32Policy() throws Exception {
