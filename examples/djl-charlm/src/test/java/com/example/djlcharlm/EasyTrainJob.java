@@ -45,7 +45,9 @@ import java.util.Random;
  * rest of its epochs), {@code save-before-steps} (a folder: {@code Model.save} once the first trainer is
  * initialized, before its first step), {@code dump} (every parameter's values at the end, as the model holds them: what
  * {@code Model.save} would write), {@code dump-trained} (the values the last trainer trained, from its
- * {@code ParameterStore}: after a late load, DJL's trainer trains other arrays than the model holds).
+ * {@code ParameterStore}: after a late load, DJL's trainer trains other arrays than the model holds),
+ * {@code models} (1: trains this many models one after another, each as above, named {@code charlm},
+ * {@code charlm2}, ...; a job with several models).
  */
 public final class EasyTrainJob {
 
@@ -65,8 +67,16 @@ public final class EasyTrainJob {
         int phases = Integer.parseInt(options.getOrDefault("phases", "1"));
         boolean freezeFirstPhase = Boolean.parseBoolean(options.getOrDefault("freeze-first-phase", "false"));
         int[] text = DjlCharLanguageModel.encode(DjlCharLanguageModel.readCorpus(200_000));
+        int models = Integer.parseInt(options.getOrDefault("models", "1"));
+        for (int i = 1; i <= models; i++) {
+            train(i == 1 ? "charlm" : "charlm" + i, options, epochs, phases, freezeFirstPhase, text);
+        }
+    }
+
+    private static void train(String name, Map<String, String> options, int epochs, int phases, boolean freezeFirstPhase,
+            int[] text) throws Exception {
         Engine.getInstance().setRandomSeed(42);
-        try (Model model = Model.newInstance("charlm"); NDManager data = NDManager.newBaseManager()) {
+        try (Model model = Model.newInstance(name); NDManager data = NDManager.newBaseManager()) {
             Block net = DjlCharLanguageModel.block(64, 256, 2);
             model.setBlock(net);
             load(model, options.get("load"));

@@ -53,8 +53,9 @@ public final class DjlHooks {
             DjlOptimizerMath math = optimizer == null ? null : DjlOptimizerMath.of(optimizer);
             if (math == null) {
                 if (optimizer != null && DjlOptimizerMath.Kind.of(optimizer) == null) {
-                    OctetRuntime.warnOnce("djl-optimizer:" + optimizer.getClass().getName(), "DJL optimizer "
-                            + optimizer.getClass().getName() + " is not one octet knows; DJL keeps its own state");
+                    OctetRuntime.warnOnce("djl-optimizer:" + optimizer.getClass().getName() + ":" + m.getName() + ":"
+                            + System.identityHashCode(m), "DJL optimizer " + optimizer.getClass().getName() + " (model "
+                            + m.getName() + ") is not one octet knows; DJL keeps its own state");
                 }
                 return;
             }
@@ -93,7 +94,8 @@ public final class DjlHooks {
         }
         try {
             if (grads.length != 1 || params.length != 1) {
-                OctetRuntime.warnOnce("djl-devices", "octet runs DJL training on one CPU device; this trainer has "
+                OctetRuntime.warnOnce("djl-devices:" + o.modelName + ":" + System.identityHashCode(o) + ":" + params.length,
+                        "octet runs DJL training on one CPU device; this trainer of the model " + o.modelName + " has "
                         + params.length + " devices, so DJL keeps its own optimizer state");
                 return false;
             }
@@ -157,8 +159,9 @@ public final class DjlHooks {
             o.planIfNeeded(REPORT);
             DjlStateFile.write(DjlStateFile.beside(paramFile), o);
         } catch (IOException | RuntimeException e) {
-            OctetRuntime.warnOnce("djl-save:" + modelPath, "could not save octet's optimizer state beside the model in "
-                    + modelPath + " (" + e + "); resuming from this model will start with fresh optimizer state");
+            OctetRuntime.warnOnce("djl-save:" + modelPath + ":" + name + ":" + e.getClass().getName(), "could not save octet's"
+                    + " optimizer state beside the model " + name + " in " + modelPath + " (" + e + "); resuming from this model"
+                    + " will start with fresh optimizer state");
         }
     }
 
@@ -176,7 +179,8 @@ public final class DjlHooks {
         if (OctetRuntime.policy().onError() == Policy.OnError.FAIL) {
             throw new IllegalStateException("octet (DJL " + where + ") failed, and the policy says onError: fail", e);
         }
-        OctetRuntime.warnOnce("djl-failed:" + where, "octet's DJL " + where + " hook failed (" + e
+        // Once per hook and kind of failure: a hook failing every step warns once, another failure is another problem.
+        OctetRuntime.warnOnce("djl-failed:" + where + ":" + e.getClass().getName(), "octet's DJL " + where + " hook failed (" + e
                 + "); DJL's own optimizer goes on where octet cannot");
     }
 }

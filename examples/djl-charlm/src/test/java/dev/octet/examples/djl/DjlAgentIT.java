@@ -738,6 +738,28 @@ class DjlAgentIT {
     }
 
     /**
+     * Warnings are once per cause and subject: in a job that trains two models, one after the other, each
+     * model gets its own warning for a policy's stable embedding that is no embedding and for a load that
+     * came after its trainer took its arrays (keyed by the cause alone, the second model's would be hidden).
+     */
+    @Test
+    void eachModelGetsItsOwnWarnings() throws Exception {
+        Path checkpoints = easyTrainCheckpoints();
+        Path notAnEmbedding = policy("stable-linear.yaml", "stableEmbeddings:\n  - \"03Linear\"\n");
+        Run run = easyTrain(List.of(agent("policy=" + notAnEmbedding)), "--models", "2", "--epochs", "1", "--load-after-init",
+                checkpoints.toString());
+        assertEquals(0, run.exitCode(), run.output());
+        for (String model : List.of("charlm", "charlm2")) {
+            assertEquals(1, run.count("[octet] WARNING: the policy names 03Linear a stable embedding, but in the model " + model
+                    + " it is a Linear, not a DJL Embedding"), run.output());
+            assertEquals(1, run.count("[octet] WARNING: the model " + model + " loaded " + checkpoints.resolve("charlm-0002.params")
+                    + " after its trainer had taken the arrays it trains"), run.output());
+            assertTrue(run.output().contains("octet: optimizer state of DJL Adam for model " + model + " "), run.output());
+        }
+        assertEquals(4, run.count("[octet] WARNING"), run.output());
+    }
+
+    /**
      * Fine-tuning: layers frozen while the first trainer runs are unfrozen for the second (same
      * configuration). octet plans and reports them at their first update and trains them with fresh
      * state, as DJL does. Compared with DJL's own update on Sgd with momentum, whose float32 path in octet
