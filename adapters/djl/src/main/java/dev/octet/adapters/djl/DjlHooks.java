@@ -5,8 +5,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.training.TrainingConfig;
 import ai.djl.util.Utils;
 import dev.octet.adapters.core.OctetRuntime;
+import dev.octet.adapters.core.SafeFiles;
 import dev.octet.policy.Policy;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Locale;
@@ -118,7 +120,7 @@ public final class DjlHooks {
         if (loads == null || !loads.checkDue()) {
             return;
         }
-        Path stateFile = loads.trainedLoad(parameterId, trained, o);
+        Path stateFile = loads.trainedLoad(parameterId, trained);
         if (stateFile == null) {
             return;
         }
@@ -149,12 +151,15 @@ public final class DjlHooks {
             String epochValue = m.getProperty("Epoch");
             int epoch = epochValue == null ? Utils.getCurrentEpoch(modelPath, name) : Integer.parseInt(epochValue);
             Path paramFile = modelPath.resolve(String.format(Locale.ROOT, "%s-%04d.params", name, epoch));
-            if (!o.planned() && o.loads != null) {
-                // Saved before any step: the state that goes with the arrays saved is the one loaded with them.
-                Path held = o.loads.heldLoad(m, o);
-                if (held != null) {
-                    o.pendingRestore = held;
+            Path held = o.planned() || o.loads == null ? null : o.loads.heldLoad(m);
+            if (held != null && Files.isRegularFile(held)) {
+                // Saved before any step, with the arrays a load made: the state that goes with them is the one
+                // loaded with them, as it was (which arrays DJL then trains, and so which state, the first step decides).
+                Path target = DjlStateFile.beside(paramFile);
+                if (!(Files.exists(target) && Files.isSameFile(held, target))) {
+                    SafeFiles.replace(target, out -> Files.copy(held, out));
                 }
+                return;
             }
             o.planIfNeeded(REPORT);
             DjlStateFile.write(DjlStateFile.beside(paramFile), o);

@@ -37,8 +37,6 @@ final class DjlLoads {
         /** Trained (restored into an optimizer, or trained with fresh state), or superseded by a later load. */
         boolean settled;
         boolean warned;
-        /** The optimizer that restored this load's state before its first update (a save before any step). */
-        WeakReference<OctetDjlOptimizer> restoredInto;
 
         Load(Path parameterFile, Path stateFile, Map<String, WeakReference<Object>> arrays) {
             this.parameterFile = parameterFile;
@@ -86,10 +84,10 @@ final class DjlLoads {
 
     /**
      * Before DJL's update of {@code parameterId}, whose array DJL trains is {@code trained}: the state file
-     * to restore into {@code o} (DJL trains the arrays of a load no one has trained yet), or null. Loads
+     * to restore (DJL trains the arrays of a load no one has trained yet), or null. Loads
      * made after the trainer took its arrays are warned about, once each.
      */
-    synchronized Path trainedLoad(String parameterId, Object trained, OctetDjlOptimizer o) {
+    synchronized Path trainedLoad(String parameterId, Object trained) {
         checkDue = false;
         int hit = loads.size() - 1;
         while (hit >= 0 && !loads.get(hit).made(parameterId, trained)) {
@@ -113,15 +111,14 @@ final class DjlLoads {
             return null;
         }
         load.settled = true;
-        boolean restoredAlready = load.restoredInto != null && load.restoredInto.get() == o;
-        return restoredAlready ? null : load.stateFile;
+        return load.stateFile;
     }
 
     /**
-     * Before octet saves state with no update made yet: the state file of the latest load whose arrays the
-     * model holds now (those {@code Model.save} writes), or null. Restored into {@code o} then, once.
+     * The state file of the latest load whose arrays the model holds now (those {@code Model.save} writes)
+     * and no one trained yet, or null.
      */
-    synchronized Path heldLoad(Model model, OctetDjlOptimizer o) {
+    synchronized Path heldLoad(Model model) {
         for (int i = loads.size() - 1; i >= 0; i--) {
             Load load = loads.get(i);
             if (load.settled) {
@@ -135,10 +132,6 @@ final class DjlLoads {
                 }
             }
             if (held) {
-                if (load.restoredInto != null) {
-                    return null;
-                }
-                load.restoredInto = new WeakReference<>(o);
                 return load.stateFile;
             }
         }

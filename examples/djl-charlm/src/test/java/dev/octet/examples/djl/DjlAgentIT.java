@@ -682,7 +682,8 @@ class DjlAgentIT {
      * {@code Model.load} after {@code Trainer.initialize} (before the first step) or after some steps: DJL's
      * trainer keeps training the arrays it took and ignores the loaded values (without the agent: the same
      * trained parameters as a job that loads nothing). octet does not restore, keeps its state with what DJL
-     * trains (the same parameters, bit for bit, as its own job that loads nothing), and says so once.
+     * trains (the same parameters, bit for bit, as its own job that loads nothing), and says so once. A
+     * {@code Model.save} before the first step writes the loaded values, and beside them the state loaded with them.
      */
     @ParameterizedTest
     @ValueSource(strings = {"--load-after-init", "--load-after-epoch"})
@@ -697,8 +698,9 @@ class DjlAgentIT {
         Path loadedValues = work.resolve(name + "-loaded.bin");
         // One epoch after an init-time load, three with a load after the first: never the checkpoint's two epochs by chance.
         String epochs = order.equals("--load-after-init") ? "1" : "3";
+        Path savedBeforeSteps = clean(name + "-saved-before-steps");
         Run late = easyTrain(List.of(agent()), "--epochs", epochs, order, checkpoints.toString(), "--dump-trained", octetLate.toString(),
-                "--dump", modelHolds.toString());
+                "--dump", modelHolds.toString(), "--save-before-steps", savedBeforeSteps.toString());
         Run none = easyTrain(List.of(agent()), "--epochs", epochs, "--dump-trained", octetNone.toString());
         Run djl = easyTrain(List.of(), "--epochs", epochs, order, checkpoints.toString(), "--dump-trained", djlLate.toString());
         Run djlAlone = easyTrain(List.of(), "--epochs", epochs, "--dump-trained", djlNone.toString());
@@ -712,6 +714,11 @@ class DjlAgentIT {
         assertEquals(1, late.count("[octet] WARNING"), late.output());
         assertFalse(late.output().contains("restored"), late.output());
         assertArrayEquals(Files.readAllBytes(octetNone), Files.readAllBytes(octetLate), "octet trains on with the state of what DJL trains");
+        if (order.equals("--load-after-init")) {
+            // Model.save before the first step writes the loaded values: beside them, the state loaded with them.
+            assertArrayEquals(Files.readAllBytes(checkpoints.resolve("charlm-0002.params.octet")),
+                    Files.readAllBytes(savedBeforeSteps.resolve("charlm-0002.params.octet")), "the state saved with the loaded values");
+        }
         assertTrue(relativeError(octetLate, djlLate) > 0, "octet's run is not DJL's own");
     }
 
