@@ -65,7 +65,8 @@ final class Activation {
         @Override
         public void onError(String typeName, ClassLoader classLoader, JavaModule module, boolean loaded,
                 Throwable throwable) {
-            OctetRuntime.warnOnce("transform:" + typeName, "could not instrument " + typeName + " (" + throwable
+            OctetRuntime.warnOnce("transform:" + typeName + ":" + throwable.getClass().getName(), "could not instrument "
+                    + typeName + " (" + throwable
                     + "); that part of the job keeps its 32-bit optimizer state");
         }
 

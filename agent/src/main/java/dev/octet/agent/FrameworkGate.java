@@ -3,11 +3,14 @@ package dev.octet.agent;
 import dev.octet.adapters.core.OctetRuntime;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URL;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.WeakHashMap;
+import java.util.jar.Attributes;
+import java.util.jar.Manifest;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import net.bytebuddy.agent.builder.AgentBuilder;
@@ -64,6 +67,9 @@ public final class FrameworkGate {
     private final Function<ClassLoader, String> otherReason;
     private final List<Requirement> probe;
     private final Map<ClassLoader, Boolean> decided = new WeakHashMap<>();
+    /** A class file of the framework whose jar's manifest may name the version (see {@link #orManifest}), or null. */
+    private String manifestClassFile;
+    private String manifestModuleName;
 
     /**
      * @param framework the framework's name in messages ("DJL")
@@ -89,6 +95,18 @@ public final class FrameworkGate {
         this.probe = List.copyOf(probe);
     }
 
+    /**
+     * Where the version resource is missing, reads the version from the {@code Specification-Version} of the
+     * manifest of the jar holding {@code classFile}, but only if that manifest is the framework's own (its
+     * {@code Automatic-Module-Name} is {@code moduleName}): an uber jar's manifest is the application's, and
+     * its version would be mistaken for the framework's. DJL itself reads its version from that manifest first.
+     */
+    public FrameworkGate orManifest(String classFile, String moduleName) {
+        this.manifestClassFile = classFile;
+        this.manifestModuleName = moduleName;
+        return this;
+    }
+
     /** Applies {@code visit} only where the framework is supported, after injecting the helpers there. */
     public AgentBuilder.Transformer whenSupported(HelperInjector helpers, UnaryOperator<DynamicType.Builder<?>> visit) {
         return (b, type, loader, module, domain) -> {
@@ -100,11 +118,19 @@ public final class FrameworkGate {
         };
     }
 
-    private synchronized boolean supported(ClassLoader loader) {
+    synchronized boolean supported(ClassLoader loader) {
         return decided.computeIfAbsent(loader, asked -> {
             ClassLoader l = asked != null ? asked : ClassLoader.getSystemClassLoader();
             String version = version(l);
             String supported = String.join(", ", supportedVersions.stream().sorted().toList());
+            if (version == null) {
+                version = manifestVersion(l);
+                if (version != null && supportedVersions.contains(version)) {
+                    OctetRuntime.noteOnce(key + ":manifest:" + version, framework + "'s " + versionResource
+                            + " is not in this job's jars; its version, " + version + ", is read from the manifest of its jar"
+                            + " (" + manifestModuleName + ")");
+                }
+            }
             String reason;
             if (version != null && !supportedVersions.contains(version)) {
                 reason = framework + " " + version + " is not a version octet supports (" + supported + ")";
@@ -115,9 +141,9 @@ public final class FrameworkGate {
                                 + ", which octet relies on; octet supports " + supported
                         : otherReason.apply(l);
                 if (reason == null) {
-                    OctetRuntime.noteOnce(key + ":probed", framework + "'s version is not recorded in this job's jars (a"
-                            + " jar built without their Maven metadata, such as a shaded one); every class and member"
-                            + " octet relies on is there, so octet runs as for " + supported);
+                    OctetRuntime.noteOnce(key + ":probed", framework + "'s version is not recorded in this job's jars ("
+                            + versionResource + " is missing: a jar repacked without it, such as a shaded one); every class"
+                            + " and member octet relies on is there, so octet runs as for " + supported);
                 }
             } else {
                 reason = otherReason.apply(l);
@@ -125,7 +151,8 @@ public final class FrameworkGate {
             if (reason == null) {
                 return true;
             }
-            OctetRuntime.unsupported(key, reason + "; this job's optimizer state stays 32-bit");
+            // Keyed by the reason too: another class loader with another version or gap is another problem.
+            OctetRuntime.unsupported(key + ":" + reason, reason + "; this job's optimizer state stays 32-bit");
             return false;
         });
     }
@@ -160,6 +187,25 @@ public final class FrameworkGate {
             }
         }
         return false;
+    }
+
+    /** The version in the manifest of the framework's own jar, as {@code loader} sees it, or null. */
+    String manifestVersion(ClassLoader loader) {
+        if (manifestClassFile == null) {
+            return null;
+        }
+        URL classUrl = loader.getResource(manifestClassFile);
+        if (classUrl == null || !classUrl.toString().endsWith(manifestClassFile)) {
+            return null;
+        }
+        String url = classUrl.toString();
+        try (InputStream in = new URL(url.substring(0, url.length() - manifestClassFile.length()) + "META-INF/MANIFEST.MF")
+                .openStream()) {
+            Attributes main = new Manifest(in).getMainAttributes();
+            return manifestModuleName.equals(main.getValue("Automatic-Module-Name")) ? main.getValue("Specification-Version") : null;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** The framework's version as {@code loader} sees it, or null. */

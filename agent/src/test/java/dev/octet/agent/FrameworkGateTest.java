@@ -1,12 +1,29 @@
 package dev.octet.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.octet.agent.FrameworkGate.Requirement;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Where a framework's version is not recorded, the gate reads the class files of what octet relies on. */
 class FrameworkGateTest {
@@ -40,5 +57,92 @@ class FrameworkGateTest {
         Requirement inheritedConstructor = Requirement.method("java.util.ArrayList", "<init>", 3);
         assertEquals(inheritedConstructor, gate(inheritedConstructor).firstMissing(loader));
         assertEquals("java.util.ArrayList.add with 5 parameters", wrongArity.toString());
+    }
+
+    /** A jar holding {@code entries} (name to text) and, if {@code manifest} is not null, that manifest's main attributes. */
+    private static Path jar(Path dir, String name, Map<String, String> manifest, Map<String, String> entries) throws IOException {
+        Path jar = dir.resolve(name);
+        Manifest m = new Manifest();
+        m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        if (manifest != null) {
+            manifest.forEach((k, v) -> m.getMainAttributes().putValue(k, v));
+        }
+        try (OutputStream file = Files.newOutputStream(jar);
+                JarOutputStream out = manifest == null ? new JarOutputStream(file) : new JarOutputStream(file, m)) {
+            for (Map.Entry<String, String> e : entries.entrySet()) {
+                out.putNextEntry(new JarEntry(e.getKey()));
+                out.write(e.getValue().getBytes(StandardCharsets.UTF_8));
+                out.closeEntry();
+            }
+        }
+        return jar;
+    }
+
+    private static URLClassLoader loaderOf(Path jar) throws IOException {
+        return new URLClassLoader(new URL[] {jar.toUri().toURL()}, null);
+    }
+
+    private static FrameworkGate versioned(String key) {
+        return new FrameworkGate("Fw", key, "org/example/fw/fw.properties", "version", Set.of("1.0"), "dev.octet.none.",
+                loader -> null, List.of(Requirement.method("org.example.fw.Missing", "run", 0)))
+                .orManifest("org/example/fw/Core.class", "org.example.fw");
+    }
+
+    /** Only the framework's own manifest names its version: an application's (an uber jar's) does not. */
+    @Test
+    void readsTheVersionFromTheFrameworksOwnManifestOnly(@TempDir Path dir) throws Exception {
+        Map<String, String> core = Map.of("org/example/fw/Core.class", "not really a class");
+        Path own = jar(dir, "own.jar", Map.of("Automatic-Module-Name", "org.example.fw", "Specification-Version", "1.0"), core);
+        Path app = jar(dir, "app.jar", Map.of("Automatic-Module-Name", "com.acme.app", "Specification-Version", "7.3"), core);
+        Path none = jar(dir, "none.jar", null, core);
+        FrameworkGate gate = versioned("fw-manifest");
+        try (URLClassLoader a = loaderOf(own); URLClassLoader b = loaderOf(app); URLClassLoader c = loaderOf(none)) {
+            assertEquals("1.0", gate.manifestVersion(a));
+            assertNull(gate.manifestVersion(b));
+            assertNull(gate.manifestVersion(c));
+            String err = stderrOf(() -> {
+                assertTrue(gate.supported(a), "1.0, from its manifest");
+                assertFalse(gate.supported(b), "no version, and the probe finds org.example.fw.Missing missing");
+            });
+            assertTrue(err.contains("[octet] Fw's org/example/fw/fw.properties is not in this job's jars; its version, 1.0, is read"
+                    + " from the manifest of its jar (org.example.fw)"), err);
+            assertTrue(err.contains("Fw of unknown version (its jars do not record it) lacks org.example.fw.Missing.run"), err);
+        }
+    }
+
+    /**
+     * One warning per cause: a second class loader with the same unsupported version adds none, one with
+     * another version gets its own (it would be hidden behind the first if keyed by the framework alone).
+     */
+    @Test
+    void anotherUnsupportedVersionInAnotherLoaderGetsItsOwnWarning(@TempDir Path dir) throws Exception {
+        FrameworkGate gate = versioned("fw-versions");
+        Path old = jar(dir, "old.jar", null, Map.of("org/example/fw/fw.properties", "version=0.9\n"));
+        Path older = jar(dir, "older.jar", null, Map.of("org/example/fw/fw.properties", "version=0.8\n"));
+        try (URLClassLoader a = loaderOf(old); URLClassLoader b = loaderOf(old); URLClassLoader c = loaderOf(older)) {
+            String err = stderrOf(() -> {
+                assertFalse(gate.supported(a));
+                assertFalse(gate.supported(b));
+                assertFalse(gate.supported(c));
+            });
+            assertEquals(1, count(err, "Fw 0.9 is not a version octet supports (1.0)"), err);
+            assertEquals(1, count(err, "Fw 0.8 is not a version octet supports (1.0)"), err);
+        }
+    }
+
+    private static int count(String text, String part) {
+        return text.split(java.util.regex.Pattern.quote(part), -1).length - 1;
+    }
+
+    private static String stderrOf(Runnable action) {
+        PrintStream saved = System.err;
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        try {
+            action.run();
+        } finally {
+            System.setErr(saved);
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
     }
 }

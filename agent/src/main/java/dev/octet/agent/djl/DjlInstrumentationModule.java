@@ -37,7 +37,8 @@ public final class DjlInstrumentationModule implements InstrumentationModule {
                     FrameworkGate.Requirement.field("ai.djl.training.optimizer.Optimizer", "rescaleGrad"),
                     FrameworkGate.Requirement.field("ai.djl.training.optimizer.Optimizer", "beginNumUpdate"),
                     FrameworkGate.Requirement.field("ai.djl.training.optimizer.Adam", "learningRateTracker"),
-                    FrameworkGate.Requirement.field("ai.djl.training.optimizer.Adam", "beta2")));
+                    FrameworkGate.Requirement.field("ai.djl.training.optimizer.Adam", "beta2")))
+            .orManifest("ai/djl/engine/Engine.class", "ai.djl.api");
 
     @Override
     public String name() {

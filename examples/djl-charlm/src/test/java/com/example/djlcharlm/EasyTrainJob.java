@@ -1,10 +1,13 @@
 package com.example.djlcharlm;
 
+import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.EasyTrain;
 import ai.djl.training.Trainer;
@@ -12,6 +15,12 @@ import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.listener.SaveModelTrainingListener;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
+import ai.djl.util.Pair;
+import java.io.BufferedOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.lang.reflect.Field;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -29,9 +38,16 @@ import java.util.Random;
  * trainer per phase), {@code freeze-first-phase} (false: in the first phase only the output layer
  * trains, the rest is frozen, then everything trains, as in fine-tuning), {@code optimizer} (adam),
  * {@code save} (a folder for the listener's checkpoints), {@code load} (a folder: {@code Model.load}
- * its newest checkpoint first), {@code load-after-init} (a folder: {@code Model.load} its newest
- * checkpoint once the first trainer exists and is initialized, the other common way to resume),
- * {@code dump} (every parameter's values at the end).
+ * its newest checkpoint first), {@code load-after-trainer} (a folder: {@code Model.load} its newest
+ * checkpoint once the first trainer exists, before {@code Trainer.initialize}), {@code load-after-init}
+ * (a folder: the same once the first trainer is initialized, before its first step),
+ * {@code load-after-epoch} (a folder: the same after the first trainer's first epoch; then it trains the
+ * rest of its epochs), {@code save-before-steps} (a folder: {@code Model.save} once the first trainer is
+ * initialized, before its first step), {@code dump} (every parameter's values at the end, as the model holds them: what
+ * {@code Model.save} would write), {@code dump-trained} (the values the last trainer trained, from its
+ * {@code ParameterStore}: after a late load, DJL's trainer trains other arrays than the model holds),
+ * {@code models} (1: trains this many models one after another, each as above, named {@code charlm},
+ * {@code charlm2}, ...; a job with several models).
  */
 public final class EasyTrainJob {
 
@@ -51,14 +67,19 @@ public final class EasyTrainJob {
         int phases = Integer.parseInt(options.getOrDefault("phases", "1"));
         boolean freezeFirstPhase = Boolean.parseBoolean(options.getOrDefault("freeze-first-phase", "false"));
         int[] text = DjlCharLanguageModel.encode(DjlCharLanguageModel.readCorpus(200_000));
+        int models = Integer.parseInt(options.getOrDefault("models", "1"));
+        for (int i = 1; i <= models; i++) {
+            train(i == 1 ? "charlm" : "charlm" + i, options, epochs, phases, freezeFirstPhase, text);
+        }
+    }
+
+    private static void train(String name, Map<String, String> options, int epochs, int phases, boolean freezeFirstPhase,
+            int[] text) throws Exception {
         Engine.getInstance().setRandomSeed(42);
-        try (Model model = Model.newInstance("charlm"); NDManager data = NDManager.newBaseManager()) {
+        try (Model model = Model.newInstance(name); NDManager data = NDManager.newBaseManager()) {
             Block net = DjlCharLanguageModel.block(64, 256, 2);
             model.setBlock(net);
-            if (options.containsKey("load")) {
-                model.load(Path.of(options.get("load")), "charlm");
-                System.out.println("loaded epoch " + model.getProperty("Epoch"));
-            }
+            load(model, options.get("load"));
             var xy = DjlCharLanguageModel.batch(data, text, WINDOWS, CONTEXT, new Random(7));
             ArrayDataset dataset = new ArrayDataset.Builder().setData(xy[0].singletonOrThrow())
                     .optLabels(xy[1].singletonOrThrow()).setSampling(BATCH, false).build();
@@ -74,17 +95,60 @@ public final class EasyTrainJob {
                     layers.get(i).freezeParameters(frozen);
                 }
                 try (Trainer trainer = model.newTrainer(config)) {
-                    trainer.initialize(new Shape(BATCH, CONTEXT));
-                    if (phase == 0 && options.containsKey("load-after-init")) {
-                        model.load(Path.of(options.get("load-after-init")), "charlm");
-                        System.out.println("loaded epoch " + model.getProperty("Epoch"));
+                    if (phase == 0) {
+                        load(model, options.get("load-after-trainer"));
                     }
-                    EasyTrain.fit(trainer, epochs / phases, dataset, null);
+                    trainer.initialize(new Shape(BATCH, CONTEXT));
+                    if (phase == 0) {
+                        load(model, options.get("load-after-init"));
+                        if (options.containsKey("save-before-steps")) {
+                            model.save(Path.of(options.get("save-before-steps")), "charlm");
+                        }
+                    }
+                    int phaseEpochs = epochs / phases;
+                    if (phase == 0 && options.containsKey("load-after-epoch")) {
+                        EasyTrain.fit(trainer, 1, dataset, null);
+                        load(model, options.get("load-after-epoch"));
+                        phaseEpochs--;
+                    }
+                    EasyTrain.fit(trainer, phaseEpochs, dataset, null);
                     System.out.println("phase " + (phase + 1) + " done");
+                    if (phase == phases - 1 && options.containsKey("dump-trained")) {
+                        dumpTrained(trainer, net, Path.of(options.get("dump-trained")));
+                    }
                 }
             }
             if (options.containsKey("dump")) {
                 DjlCharLanguageModel.dump(net, Path.of(options.get("dump")));
+            }
+        }
+    }
+
+    /** {@code Model.load} of the newest checkpoint in {@code folder}, if one is named. */
+    private static void load(Model model, String folder) throws Exception {
+        if (folder != null) {
+            model.load(Path.of(folder), "charlm");
+            System.out.println("loaded epoch " + model.getProperty("Epoch"));
+        }
+    }
+
+    /**
+     * The values the trainer trains (its parameter store's arrays), in the format of
+     * {@code DjlCharLanguageModel.dump}. DJL keeps the store private; this test job reads it by reflection.
+     */
+    private static void dumpTrained(Trainer trainer, Block net, Path file) throws IOException, ReflectiveOperationException {
+        Field storeField = Trainer.class.getDeclaredField("parameterStore");
+        storeField.setAccessible(true);
+        ParameterStore store = (ParameterStore) storeField.get(trainer);
+        Device device = trainer.getDevices()[0];
+        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file)))) {
+            for (Pair<String, Parameter> p : net.getParameters()) {
+                float[] values = store.getValue(p.getValue(), device, false).toFloatArray();
+                out.writeUTF(p.getKey());
+                out.writeInt(values.length);
+                for (float v : values) {
+                    out.writeFloat(v);
+                }
             }
         }
     }

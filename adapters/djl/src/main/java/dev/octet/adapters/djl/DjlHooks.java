@@ -5,8 +5,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.training.TrainingConfig;
 import ai.djl.util.Utils;
 import dev.octet.adapters.core.OctetRuntime;
+import dev.octet.adapters.core.SafeFiles;
 import dev.octet.policy.Policy;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashSet;
@@ -45,8 +47,8 @@ public final class DjlHooks {
      * updates wait for the step's end, to be launched together.
      */
     private static final ThreadLocal<Set<OctetDjlOptimizer>> STEP = new ThreadLocal<>();
-    /** Models the job loaded: the state file beside the parameters they were loaded from. */
-    private static final Map<Object, Path> LOADED_FROM = Collections.synchronizedMap(new WeakHashMap<>());
+    /** The parameter files each model was loaded from, and which of them DJL trains. */
+    private static final Map<Object, DjlLoads> LOADS = Collections.synchronizedMap(new WeakHashMap<>());
 
     private DjlHooks() {
     }
@@ -60,8 +62,9 @@ public final class DjlHooks {
             DjlOptimizerMath math = optimizer == null ? null : DjlOptimizerMath.of(optimizer);
             if (math == null) {
                 if (optimizer != null && DjlOptimizerMath.Kind.of(optimizer) == null) {
-                    OctetRuntime.warnOnce("djl-optimizer:" + optimizer.getClass().getName(), "DJL optimizer "
-                            + optimizer.getClass().getName() + " is not one octet knows; DJL keeps its own state");
+                    OctetRuntime.warnOnce("djl-optimizer:" + optimizer.getClass().getName() + ":" + m.getName() + ":"
+                            + System.identityHashCode(m), "DJL optimizer " + optimizer.getClass().getName() + " (model "
+                            + m.getName() + ") is not one octet knows; DJL keeps its own state");
                 }
                 return;
             }
@@ -74,7 +77,6 @@ public final class DjlHooks {
                 o = previous;
             } else {
                 o = new OctetDjlOptimizer(math, m);
-                o.pendingRestore = LOADED_FROM.get(model);
                 if (previous != null) {
                     // The same optimizer object on another model: DJL starts fresh state for the new
                     // parameter ids, but its t (the largest update count it has seen) goes on.
@@ -83,6 +85,8 @@ public final class DjlHooks {
                 BY_OPTIMIZER.put(optimizer, o);
             }
             BY_MODEL.put(model, o);
+            o.loads = loadsOf(m);
+            o.loads.trainerCreated();
         } catch (RuntimeException | LinkageError e) {
             failed("trainer", e);
         }
@@ -98,6 +102,7 @@ public final class DjlHooks {
             return false;
         }
         try {
+            restoreIfDjlTrainsALoad(o, parameterId, params[0]);
             o.planIfNeeded(REPORT);
             if (params.length > 1) {
                 NDArray[] g = new NDArray[grads.length];
@@ -151,6 +156,35 @@ public final class DjlHooks {
         return true;
     }
 
+    /**
+     * octet's state goes with the arrays DJL trains: where those are the ones a load made (and no one
+     * trained them yet), the state saved beside them is restored (at the plan, or now if octet planned
+     * already: a new trainer after a load); where the load came too late for the trainer, DjlLoads warns.
+     */
+    private static void restoreIfDjlTrainsALoad(OctetDjlOptimizer o, String parameterId, Object trained) {
+        DjlLoads loads = o.loads;
+        if (loads == null || !loads.checkDue()) {
+            return;
+        }
+        Path stateFile = loads.trainedLoad(parameterId, trained);
+        if (stateFile == null) {
+            return;
+        }
+        synchronized (o) {
+            if (o.planned()) {
+                DjlStateFile.restoreOrWarn(stateFile, o);
+            } else {
+                o.pendingRestore = stateFile;
+            }
+        }
+    }
+
+    private static DjlLoads loadsOf(Model model) {
+        synchronized (LOADS) {
+            return LOADS.computeIfAbsent(model, m -> new DjlLoads(model.getName()));
+        }
+    }
+
     /** At the end of {@code BaseModel.save(modelPath, newModelName)}: octet's state beside the parameter file. */
     public static void modelSaved(Object model, Path modelPath, String newModelName) {
         OctetDjlOptimizer o = BY_MODEL.get(model);
@@ -163,23 +197,29 @@ public final class DjlHooks {
             String epochValue = m.getProperty("Epoch");
             int epoch = epochValue == null ? Utils.getCurrentEpoch(modelPath, name) : Integer.parseInt(epochValue);
             Path paramFile = modelPath.resolve(String.format(Locale.ROOT, "%s-%04d.params", name, epoch));
+            Path held = o.planned() || o.loads == null ? null : o.loads.heldLoad(m);
+            if (held != null && Files.isRegularFile(held)) {
+                // Saved before any step, with the arrays a load made: the state that goes with them is the one
+                // loaded with them, as it was (which arrays DJL then trains, and so which state, the first step decides).
+                Path target = DjlStateFile.beside(paramFile);
+                if (!(Files.exists(target) && Files.isSameFile(held, target))) {
+                    SafeFiles.replace(target, out -> Files.copy(held, out));
+                }
+                return;
+            }
             o.planIfNeeded(REPORT);
             DjlStateFile.write(DjlStateFile.beside(paramFile), o);
         } catch (IOException | RuntimeException e) {
-            OctetRuntime.warnOnce("djl-save:" + modelPath, "could not save octet's optimizer state beside the model in "
-                    + modelPath + " (" + e + "); resuming from this model will start with fresh optimizer state");
+            OctetRuntime.warnOnce("djl-save:" + modelPath + ":" + name + ":" + e.getClass().getName(), "could not save octet's"
+                    + " optimizer state beside the model " + name + " in " + modelPath + " (" + e + "); resuming from this model"
+                    + " will start with fresh optimizer state");
         }
     }
 
     /** At the end of {@code BaseModel.readParameters(paramFile, options)}. */
     public static void parametersRead(Object model, Path paramFile) {
         try {
-            Path state = DjlStateFile.beside(paramFile);
-            LOADED_FROM.put(model, state);
-            OctetDjlOptimizer o = BY_MODEL.get(model);
-            if (o != null && !o.planned()) {
-                o.pendingRestore = state;
-            }
+            loadsOf((Model) model).loaded((Model) model, paramFile, DjlStateFile.beside(paramFile));
             DjlStableEmbeddings.mark((Model) model);
         } catch (RuntimeException | LinkageError e) {
             failed("load", e);
@@ -190,7 +230,8 @@ public final class DjlHooks {
         if (OctetRuntime.policy().onError() == Policy.OnError.FAIL) {
             throw new IllegalStateException("octet (DJL " + where + ") failed, and the policy says onError: fail", e);
         }
-        OctetRuntime.warnOnce("djl-failed:" + where, "octet's DJL " + where + " hook failed (" + e
+        // Once per hook and kind of failure: a hook failing every step warns once, another failure is another problem.
+        OctetRuntime.warnOnce("djl-failed:" + where + ":" + e.getClass().getName(), "octet's DJL " + where + " hook failed (" + e
                 + "); DJL's own optimizer goes on where octet cannot");
     }
 }

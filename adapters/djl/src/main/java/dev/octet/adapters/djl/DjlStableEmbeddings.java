@@ -42,7 +42,8 @@ public final class DjlStableEmbeddings {
                 return;
             }
             if (!(block instanceof Embedding<?> embedding)) {
-                OctetRuntime.warnOnce("djl-stable:" + layerName, "the policy names " + layerName + " a stable embedding, but it is a "
+                OctetRuntime.warnOnce("djl-stable:" + model.getName() + ":" + System.identityHashCode(model) + ":" + layerName,
+                        "the policy names " + layerName + " a stable embedding, but in the model " + model.getName() + " it is a "
                         + block.getClass().getSimpleName() + ", not a DJL Embedding; it only keeps float32 optimizer state");
                 return;
             }

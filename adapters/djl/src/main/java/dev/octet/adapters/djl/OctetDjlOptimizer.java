@@ -160,7 +160,7 @@ final class OctetDjlOptimizer {
     final Map<String, Integer> counts = new HashMap<>();
     int numUpdate;
     private boolean planned;
-    /** The state file to restore at the first step (set when the job loaded the model). */
+    /** The state file to restore when planning (set when DJL trains the arrays a load made). */
     Path pendingRestore;
     /** The GPU the model's parameters are on, once octet opened it; null: none, or not usable. */
     private DjlDeviceMemory gpuMemory;
@@ -194,6 +194,9 @@ final class OctetDjlOptimizer {
             }
         }
     }
+
+    /** The loads of the model this optimizer trains. */
+    DjlLoads loads;
 
     OctetDjlOptimizer(DjlOptimizerMath math, Model model) {
         this.math = math;
@@ -278,7 +281,7 @@ final class OctetDjlOptimizer {
                     math.kind.simpleName));
             List<String> ignored = math.withoutPlaceFor(decision.overrides());
             if (!ignored.isEmpty()) {
-                OctetRuntime.warnOnce("djl-overrides:" + ignored, "the policy overrides " + String.join(", ", ignored)
+                OctetRuntime.warnOnce("djl-overrides:" + subject() + ":" + ignored, "the policy overrides " + String.join(", ", ignored)
                         + " for " + p.getKey() + " (and maybe others), which DJL's " + math.name() + " does not have; ignored");
             }
             Entry e = allocate(p.getKey(), shape, decision, owner[1], array);
@@ -363,7 +366,7 @@ final class OctetDjlOptimizer {
                 if (OctetRuntime.policy().onError() == dev.octet.policy.Policy.OnError.FAIL) {
                     throw new IllegalStateException(message + " (the policy says onError: fail)");
                 }
-                OctetRuntime.warnOnce("djl-gpu:" + modelName + ":" + sample.getDevice(), message);
+                OctetRuntime.warnOnce("djl-gpu:" + subject() + ":" + sample.getDevice(), message);
             } else {
                 gpuMemory = opened.memory();
                 gpuSteps = new DjlGpuSteps(gpuMemory.cuda);
@@ -378,13 +381,18 @@ final class OctetDjlOptimizer {
         return planned;
     }
 
+    /** This optimizer's model in warn-once keys: a second model of the same name is another subject. */
+    private String subject() {
+        return modelName + ":" + System.identityHashCode(this);
+    }
+
     boolean trains(Model m) {
         return model.get() == m;
     }
 
     /**
      * One DJL update of one parameter through octet; returns false (DJL updates it itself) when the
-     * parameter is not one octet planned for or not a float32 CPU tensor.
+     * parameter is not one octet planned for or not a float32 tensor octet can update in place.
      */
     boolean update(String parameterId, NDArray grad, NDArray weight, Consumer<String> log) {
         Entry e = byId.get(parameterId);
@@ -409,7 +417,7 @@ final class OctetDjlOptimizer {
         }
         for (NDArray p : params) {
             if (!canHold(p)) {
-                OctetRuntime.warnOnce("djl-replica:" + modelName + ":" + p.getDevice(), "a copy of the parameters of"
+                OctetRuntime.warnOnce("djl-replica:" + subject() + ":" + p.getDevice(), "a copy of the parameters of"
                         + " model " + modelName + " on " + p.getDevice() + " cannot be updated by octet; DJL's own"
                         + " optimizer updates every copy of them");
                 return false;
@@ -460,7 +468,7 @@ final class OctetDjlOptimizer {
         if (weight.getDataType() != DataType.FLOAT32 || grad.getDataType() != DataType.FLOAT32
                 || !Device.Type.CPU.equals(weight.getDevice().getDeviceType())
                 || !Device.Type.CPU.equals(grad.getDevice().getDeviceType())) {
-            OctetRuntime.warnOnce("djl-not-cpu-float:" + e.name, "parameter " + e.name + " is not a float32 CPU tensor ("
+            OctetRuntime.warnOnce("djl-not-cpu-float:" + subject() + ":" + e.name, "parameter " + e.name + " of model " + modelName + " is not a float32 tensor ("
                     + weight.getDataType() + " on " + weight.getDevice() + "); DJL's own optimizer updates it");
             return false;
         }
@@ -473,7 +481,7 @@ final class OctetDjlOptimizer {
         ByteBuffer gradBytes = grad.toByteBuffer(true);
         if (!e.aliasChecked) {
             if (!aliases(weight, weightBytes) || !aliases(grad, gradBytes)) {
-                OctetRuntime.warnOnce("djl-alias:" + e.name, "the memory of " + e.name + " cannot be written in place"
+                OctetRuntime.warnOnce("djl-alias:" + subject() + ":" + e.name, "the memory of " + e.name + " cannot be written in place"
                         + " (not a contiguous CPU tensor); DJL's own optimizer updates it");
                 counts.merge(e.name, -1, Integer::sum);
                 return false;
@@ -507,7 +515,7 @@ final class OctetDjlOptimizer {
             gradient = gpuMemory.address(grad);
             own = ownGradient == null ? 0 : gpuMemory.address(ownGradient);
         } catch (IllegalArgumentException ex) {
-            OctetRuntime.warnOnce("djl-gpu-tensor:" + modelName + ":" + e.name, "parameter " + e.name + " of model "
+            OctetRuntime.warnOnce("djl-gpu-tensor:" + subject() + ":" + e.name, "parameter " + e.name + " of model "
                     + modelName + " cannot be updated in place on " + weight.getDevice() + " (" + ex.getMessage()
                     + "); DJL's own optimizer updates it");
             return false;

@@ -95,8 +95,10 @@ public final class Dl4jHooks {
         DataType type = ((Model) network).params() == null ? DataType.FLOAT : ((Model) network).params().dataType();
         if (type != DataType.FLOAT) {
             // Decided before DL4J asks for the state's size: the network keeps DL4J's own updater whole.
-            OctetRuntime.unsupported("dl4j-dtype:" + type, "this network's parameters are " + type + "; octet's DL4J"
-                    + " updaters work on float32 networks, so its optimizer state stays DL4J's own " + type);
+            // Once per network (DL4J networks have no names): a second network of this type is another subject.
+            OctetRuntime.unsupported("dl4j-dtype:" + type + ":" + System.identityHashCode(network), "this network's parameters are "
+                    + type + "; octet's DL4J updaters work on float32 networks, so its optimizer state stays DL4J's own " + type
+                    + " (" + network.getClass().getSimpleName() + " of " + ((Model) network).numParams() + " parameters)");
             return;
         }
         Nd4jCudaMemory gpu = null;
@@ -169,7 +171,8 @@ public final class Dl4jHooks {
         Decision decision = OctetRuntime.policy().decide(info);
         if (decision.stableEmbedding() && !(layer instanceof BaseLayer base
                 && base.getActivationFn() instanceof StableEmbeddingActivation)) {
-            OctetRuntime.warnOnce("dl4j-stable-embedding:" + layer.getLayerName(), "the policy names " + layer.getLayerName()
+            OctetRuntime.warnOnce("dl4j-stable-embedding:" + layer.getLayerName() + ":" + layer.getClass().getName(),
+                    "the policy names " + layer.getLayerName()
                     + " a stable embedding, but it is a " + layer.getClass().getSimpleName()
                     + ", not an EmbeddingLayer or EmbeddingSequenceLayer; it only keeps float32 optimizer state");
         }

@@ -320,6 +320,61 @@ class DjlAgentIT {
         assertEquals(plain.exactLosses(), run.exactLosses());
     }
 
+    /**
+     * DJL's api jar with {@code ai/djl/engine/api.properties} filtered out (a resource filter of a repacked
+     * jar): octet reads 0.35.1 from the jar's own manifest, as DJL itself does; without that manifest too,
+     * it recognises DJL by the classes and members it relies on. Either way it says how, once, and trains
+     * exactly as with DJL's jars untouched.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void djlWithoutItsVersionFileIsRecognisedAndSaysHow(boolean keepManifest) throws Exception {
+        Path jar = work.resolve("djl-api-without-version-" + keepManifest + ".jar");
+        List<String> classPath = new ArrayList<>(List.of(System.getProperty("octet.jobClasses")));
+        try (var jars = Files.list(Path.of(System.getProperty("octet.jobLib")))) {
+            for (Path j : jars.filter(j -> j.toString().endsWith(".jar")).sorted().toList()) {
+                if (j.getFileName().toString().startsWith("api-")) {
+                    copyJarWithout(j, jar, name -> name.equals("ai/djl/engine/api.properties")
+                            || (!keepManifest && name.equals("META-INF/MANIFEST.MF")));
+                    classPath.add(jar.toString());
+                } else {
+                    classPath.add(j.toString());
+                }
+            }
+        }
+        Run run = start(List.of(agent()), classPath, MAIN, "--steps", "10", "--every", "5");
+        Run untouched = shared("adam-8-10-steps", List.of(agent()), "--steps", "10", "--every", "5");
+        assertEquals(0, run.exitCode(), run.output());
+        String note = keepManifest
+                ? "[octet] DJL's ai/djl/engine/api.properties is not in this job's jars; its version, 0.35.1, is read from the"
+                        + " manifest of its jar (ai.djl.api)"
+                : "[octet] DJL's version is not recorded in this job's jars (ai/djl/engine/api.properties is missing: a jar"
+                        + " repacked without it, such as a shaded one); every class and member octet relies on is there, so"
+                        + " octet runs as for 0.35.1";
+        assertEquals(1, run.count(note), run.output());
+        assertTrue(run.output().contains("octet: optimizer state of DJL Adam for model charlm"), run.output());
+        assertFalse(run.output().contains("WARNING"), run.output());
+        assertEquals(2, untouched.exactLosses().size(), untouched.output());
+        assertEquals(untouched.exactLosses(), run.exactLosses(), "the same training as with DJL's jars untouched");
+        Files.delete(jar);
+    }
+
+    /** Copies a jar, leaving out the entries {@code drop} names. */
+    private static void copyJarWithout(Path from, Path to, java.util.function.Predicate<String> drop) throws IOException {
+        try (java.util.zip.ZipFile in = new java.util.zip.ZipFile(from.toFile());
+                java.util.zip.ZipOutputStream out = new java.util.zip.ZipOutputStream(Files.newOutputStream(to))) {
+            for (java.util.zip.ZipEntry e : java.util.Collections.list(in.entries())) {
+                if (!drop.test(e.getName())) {
+                    out.putNextEntry(new java.util.zip.ZipEntry(e.getName()));
+                    try (var data = in.getInputStream(e)) {
+                        data.transferTo(out);
+                    }
+                    out.closeEntry();
+                }
+            }
+        }
+    }
+
     @Test
     void onErrorFailStopsAnUnsupportedVersionAtStart() throws Exception {
         Path failing = policy("fail.yaml", "onError: fail\n");
@@ -340,6 +395,39 @@ class DjlAgentIT {
         List<Double> losses = run.losses();
         assertEquals(2, losses.size(), run.output());
         assertTrue(losses.get(1) < losses.get(0), run.output());
+    }
+
+    /**
+     * The job packed as a Spring Boot executable jar (Spring Boot's own launcher, the job's classes under
+     * {@code BOOT-INF/classes}, DJL's jars nested under {@code BOOT-INF/lib}) and started with {@code java -jar}:
+     * DJL loads from the nested jars in the launcher's class loader; octet recognises it there (its version
+     * file read through the nested jar), defines its helpers there, and trains exactly as on a plain class path.
+     */
+    @Test
+    void worksInASpringBootExecutableJar() throws Exception {
+        Path jar = work.resolve("djl-job-spring-boot.jar");
+        List<Path> jars;
+        try (var files = Files.list(Path.of(System.getProperty("octet.jobLib")))) {
+            jars = files.filter(j -> j.toString().endsWith(".jar")).sorted().toList();
+        }
+        Path loader = Path.of(Class.forName(BootJar.LAUNCHER).getProtectionDomain().getCodeSource().getLocation().toURI());
+        BootJar.write(jar, loader, Path.of(System.getProperty("octet.jobClasses")), jars, MAIN);
+        List<String> args = List.of("--hidden", "256", "--steps", "40", "--every", "20");
+        Run boot = start(List.of(agent(), "-Doctet.debug=true"), List.of(jar.toString()), BootJar.LAUNCHER, args.toArray(new String[0]));
+        Run plain = job(List.of(agent()), List.of(), "--steps", "40", "--every", "20");
+        Run djl = start(List.of(), List.of(jar.toString()), BootJar.LAUNCHER, args.toArray(new String[0]));
+        for (Run r : List.of(boot, plain, djl)) {
+            assertEquals(0, r.exitCode(), r.output());
+        }
+        assertTrue(boot.output().contains("[octet] instrumented ai.djl.training.LocalParameterServer"), boot.output());
+        assertTrue(boot.output().contains("octet: optimizer state of DJL Adam for model charlm"), boot.output());
+        assertFalse(boot.output().contains("WARNING"), boot.output());
+        assertFalse(boot.output().contains("is not recorded") || boot.output().contains("manifest"), "the version file was read: "
+                + boot.output());
+        assertEquals(2, boot.exactLosses().size(), boot.output());
+        assertEquals(plain.exactLosses(), boot.exactLosses(), "the same training as on a plain class path, to the bit");
+        assertNotEquals(djl.exactLosses(), boot.exactLosses(), "octet's 8-bit run, not DJL's own");
+        Files.delete(jar);
     }
 
     /** A state file saved with 8-bit state restores into a job whose policy now keeps everything float32 (converted). */
@@ -526,6 +614,156 @@ class DjlAgentIT {
         assertTrue(second.output().contains("[octet] restored the optimizer state of charlm from "
                 + checkpoints.resolve("charlm-0002.params.octet")), second.output());
         assertArrayEquals(Files.readAllBytes(straight), Files.readAllBytes(resumed), "2 epochs, checkpoint, 2 epochs = 4 epochs");
+    }
+
+    /** Two epochs of the EasyTrain job under octet, DJL's listener saving after each: the checkpoints the load-order tests resume from. */
+    static Path easyTrainCheckpoints() throws Exception {
+        Path checkpoints = work.resolve("easy-load-order-checkpoints");
+        Run run = SHARED.computeIfAbsent("easy-checkpoints", k -> {
+            try {
+                return easyTrain(List.of(agent()), "--epochs", "2", "--save", clean("easy-load-order-checkpoints").toString());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertEquals(0, run.exitCode(), run.output());
+        return checkpoints;
+    }
+
+    private static String loadedTooLate(Path checkpoints) {
+        return "[octet] WARNING: the model charlm loaded " + checkpoints.resolve("charlm-0002.params")
+                + " after its trainer had taken the arrays it trains (at Trainer.initialize or its first forward pass): DJL's"
+                + " trainer goes on training those, so the loaded values are not the ones being trained";
+    }
+
+    private static String restored(Path checkpoints) {
+        return "[octet] restored the optimizer state of charlm from " + checkpoints.resolve("charlm-0002.params.octet");
+    }
+
+    /**
+     * {@code Model.load} before the trainer, or after {@code newTrainer} but before {@code Trainer.initialize}:
+     * DJL trains the loaded values in both (checked without the agent: the same parameters either way), so
+     * octet restores its state in both, and 2 epochs, checkpoint, 2 epochs end where 4 epochs straight end, bit
+     * for bit. A {@code Model.save} before the first step writes the state loaded with the parameters.
+     */
+    @Test
+    void loadingBeforeTheTrainerTakesItsArraysRestoresAndResumesExactly() throws Exception {
+        Path straight = easyTrainStraight();
+        Path checkpoints = easyTrainCheckpoints();
+        Path beforeTrainer = work.resolve("load-before-trainer.bin");
+        Path afterTrainer = work.resolve("load-after-trainer.bin");
+        Path savedBeforeSteps = clean("load-saved-before-steps");
+        Run a = easyTrain(List.of(agent()), "--epochs", "2", "--load", checkpoints.toString(), "--dump-trained", beforeTrainer.toString(),
+                "--save-before-steps", savedBeforeSteps.toString());
+        Run b = easyTrain(List.of(agent()), "--epochs", "2", "--load-after-trainer", checkpoints.toString(),
+                "--dump-trained", afterTrainer.toString());
+        Path djlBefore = work.resolve("load-before-trainer-djl.bin");
+        Path djlAfter = work.resolve("load-after-trainer-djl.bin");
+        Path djlNoLoad = work.resolve("load-none-djl.bin");
+        Run c = easyTrain(List.of(), "--epochs", "2", "--load", checkpoints.toString(), "--dump-trained", djlBefore.toString());
+        Run d = easyTrain(List.of(), "--epochs", "2", "--load-after-trainer", checkpoints.toString(), "--dump-trained", djlAfter.toString());
+        Run e = easyTrain(List.of(), "--epochs", "2", "--dump-trained", djlNoLoad.toString());
+        for (Run r : List.of(a, b, c, d, e)) {
+            assertEquals(0, r.exitCode(), r.output());
+        }
+        assertArrayEquals(Files.readAllBytes(djlBefore), Files.readAllBytes(djlAfter), "DJL alone trains the loaded values either way");
+        assertTrue(relativeError(djlBefore, djlNoLoad) > 1e-3, "and they are not the fresh ones");
+        for (Run r : List.of(a, b)) {
+            assertEquals(1, r.count(restored(checkpoints)), r.output());
+            assertFalse(r.output().contains("WARNING"), r.output());
+        }
+        assertArrayEquals(Files.readAllBytes(straight), Files.readAllBytes(beforeTrainer), "load before the trainer: 2 + 2 epochs = 4");
+        assertArrayEquals(Files.readAllBytes(straight), Files.readAllBytes(afterTrainer), "load before initialize: 2 + 2 epochs = 4");
+        assertArrayEquals(Files.readAllBytes(checkpoints.resolve("charlm-0002.params.octet")),
+                Files.readAllBytes(savedBeforeSteps.resolve("charlm-0002.params.octet")), "saved before any step: the state loaded");
+    }
+
+    /**
+     * {@code Model.load} after {@code Trainer.initialize} (before the first step) or after some steps: DJL's
+     * trainer keeps training the arrays it took and ignores the loaded values (without the agent: the same
+     * trained parameters as a job that loads nothing). octet does not restore, keeps its state with what DJL
+     * trains (the same parameters, bit for bit, as its own job that loads nothing), and says so once. A
+     * {@code Model.save} before the first step writes the loaded values, and beside them the state loaded with them.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"--load-after-init", "--load-after-epoch"})
+    void loadingAfterTheTrainerTookItsArraysIsNotRestoredAndSaysSo(String order) throws Exception {
+        Path checkpoints = easyTrainCheckpoints();
+        String name = order.substring(2);
+        Path octetLate = work.resolve(name + "-octet.bin");
+        Path octetNone = work.resolve(name + "-octet-none.bin");
+        Path djlLate = work.resolve(name + "-djl.bin");
+        Path djlNone = work.resolve(name + "-djl-none.bin");
+        Path modelHolds = work.resolve(name + "-octet-model.bin");
+        Path loadedValues = work.resolve(name + "-loaded.bin");
+        // One epoch after an init-time load, three with a load after the first: never the checkpoint's two epochs by chance.
+        String epochs = order.equals("--load-after-init") ? "1" : "3";
+        Path savedBeforeSteps = clean(name + "-saved-before-steps");
+        Run late = easyTrain(List.of(agent()), "--epochs", epochs, order, checkpoints.toString(), "--dump-trained", octetLate.toString(),
+                "--dump", modelHolds.toString(), "--save-before-steps", savedBeforeSteps.toString());
+        Run none = easyTrain(List.of(agent()), "--epochs", epochs, "--dump-trained", octetNone.toString());
+        Run djl = easyTrain(List.of(), "--epochs", epochs, order, checkpoints.toString(), "--dump-trained", djlLate.toString());
+        Run djlAlone = easyTrain(List.of(), "--epochs", epochs, "--dump-trained", djlNone.toString());
+        Run loaded = easyTrain(List.of(), "--epochs", "0", "--load", checkpoints.toString(), "--dump", loadedValues.toString());
+        for (Run r : List.of(late, none, djl, djlAlone, loaded)) {
+            assertEquals(0, r.exitCode(), r.output());
+        }
+        assertArrayEquals(Files.readAllBytes(djlNone), Files.readAllBytes(djlLate), "DJL alone ignores the late load");
+        assertArrayEquals(Files.readAllBytes(loadedValues), Files.readAllBytes(modelHolds), "the model holds the loaded values, untrained");
+        assertEquals(1, late.count(loadedTooLate(checkpoints)), late.output());
+        assertEquals(1, late.count("[octet] WARNING"), late.output());
+        assertFalse(late.output().contains("restored"), late.output());
+        assertArrayEquals(Files.readAllBytes(octetNone), Files.readAllBytes(octetLate), "octet trains on with the state of what DJL trains");
+        if (order.equals("--load-after-init")) {
+            // Model.save before the first step writes the loaded values: beside them, the state loaded with them.
+            assertArrayEquals(Files.readAllBytes(checkpoints.resolve("charlm-0002.params.octet")),
+                    Files.readAllBytes(savedBeforeSteps.resolve("charlm-0002.params.octet")), "the state saved with the loaded values");
+        }
+        assertTrue(relativeError(octetLate, djlLate) > 0, "octet's run is not DJL's own");
+    }
+
+    /**
+     * A load after some steps, then a new trainer (same configuration): the first trainer ignores the load
+     * (one warning), the second trains the loaded values, and octet restores the state saved with them
+     * then: epoch 1, load the 2-epoch checkpoint, epoch 2 on the old arrays, 2 epochs on the loaded ones ends
+     * where 4 epochs straight end.
+     */
+    @Test
+    void aTrainerMadeAfterALateLoadTrainsTheLoadedValuesWithTheirState() throws Exception {
+        Path straight = easyTrainStraight();
+        Path checkpoints = easyTrainCheckpoints();
+        Path phased = work.resolve("late-load-then-new-trainer.bin");
+        Run run = easyTrain(List.of(agent()), "--epochs", "4", "--phases", "2", "--load-after-epoch", checkpoints.toString(),
+                "--dump-trained", phased.toString());
+        assertEquals(0, run.exitCode(), run.output());
+        String out = run.output();
+        int warned = out.indexOf(loadedTooLate(checkpoints));
+        int restoredAt = out.indexOf(restored(checkpoints));
+        assertTrue(warned >= 0 && out.indexOf("phase 1 done") > warned && restoredAt > out.indexOf("phase 1 done"), out);
+        assertEquals(1, run.count("[octet] WARNING"), out);
+        assertArrayEquals(Files.readAllBytes(straight), Files.readAllBytes(phased), "ends where 4 epochs straight end");
+    }
+
+    /**
+     * Warnings are once per cause and subject: in a job that trains two models, one after the other, each
+     * model gets its own warning for a policy's stable embedding that is no embedding and for a load that
+     * came after its trainer took its arrays (keyed by the cause alone, the second model's would be hidden).
+     */
+    @Test
+    void eachModelGetsItsOwnWarnings() throws Exception {
+        Path checkpoints = easyTrainCheckpoints();
+        Path notAnEmbedding = policy("stable-linear.yaml", "stableEmbeddings:\n  - \"03Linear\"\n");
+        Run run = easyTrain(List.of(agent("policy=" + notAnEmbedding)), "--models", "2", "--epochs", "1", "--load-after-init",
+                checkpoints.toString());
+        assertEquals(0, run.exitCode(), run.output());
+        for (String model : List.of("charlm", "charlm2")) {
+            assertEquals(1, run.count("[octet] WARNING: the policy names 03Linear a stable embedding, but in the model " + model
+                    + " it is a Linear, not a DJL Embedding"), run.output());
+            assertEquals(1, run.count("[octet] WARNING: the model " + model + " loaded " + checkpoints.resolve("charlm-0002.params")
+                    + " after its trainer had taken the arrays it trains"), run.output());
+            assertTrue(run.output().contains("octet: optimizer state of DJL Adam for model " + model + " "), run.output());
+        }
+        assertEquals(4, run.count("[octet] WARNING"), run.output());
     }
 
     /**

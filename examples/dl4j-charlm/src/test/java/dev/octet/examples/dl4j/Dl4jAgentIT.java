@@ -458,6 +458,34 @@ class Dl4jAgentIT {
         }
     }
 
+    /**
+     * The job packed as a Spring Boot executable jar (Spring Boot's own launcher, the job's classes under
+     * {@code BOOT-INF/classes}, DL4J's and ND4J's jars nested under {@code BOOT-INF/lib}) and started with
+     * {@code java -jar}: DL4J loads in the launcher's class loader from the nested jars; octet reads DL4J's
+     * version through them, instruments it there, and trains exactly as on a plain class path.
+     */
+    @Test
+    void worksInASpringBootExecutableJar() throws Exception {
+        Path jar = work.resolve("dl4j-job-spring-boot.jar");
+        Path loader = Path.of(Class.forName(BootJar.LAUNCHER).getProtectionDomain().getCodeSource().getLocation().toURI());
+        BootJar.write(jar, loader, Path.of(System.getProperty("octet.jobClasses")),
+                UberJar.jarsIn(Path.of(System.getProperty("octet.jobLib"))), "com.example.charlm.CharLanguageModel");
+        // JavaCPP names its cache folders after the jars, nested or not: the natives already unpacked are used.
+        Run boot = runJava(List.of(agent(), "-Doctet.debug=true"), List.of("-jar", jar.toString()), withSmall("--steps", "10"));
+        Run plain = job(List.of(agent()), List.of(), "--steps", "10");
+        for (Run r : List.of(boot, plain)) {
+            assertEquals(0, r.exitCode(), r.output());
+        }
+        assertTrue(boot.output().contains("[octet] instrumented org.deeplearning4j.nn.updater.BaseMultiLayerUpdater"), boot.output());
+        assertTrue(Pattern.compile("1_RW\\s+\\[64, 256]\\s+16,384\\s+Adam\\s+8-bit").matcher(boot.output()).find(), boot.output());
+        assertFalse(boot.output().contains("WARNING") || boot.output().contains("is not recorded"), boot.output());
+        Matcher checksum = Pattern.compile("parameter checksum (\\S+)").matcher(boot.output());
+        assertTrue(checksum.find(), boot.output());
+        assertTrue(plain.output().contains("parameter checksum " + checksum.group(1)), "the same parameters as on a plain class path: "
+                + plain.output());
+        Files.delete(jar);
+    }
+
     private static List<String> withSmall(String... args) {
         List<String> all = new ArrayList<>(SMALL);
         all.addAll(List.of(args));
