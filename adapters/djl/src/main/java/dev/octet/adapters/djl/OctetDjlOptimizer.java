@@ -17,6 +17,7 @@ import dev.octet.kernels.QuantizedState;
 import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.StepOptions;
 import dev.octet.kernels.UpdateRule;
+import dev.octet.kernels.cuda.CudaBackend;
 import dev.octet.kernels.cuda.CudaFloat32State;
 import dev.octet.kernels.cuda.CudaQuantizedState;
 import dev.octet.kernels.cuda.CudaRule;
@@ -102,23 +103,29 @@ final class OctetDjlOptimizer {
             if (gpu == null) {
                 return state;
             }
+            OptimizerState host = emptyHostState();
+            if (gpu instanceof CudaQuantizedState q) {
+                q.download((QuantizedState) host);
+                return host;
+            }
+            CudaFloat32State f = (CudaFloat32State) gpu;
+            float[] values = new float[length()];
+            for (int k = 0; k < f.statistics(); k++) {
+                f.cuda().copyToHost(values, f.values(k));
+                ((Float32State) host).values(k).put(0, values);
+            }
+            return host;
+        }
+
+        /** A host state of the GPU state's format. */
+        private OptimizerState emptyHostState() {
             StatisticKind[] kinds = new StatisticKind[gpu.statistics()];
             for (int k = 0; k < kinds.length; k++) {
                 kinds[k] = gpu.kind(k);
             }
-            if (gpu instanceof CudaQuantizedState q) {
-                QuantizedState host = QuantizedState.allocate(length(), q.blockSize(), kinds);
-                q.download(host);
-                return host;
-            }
-            CudaFloat32State f = (CudaFloat32State) gpu;
-            Float32State host = Float32State.allocate(length(), kinds);
-            float[] values = new float[length()];
-            for (int k = 0; k < kinds.length; k++) {
-                f.cuda().copyToHost(values, f.values(k));
-                host.values(k).put(0, values);
-            }
-            return host;
+            return gpu instanceof CudaQuantizedState q
+                    ? QuantizedState.allocate(length(), q.blockSize(), kinds)
+                    : Float32State.allocate(length(), kinds);
         }
 
         /**
@@ -131,7 +138,7 @@ final class OctetDjlOptimizer {
                 state.copyFrom(source);
                 return;
             }
-            OptimizerState host = hostState();
+            OptimizerState host = emptyHostState();
             host.copyFrom(source);
             if (gpu instanceof CudaQuantizedState q) {
                 q.upload((QuantizedState) host);
@@ -183,7 +190,7 @@ final class OctetDjlOptimizer {
         @Override
         public void run() {
             try {
-                dev.octet.kernels.cuda.CudaBackend.get().synchronize(0); // launches may still use them
+                CudaBackend.get().synchronize(0); // launches may still use them
                 steps.close();
                 synchronized (states) {
                     states.forEach(CudaState::close);
