@@ -175,7 +175,13 @@ public final class DjlCharLanguageModel {
     }
 
     /** Random windows: the features are {@code context} character ids, the label the character after them. */
-    static NDList[] batch(NDManager manager, int[] text, int batch, int context, Random random) {
+    /** The first {@code maxChars} characters of the corpus, as the model's character ids. */
+    public static int[] encodedCorpus(int maxChars) throws IOException {
+        return encode(readCorpus(maxChars));
+    }
+
+    /** A batch of {@code batch} contexts and the character after each, as the demo trains on. */
+    public static NDList[] batch(NDManager manager, int[] text, int batch, int context, Random random) {
         long[] features = new long[batch * context];
         long[] labels = new long[batch];
         for (int b = 0; b < batch; b++) {

@@ -187,7 +187,18 @@ public final class CharLanguageModel {
     }
 
     /** Random windows: features are character ids, labels the next character one-hot per time step. */
-    static DataSet batch(int[] text, int batch, int seq, Random random) {
+    /** The first {@code maxChars} characters of the corpus, as the model's character ids. */
+    public static int[] encodedCorpus(int maxChars) throws IOException {
+        return encode(readCorpus(maxChars));
+    }
+
+    /** The demo's network (its default sizes) with {@code updater}, initialised. */
+    public static MultiLayerNetwork demoNetwork(IUpdater updater, long seed) {
+        return Network.create(false, 256, 64, 64, updater, seed).layers();
+    }
+
+    /** A batch as the demo trains on. */
+    public static DataSet batch(int[] text, int batch, int seq, Random random) {
         INDArray features = Nd4j.zeros(batch, seq);
         INDArray labels = Nd4j.zeros(batch, VOCABULARY, seq);
         for (int b = 0; b < batch; b++) {
