@@ -21,7 +21,8 @@ import net.bytebuddy.pool.TypePool;
  * where DJL hands each parameter and its gradient to the optimizer, runs octet's fused update on the
  * tensors' memory instead (on a GPU recorded, and launched for all parameters when
  * {@code ParameterStore.updateAllParameters} ends); {@code BaseModel.save} and {@code readParameters} save and restore octet's
- * state beside the model; {@code Embedding.forwardInternal} gets the stable embedding's layer norm.
+ * state beside the model ({@code Parameter.load} tells it which arrays a stream made, so that a
+ * {@code Block.loadParameters} of the job's own is told apart and named); {@code Embedding.forwardInternal} gets the stable embedding's layer norm.
  * Only the DJL versions its gate names are touched; others run as without the agent.
  */
 public final class DjlInstrumentationModule implements InstrumentationModule {
@@ -33,6 +34,7 @@ public final class DjlInstrumentationModule implements InstrumentationModule {
                     FrameworkGate.Requirement.method("ai.djl.training.LocalParameterServer", "update", 3),
                     FrameworkGate.Requirement.method("ai.djl.training.ParameterStore", "updateAllParameters", 0),
                     FrameworkGate.Requirement.method("ai.djl.BaseModel", "readParameters", 2),
+                    FrameworkGate.Requirement.method("ai.djl.nn.Parameter", "load", 2),
                     FrameworkGate.Requirement.method("ai.djl.nn.core.Embedding", "forwardInternal", 4),
                     FrameworkGate.Requirement.field("ai.djl.training.optimizer.Optimizer", "rescaleGrad"),
                     FrameworkGate.Requirement.field("ai.djl.training.optimizer.Optimizer", "beginNumUpdate"),
@@ -54,6 +56,7 @@ public final class DjlInstrumentationModule implements InstrumentationModule {
         Advice step = advice(adviceTypes, agentClasses, StepAdvice.class);
         Advice save = advice(adviceTypes, agentClasses, ModelSaveAdvice.class);
         Advice read = advice(adviceTypes, agentClasses, ReadParametersAdvice.class);
+        Advice parameterLoad = advice(adviceTypes, agentClasses, ParameterLoadAdvice.class);
         Advice embedding = advice(adviceTypes, agentClasses, EmbeddingOutputAdvice.class);
         return builder
                 .type(named("ai.djl.training.Trainer"))
@@ -67,6 +70,9 @@ public final class DjlInstrumentationModule implements InstrumentationModule {
                         .visit(save.on(named("save").and(takesArguments(2))))
                         .visit(read.on(named("readParameters").and(takesArguments(2))
                                 .and(takesArgument(0, named("java.nio.file.Path")))))))
+                .type(named("ai.djl.nn.Parameter"))
+                .transform(GATE.whenSupported(helpers, b -> b.visit(parameterLoad.on(named("load").and(takesArguments(2))
+                        .and(takesArgument(1, named("java.io.DataInputStream")))))))
                 .type(named("ai.djl.nn.core.Embedding"))
                 .transform(GATE.whenSupported(helpers, b -> b.visit(embedding.on(named("forwardInternal").and(takesArguments(4))))));
     }

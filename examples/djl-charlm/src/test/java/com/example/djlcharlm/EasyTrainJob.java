@@ -16,7 +16,9 @@ import ai.djl.training.listener.SaveModelTrainingListener;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.util.Pair;
+import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.lang.reflect.Field;
@@ -47,7 +49,16 @@ import java.util.Random;
  * {@code Model.save} would write), {@code dump-trained} (the values the last trainer trained, from its
  * {@code ParameterStore}: after a late load, DJL's trainer trains other arrays than the model holds),
  * {@code models} (1: trains this many models one after another, each as above, named {@code charlm},
- * {@code charlm2}, ...; a job with several models).
+ * {@code charlm2}, ...; a job with several models), {@code block-save} (a file: at the end, the block's
+ * parameters written with {@code Block.saveParameters}), {@code block-load} (a file: the job reads it
+ * itself with {@code Block.loadParameters} before the trainer, as some DJL examples do, no {@code Model.load}),
+ * {@code block-load-after-init} (a file: the same once the first trainer is initialized),
+ * {@code second-model} (a folder: a second {@code Model} instance of the same name {@code Model.load}s its
+ * newest checkpoint into the same block object, or with {@code second-model-block new} into a new block;
+ * by default once the first model's training is over, with {@code second-model-at after-epoch} after the
+ * first trainer's first epoch, that trainer then training its other epochs; then a trainer from the second
+ * model, with a new training configuration, trains {@code second-epochs} (2) epochs, and
+ * {@code second-dump-trained} is what it trained).
  */
 public final class EasyTrainJob {
 
@@ -76,10 +87,12 @@ public final class EasyTrainJob {
     private static void train(String name, Map<String, String> options, int epochs, int phases, boolean freezeFirstPhase,
             int[] text) throws Exception {
         Engine.getInstance().setRandomSeed(42);
+        Model second = null;
         try (Model model = Model.newInstance(name); NDManager data = NDManager.newBaseManager()) {
             Block net = DjlCharLanguageModel.block(64, 256, 2);
             model.setBlock(net);
             load(model, options.get("load"));
+            blockLoad(model, options.get("block-load"));
             var xy = DjlCharLanguageModel.batch(data, text, WINDOWS, CONTEXT, new Random(7));
             ArrayDataset dataset = new ArrayDataset.Builder().setData(xy[0].singletonOrThrow())
                     .optLabels(xy[1].singletonOrThrow()).setSampling(BATCH, false).build();
@@ -101,14 +114,19 @@ public final class EasyTrainJob {
                     trainer.initialize(new Shape(BATCH, CONTEXT));
                     if (phase == 0) {
                         load(model, options.get("load-after-init"));
+                        blockLoad(model, options.get("block-load-after-init"));
                         if (options.containsKey("save-before-steps")) {
                             model.save(Path.of(options.get("save-before-steps")), "charlm");
                         }
                     }
                     int phaseEpochs = epochs / phases;
-                    if (phase == 0 && options.containsKey("load-after-epoch")) {
+                    boolean secondAfterEpoch = "after-epoch".equals(options.get("second-model-at"));
+                    if (phase == 0 && (options.containsKey("load-after-epoch") || secondAfterEpoch)) {
                         EasyTrain.fit(trainer, 1, dataset, null);
                         load(model, options.get("load-after-epoch"));
+                        if (secondAfterEpoch) {
+                            second = secondModel(name, net, options);
+                        }
                         phaseEpochs--;
                     }
                     EasyTrain.fit(trainer, phaseEpochs, dataset, null);
@@ -121,6 +139,55 @@ public final class EasyTrainJob {
             if (options.containsKey("dump")) {
                 DjlCharLanguageModel.dump(net, Path.of(options.get("dump")));
             }
+            if (options.containsKey("block-save")) {
+                try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
+                        Files.newOutputStream(Path.of(options.get("block-save")))))) {
+                    net.saveParameters(out);
+                }
+            }
+            if (options.containsKey("second-model")) {
+                if (second == null) {
+                    second = secondModel(name, net, options);
+                }
+                trainSecond(second, dataset, options);
+            }
+        } finally {
+            if (second != null) {
+                second.close();
+            }
+        }
+    }
+
+    /** A second {@code Model} instance of the same name that {@code Model.load}s the newest checkpoint of {@code second-model}. */
+    private static Model secondModel(String name, Block net, Map<String, String> options) throws Exception {
+        Model second = Model.newInstance(name);
+        second.setBlock("new".equals(options.get("second-model-block")) ? DjlCharLanguageModel.block(64, 256, 2) : net);
+        second.load(Path.of(options.get("second-model")), "charlm");
+        System.out.println("second model loaded epoch " + second.getProperty("Epoch"));
+        return second;
+    }
+
+    /** A trainer from the second model, with a new configuration (a new optimizer), trains {@code second-epochs}. */
+    private static void trainSecond(Model second, ArrayDataset dataset, Map<String, String> options) throws Exception {
+        Optimizer optimizer = DjlCharLanguageModel.optimizer(options.getOrDefault("optimizer", "adam"), 0.002f);
+        DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss()).optOptimizer(optimizer);
+        try (Trainer trainer = second.newTrainer(config)) {
+            trainer.initialize(new Shape(BATCH, CONTEXT));
+            EasyTrain.fit(trainer, Integer.parseInt(options.getOrDefault("second-epochs", "2")), dataset, null);
+            System.out.println("second model done");
+            if (options.containsKey("second-dump-trained")) {
+                dumpTrained(trainer, second.getBlock(), Path.of(options.get("second-dump-trained")));
+            }
+        }
+    }
+
+    /** {@code Block.loadParameters} of {@code file}, read by the job itself (no {@code Model.load}), if one is named. */
+    private static void blockLoad(Model model, String file) throws Exception {
+        if (file != null) {
+            try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(Path.of(file))))) {
+                model.getBlock().loadParameters(model.getNDManager(), in);
+            }
+            System.out.println("block loaded " + file);
         }
     }
 

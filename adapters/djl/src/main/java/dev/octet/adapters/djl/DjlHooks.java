@@ -2,6 +2,7 @@ package dev.octet.adapters.djl;
 
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Parameter;
 import ai.djl.training.TrainingConfig;
 import ai.djl.util.Utils;
 import dev.octet.adapters.core.OctetRuntime;
@@ -25,7 +26,8 @@ import org.slf4j.helpers.NOPLogger;
  * The calls the agent weaves into DJL: {@code Trainer}'s constructor (octet takes over the state of the
  * trainer's optimizer), {@code LocalParameterServer.update} (the one place every parameter update goes
  * through: octet's fused update on the tensors' memory instead of DJL's optimizer), {@code BaseModel.save}
- * (octet's state beside the parameters) and {@code BaseModel.readParameters} (and back).
+ * (octet's state beside the parameters), {@code BaseModel.readParameters} (and back) and
+ * {@code Parameter.load} (which arrays a stream made: a load octet can tie to no file is told apart).
  */
 public final class DjlHooks {
 
@@ -166,7 +168,7 @@ public final class DjlHooks {
         if (loads == null || !loads.checkDue()) {
             return;
         }
-        Path stateFile = loads.trainedLoad(parameterId, trained);
+        Path stateFile = loads.trainedLoad(parameterId, trained, o.model(), !o.planned());
         if (stateFile == null) {
             return;
         }
@@ -223,6 +225,15 @@ public final class DjlHooks {
             DjlStableEmbeddings.mark((Model) model);
         } catch (RuntimeException | LinkageError e) {
             failed("load", e);
+        }
+    }
+
+    /** At the end of {@code Parameter.load(manager, stream)}: the parameter's new array came from a stream. */
+    public static void parameterLoaded(Object parameter) {
+        try {
+            DjlParameterLoads.loaded((Parameter) parameter);
+        } catch (RuntimeException | LinkageError e) {
+            failed("parameter load", e);
         }
     }
 

@@ -393,6 +393,11 @@ final class OctetDjlOptimizer {
         return modelName + ":" + System.identityHashCode(this);
     }
 
+    /** The model it trains, or null once the job dropped it. */
+    Model model() {
+        return model.get();
+    }
+
     boolean trains(Model m) {
         return model.get() == m;
     }

@@ -745,6 +745,156 @@ class DjlAgentIT {
     }
 
     /**
+     * The 2-epoch checkpoint's values as a dump, and written with {@code Block.saveParameters} (no header, no
+     * octet state beside it): the file a job's own {@code Block.loadParameters} reads. Plain DJL.
+     */
+    static Path[] checkpointValuesAndBlockFile() throws Exception {
+        Path checkpoints = easyTrainCheckpoints();
+        Path values = work.resolve("checkpoint-values.bin");
+        Path blockFile = work.resolve("checkpoint.block");
+        Run run = SHARED.computeIfAbsent("checkpoint-block", k -> {
+            try {
+                return easyTrain(List.of(), "--epochs", "0", "--load", checkpoints.toString(), "--dump", values.toString(),
+                        "--block-save", blockFile.toString());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertEquals(0, run.exitCode(), run.output());
+        return new Path[] {values, blockFile};
+    }
+
+    private static final String LOADED_FROM_A_STREAM = "[octet] WARNING: the parameters of model charlm were loaded with"
+            + " Block.loadParameters (or Model.load from an InputStream), not Model.load from a folder: octet cannot learn"
+            + " which file they came from, so it cannot find the optimizer state saved with them (charlm-NNNN.params.octet"
+            + " beside charlm-NNNN.params) and restores nothing. Training goes on with fresh optimizer state. To resume it,"
+            + " load with Model.load(folder, \"charlm\")";
+
+    /**
+     * {@code Block.loadParameters} called by the job itself, before the trainer: DJL trains the loaded values
+     * (without the agent: the same parameters as after a {@code Model.load} of the checkpoint). The stream
+     * tells octet no file, so it cannot find the state saved with them: it says so once, restores nothing,
+     * and trains them with fresh state, bit for bit as a {@code Model.load} of the same parameters with no
+     * state file beside them.
+     */
+    @Test
+    void blockLoadParametersBeforeTheTrainerSaysItCannotRestoreAndTrainsWithFreshState() throws Exception {
+        Path checkpoints = easyTrainCheckpoints();
+        Path blockFile = checkpointValuesAndBlockFile()[1];
+        Path withoutState = clean("checkpoint-without-state");
+        Files.copy(checkpoints.resolve("charlm-0002.params"), withoutState.resolve("charlm-0002.params"));
+        Path octetBlock = work.resolve("block-load-octet.bin");
+        Path octetFresh = work.resolve("model-load-without-state-octet.bin");
+        Path djlBlock = work.resolve("block-load-djl.bin");
+        Path djlModel = work.resolve("model-load-djl.bin");
+        Run block = easyTrain(List.of(agent()), "--epochs", "2", "--block-load", blockFile.toString(), "--dump-trained", octetBlock.toString());
+        Run fresh = easyTrain(List.of(agent()), "--epochs", "2", "--load", withoutState.toString(), "--dump-trained", octetFresh.toString());
+        Run djl = easyTrain(List.of(), "--epochs", "2", "--block-load", blockFile.toString(), "--dump-trained", djlBlock.toString());
+        Run djlLoad = easyTrain(List.of(), "--epochs", "2", "--load", checkpoints.toString(), "--dump-trained", djlModel.toString());
+        for (Run r : List.of(block, fresh, djl, djlLoad)) {
+            assertEquals(0, r.exitCode(), r.output());
+        }
+        assertArrayEquals(Files.readAllBytes(djlModel), Files.readAllBytes(djlBlock), "DJL alone trains the values Block.loadParameters loaded");
+        assertEquals(1, block.count(LOADED_FROM_A_STREAM), block.output());
+        assertEquals(1, block.count("[octet] WARNING"), block.output());
+        assertFalse(block.output().contains("restored"), block.output());
+        assertTrue(fresh.output().contains("its optimizer state cannot be restored: there is no octet state file"), fresh.output());
+        assertArrayEquals(Files.readAllBytes(octetFresh), Files.readAllBytes(octetBlock), "the loaded values, trained with fresh state");
+    }
+
+    /**
+     * {@code Block.loadParameters} once the trainer is initialized: DJL's trainer goes on with the arrays it
+     * took (as after a late {@code Model.load}); octet keeps its state with them (the same parameters, bit for
+     * bit, as its job that loads nothing), restores nothing, and says so once.
+     */
+    @Test
+    void blockLoadParametersAfterTheTrainerTookItsArraysSaysSo() throws Exception {
+        Path blockFile = checkpointValuesAndBlockFile()[1];
+        Path late = work.resolve("block-load-after-init-octet.bin");
+        Path none = work.resolve("block-load-none-octet.bin");
+        Run run = easyTrain(List.of(agent()), "--epochs", "1", "--block-load-after-init", blockFile.toString(), "--dump-trained", late.toString());
+        Run alone = easyTrain(List.of(agent()), "--epochs", "1", "--dump-trained", none.toString());
+        for (Run r : List.of(run, alone)) {
+            assertEquals(0, r.exitCode(), r.output());
+        }
+        assertEquals(1, run.count("[octet] WARNING: the parameters of model charlm were loaded with Block.loadParameters (or"
+                + " Model.load from an InputStream) after its trainer had taken the arrays it trains"), run.output());
+        assertEquals(1, run.count("[octet] WARNING"), run.output());
+        assertFalse(run.output().contains("restored"), run.output());
+        assertArrayEquals(Files.readAllBytes(none), Files.readAllBytes(late), "octet trains on with the state of what DJL trains");
+    }
+
+    /**
+     * A second {@code Model} instance of the same name, made after the first model trained an epoch, loads the
+     * 2-epoch checkpoint into the first model's block object or a new block, and a trainer from it (a new
+     * configuration) trains 2 epochs: octet restores the state saved with the checkpoint for that trainer and
+     * it ends where 4 epochs straight end, bit for bit; the first model's state stays its own.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"same", "new"})
+    void aSecondModelInstanceThatLoadsACheckpointResumesExactly(String block) throws Exception {
+        Path straight = easyTrainStraight();
+        Path checkpoints = easyTrainCheckpoints();
+        Path trained = work.resolve("second-model-" + block + "-block.bin");
+        Run run = easyTrain(List.of(agent()), "--epochs", "1", "--second-model", checkpoints.toString(), "--second-model-block", block,
+                "--second-dump-trained", trained.toString());
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("second model loaded epoch 2"), run.output());
+        assertEquals(1, run.count(restored(checkpoints)), run.output());
+        assertFalse(run.output().contains("WARNING"), run.output());
+        assertArrayEquals(Files.readAllBytes(straight), Files.readAllBytes(trained), "1 epoch of another model, then 2 + 2 epochs = 4");
+    }
+
+    /**
+     * A second {@code Model} instance loads the checkpoint into the block the first model's trainer is training
+     * (after its first epoch): that trainer goes on with the arrays it took (its two epochs end where the
+     * checkpoint's two did, bit for bit: octet's state stayed with them) and octet says once that the first
+     * model's loaded values are not the ones trained; then a trainer from the second model trains the loaded
+     * values, and octet restores their state for it: it ends where 4 epochs straight end.
+     */
+    @Test
+    void aTrainerGoesOnWithItsArraysWhenASecondModelLoadsIntoItsBlock() throws Exception {
+        Path straight = easyTrainStraight();
+        Path checkpoints = easyTrainCheckpoints();
+        Path checkpointValues = checkpointValuesAndBlockFile()[0];
+        Path first = work.resolve("second-model-during-first.bin");
+        Path second = work.resolve("second-model-during-second.bin");
+        Run run = easyTrain(List.of(agent()), "--epochs", "2", "--second-model", checkpoints.toString(), "--second-model-at", "after-epoch",
+                "--dump-trained", first.toString(), "--second-dump-trained", second.toString());
+        assertEquals(0, run.exitCode(), run.output());
+        String out = run.output();
+        String replaced = "[octet] WARNING: the parameters of model charlm were replaced by another Model instance's Model.load of "
+                + checkpoints.resolve("charlm-0002.params") + " into the same block after its trainer had taken the arrays it trains";
+        assertEquals(1, run.count(replaced), out);
+        assertEquals(1, run.count("[octet] WARNING"), out);
+        assertEquals(1, run.count(restored(checkpoints)), out);
+        assertTrue(out.indexOf(replaced) < out.indexOf("phase 1 done") && out.indexOf(restored(checkpoints)) > out.indexOf("phase 1 done"), out);
+        assertArrayEquals(Files.readAllBytes(checkpointValues), Files.readAllBytes(first), "the first trainer's 2 epochs are the checkpoint's");
+        assertArrayEquals(Files.readAllBytes(straight), Files.readAllBytes(second), "the second model's 2 epochs on the checkpoint = 4 straight");
+    }
+
+    /**
+     * As above, but then the first model makes a new trainer (same configuration) instead: it trains the
+     * values the second model loaded into the block, and octet restores the state saved with them for it:
+     * epoch 1, the other model's load, epoch 2 on the old arrays, 2 epochs on the loaded ones end where 4
+     * epochs straight end. The second model's trainer, which trains nothing here, restores nothing again.
+     */
+    @Test
+    void aNewTrainerOfTheFirstModelTrainsWhatASecondModelLoadedWithItsState() throws Exception {
+        Path straight = easyTrainStraight();
+        Path checkpoints = easyTrainCheckpoints();
+        Path phased = work.resolve("second-model-then-new-trainer.bin");
+        Run run = easyTrain(List.of(agent()), "--epochs", "4", "--phases", "2", "--second-model", checkpoints.toString(),
+                "--second-model-at", "after-epoch", "--second-epochs", "0", "--dump-trained", phased.toString());
+        assertEquals(0, run.exitCode(), run.output());
+        String out = run.output();
+        assertEquals(1, run.count("[octet] WARNING"), out);
+        assertEquals(1, run.count(restored(checkpoints)), out);
+        assertTrue(out.indexOf(restored(checkpoints)) > out.indexOf("phase 1 done"), out);
+        assertArrayEquals(Files.readAllBytes(straight), Files.readAllBytes(phased), "ends where 4 epochs straight end");
+    }
+
+    /**
      * Warnings are once per cause and subject: in a job that trains two models, one after the other, each
      * model gets its own warning for a policy's stable embedding that is no embedding and for a load that
      * came after its trainer took its arrays (keyed by the cause alone, the second model's would be hidden).
