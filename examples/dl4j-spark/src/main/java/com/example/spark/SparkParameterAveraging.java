@@ -1,0 +1,151 @@
+package com.example.spark;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * A plain dl4j-spark job (it knows nothing of octet): a small MultiLayerNetwork trained on synthetic
+ * classification data with {@link ParameterAveragingTrainingMaster}, with or without averaging of the
+ * updater state. It runs on {@code local[N]} (the default) or on a standalone cluster ({@code --master
+ * spark://host:port}); the Spark settings of a cluster run (executor class path, memory, java options)
+ * come from {@code -Dspark.*} system properties, as {@code spark-submit} would pass them.
+ *
+ * <pre>
+ * --master URL          Spark master (default local[2])
+ * --epochs N            passes over the data (default 5)
+ * --examples N          synthetic examples (default 4096)
+ * --averaging N         minibatches per worker between two averaging rounds (default 4)
+ * --no-updater-averaging  DL4J's saveUpdater(false): the updater state is not averaged nor kept
+ * --save FILE           write the driver's network with its updater state (ModelSerializer)
+ * </pre>
+ */
+public final class SparkParameterAveraging {
+
+    static final int FEATURES = 32;
+    static final int CLASSES = 4;
+    static final int HIDDEN = 128;
+    static final int MINIBATCH = 16;
+
+    private SparkParameterAveraging() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String master = "local[2]";
+        int epochs = 5;
+        int examples = 4096;
+        int averaging = 4;
+        boolean updaterAveraging = true;
+        String save = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--master" -> master = args[++i];
+                case "--epochs" -> epochs = Integer.parseInt(args[++i]);
+                case "--examples" -> examples = Integer.parseInt(args[++i]);
+                case "--averaging" -> averaging = Integer.parseInt(args[++i]);
+                case "--no-updater-averaging" -> updaterAveraging = false;
+                case "--save" -> save = args[++i];
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+
+        SparkConf conf = new SparkConf().setMaster(master).setAppName("octet-dl4j-spark-paramavg");
+        try (JavaSparkContext sc = new JavaSparkContext(conf)) {
+            MultiLayerNetwork net = new MultiLayerNetwork(network());
+            net.init();
+            System.out.printf("model: %,d parameters, %,d synthetic examples, master %s, updater averaging %s%n",
+                    net.numParams(), examples, master, updaterAveraging);
+
+            int workers = sc.defaultParallelism();
+            ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(workers, MINIBATCH)
+                    .batchSizePerWorker(MINIBATCH)
+                    .averagingFrequency(averaging)
+                    .workerPrefetchNumBatches(0)
+                    .saveUpdater(updaterAveraging)
+                    .repartionData(Repartition.Never)
+                    .rngSeed(12345L)
+                    .build();
+            SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, net, tm);
+
+            JavaRDD<DataSet> data = sc.parallelize(minibatches(examples), workers);
+            DataSet all = DataSet.merge(minibatches(examples));
+            long start = System.nanoTime();
+            for (int epoch = 1; epoch <= epochs; epoch++) {
+                long t0 = System.nanoTime();
+                sparkNet.fit(data);
+                MultiLayerNetwork driverNet = sparkNet.getNetwork();
+                System.out.printf("epoch %d loss %.6f (full data %.6f) %.2f s%n", epoch, sparkNet.getScore(),
+                        driverNet.score(all), (System.nanoTime() - t0) / 1e9);
+            }
+            MultiLayerNetwork trained = sparkNet.getNetwork();
+            INDArray state = trained.getUpdater().getStateViewArray();
+            System.out.printf("training %.2f s; parameter checksum %s; updater state %,d floats, checksum %s%n",
+                    (System.nanoTime() - start) / 1e9, trained.params().sumNumber(),
+                    state == null ? 0 : state.length(), state == null ? "-" : state.sumNumber());
+            if (save != null) {
+                ModelSerializer.writeModel(trained, new File(save), true);
+                System.out.println("saved " + save);
+            }
+        }
+    }
+
+    static MultiLayerConfiguration network() {
+        return new NeuralNetConfiguration.Builder()
+                .seed(42)
+                .updater(new Adam(1e-2))
+                .weightInit(WeightInit.XAVIER)
+                .list()
+                .layer(new DenseLayer.Builder().nIn(FEATURES).nOut(HIDDEN).activation(Activation.TANH).build())
+                .layer(new DenseLayer.Builder().nIn(HIDDEN).nOut(HIDDEN).activation(Activation.TANH).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(HIDDEN).nOut(CLASSES)
+                        .activation(Activation.SOFTMAX).build())
+                .build();
+    }
+
+    /** Synthetic, fixed data: each class a Gaussian cloud around its own random centre, in minibatches. */
+    static List<DataSet> minibatches(int examples) {
+        Random random = new Random(7);
+        double[][] centres = new double[CLASSES][FEATURES];
+        for (double[] c : centres) {
+            for (int f = 0; f < FEATURES; f++) {
+                c[f] = random.nextGaussian();
+            }
+        }
+        List<DataSet> out = new ArrayList<>();
+        for (int start = 0; start < examples; start += MINIBATCH) {
+            int n = Math.min(MINIBATCH, examples - start);
+            float[][] x = new float[n][FEATURES];
+            float[][] y = new float[n][CLASSES];
+            for (int i = 0; i < n; i++) {
+                int label = random.nextInt(CLASSES);
+                for (int f = 0; f < FEATURES; f++) {
+                    x[i][f] = (float) (centres[label][f] + 1.5 * random.nextGaussian());
+                }
+                y[i][label] = 1f;
+            }
+            out.add(new DataSet(Nd4j.create(x), Nd4j.create(y)));
+        }
+        return out;
+    }
+}
