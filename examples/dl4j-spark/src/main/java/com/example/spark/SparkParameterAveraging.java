@@ -14,6 +14,7 @@ import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
@@ -85,6 +86,9 @@ public final class SparkParameterAveraging {
                     .saveUpdater(updaterAveraging)
                     .repartionData(Repartition.Never)
                     .rngSeed(12345L)
+                    // Direct: the RDD's DataSets go to the workers as they are. DL4J's default, Export, first writes
+                    // them to files, which it refuses on a cluster whose default file system is the local one.
+                    .rddTrainingApproach(RDDTrainingApproach.Direct)
                     .build();
             SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, net, tm);
 
