@@ -67,6 +67,19 @@ case "${1:-}" in
   run)
     shift
     exec_opts="$opens ${OCTET_AGENT_OPTS:-}"
+    # Each executor JVM's peak resident memory (VmHWM), sampled every second while the job runs.
+    : > "$dir/executor-memory.txt"
+    (
+      while :; do
+        for p in $(pgrep -f "$dir/spark-home/.*org.apache.spark.executor.CoarseGrainedExecutorBackend" || true); do
+          hwm=$(awk '/VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null || true)
+          [ -n "$hwm" ] && echo "$p $hwm" >> "$dir/executor-memory.txt"
+        done
+        sleep 1
+      done
+    ) &
+    sampler=$!
+    trap 'kill $sampler 2>/dev/null || true' EXIT
     # shellcheck disable=SC2086
     OMP_NUM_THREADS=1 "$java" $opens ${OCTET_AGENT_OPTS:-} -Xmx1g \
       -Dspark.driver.host=127.0.0.1 \
@@ -75,6 +88,9 @@ case "${1:-}" in
       "-Dspark.executor.extraJavaOptions=$exec_opts" \
       -Dspark.executorEnv.OMP_NUM_THREADS=1 \
       -cp "$target/classes:$target/lib/*" com.example.spark.SparkParameterAveraging --master "$master_url" "$@"
+    kill $sampler 2>/dev/null || true
+    awk '{ if ($2 > m[$1]) m[$1] = $2 } END { for (p in m) printf "executor JVM %s: peak resident memory %.0f MiB\n", p, m[p] / 1024 }' \
+      "$dir/executor-memory.txt"
     ;;
   stop)
     for f in "$dir"/worker-*.pid "$dir"/master.pid; do

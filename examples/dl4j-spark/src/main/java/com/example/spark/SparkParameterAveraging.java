@@ -94,13 +94,16 @@ public final class SparkParameterAveraging {
 
             JavaRDD<DataSet> data = sc.parallelize(minibatches(examples), workers);
             DataSet all = DataSet.merge(minibatches(examples));
+            // One averaging round per split of workers x minibatch x averaging examples (DL4J's getSplitRDDs).
+            int rounds = (examples + workers * MINIBATCH * averaging - 1) / (workers * MINIBATCH * averaging);
             long start = System.nanoTime();
             for (int epoch = 1; epoch <= epochs; epoch++) {
                 long t0 = System.nanoTime();
                 sparkNet.fit(data);
+                double seconds = (System.nanoTime() - t0) / 1e9;
                 MultiLayerNetwork driverNet = sparkNet.getNetwork();
-                System.out.printf("epoch %d loss %.6f (full data %.6f) %.2f s%n", epoch, sparkNet.getScore(),
-                        driverNet.score(all), (System.nanoTime() - t0) / 1e9);
+                System.out.printf("epoch %d loss %.6f (full data %.6f) %.2f s, %d averaging rounds, %.3f s per round%n",
+                        epoch, sparkNet.getScore(), driverNet.score(all), seconds, rounds, seconds / rounds);
             }
             MultiLayerNetwork trained = sparkNet.getNetwork();
             INDArray state = trained.getUpdater().getStateViewArray();
