@@ -30,10 +30,10 @@ junit=${PIPESTATUS[0]}
 [ "$junit" = 0 ] || status=1
 
 echo "== conformance --backend cuda"
-"$java" -cp "$cp" dev.octet.kernels.conformance.ConformanceRunner --backend cuda "$golden" 2>&1 | tee "$out/conformance-cuda.log"
+"$java" -cp "$cp" dev.octet.kernels.tools.ConformanceRunner --backend cuda "$golden" 2>&1 | tee "$out/conformance-cuda.log"
 conf_cuda=${PIPESTATUS[0]}
 [ "$conf_cuda" = 0 ] || status=1
-"$java" -cp "$cp" dev.octet.kernels.conformance.ConformanceRunner --backend cpu "$golden" > "$out/conformance-cpu.log" 2>&1
+"$java" -cp "$cp" dev.octet.kernels.tools.ConformanceRunner --backend cpu "$golden" > "$out/conformance-cpu.log" 2>&1
 conf_cpu=$?
 
 echo "== benchmark"

@@ -1,6 +1,11 @@
-package dev.octet.kernels.conformance;
+package dev.octet.kernels.tools;
 
 import dev.octet.kernels.KernelPool;
+import dev.octet.kernels.conformance.Conformance;
+import dev.octet.kernels.conformance.ReferenceFile;
+import dev.octet.kernels.cuda.Cuda;
+import dev.octet.kernels.cuda.CudaBackend;
+import dev.octet.kernels.cuda.CudaConformanceEngine;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -8,7 +13,8 @@ import java.util.List;
  * {@code java -jar octet-conformance.jar [--backend cpu|cuda] <path>/bnb_golden}: checks every map,
  * block-wise vector and optimizer trajectory in a reference file, prints a table, and exits 1 if
  * anything falls short (2 on a usage or file error, or when the CUDA backend asked for is absent).
- * {@code --backend cuda} runs the same checks through the CUDA kernels on the GPU.
+ * {@code --backend cuda} runs the same checks through the CUDA kernels on the GPU. A tool over both
+ * packages, so that neither {@code conformance} nor {@code cuda} depends on the other's user.
  */
 public final class ConformanceRunner {
 
@@ -40,14 +46,14 @@ public final class ConformanceRunner {
             ReferenceFile reference = ReferenceFile.open(Path.of(file));
             Conformance.Engine engine;
             if (backend.equals("cuda")) {
-                if (!dev.octet.kernels.cuda.Cuda.available()) {
-                    System.err.println(dev.octet.kernels.cuda.Cuda.unavailableReason());
+                if (!Cuda.available()) {
+                    System.err.println(Cuda.unavailableReason());
                     System.exit(2);
                     return;
                 }
-                var cuda = dev.octet.kernels.cuda.CudaBackend.get();
+                var cuda = CudaBackend.get();
                 System.out.println("backend: cuda (" + cuda.description() + ")");
-                engine = new dev.octet.kernels.cuda.CudaConformanceEngine(cuda);
+                engine = new CudaConformanceEngine(cuda);
             } else {
                 engine = Conformance.cpu(KernelPool.shared());
             }
