@@ -11,6 +11,7 @@ import dev.octet.agent.FrameworkGate;
 import dev.octet.agent.HelperInjector;
 import dev.octet.agent.InstrumentationModule;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
@@ -29,15 +30,10 @@ import net.bytebuddy.pool.TypePool;
  */
 public final class Dl4jInstrumentationModule implements InstrumentationModule {
 
-    /** Versions octet supports; and dl4j-spark's parameter averaging, which averages updater state views
-     * element by element (meaningless for 8-bit codes), is a setup it does not handle yet. */
+    /** Versions octet supports, and the setups it does not handle yet ({@link #unsupportedSetup}). */
     private static final FrameworkGate GATE = new FrameworkGate("Deeplearning4j", "dl4j-unsupported",
             "META-INF/maven/org.deeplearning4j/deeplearning4j-nn/pom.properties", "version",
-            Set.of("1.0.0-M2", "1.0.0-M2.1"), "dev.octet.adapters.dl4j.",
-            loader -> loader.getResource("org/deeplearning4j/spark/impl/paramavg/ParameterAveragingTrainingMaster.class") == null
-                    ? null
-                    : "dl4j-spark is on the class path, and its parameter averaging averages updater state element"
-                    + " by element, which 8-bit codes do not survive; octet does not support it yet",
+            Set.of("1.0.0-M2", "1.0.0-M2.1"), "dev.octet.adapters.dl4j.", Dl4jInstrumentationModule::unsupportedSetup,
             List.of(FrameworkGate.Requirement.method("org.deeplearning4j.nn.updater.BaseMultiLayerUpdater", "<init>", 2),
                     FrameworkGate.Requirement.method("org.deeplearning4j.nn.updater.BaseMultiLayerUpdater", "setStateViewArray", 1),
                     FrameworkGate.Requirement.method("org.deeplearning4j.nn.updater.UpdaterBlock", "init", 0),
@@ -48,6 +44,32 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
                     FrameworkGate.Requirement.method("org.nd4j.linalg.learning.config.AdaBelief", "instantiate", 2),
                     FrameworkGate.Requirement.method("org.nd4j.linalg.factory.Nd4j", "getEnvironment", 0)));
     private static final String HOOKS = "dev.octet.adapters.dl4j.Dl4jHooks";
+
+    /**
+     * The ways DL4J trains that average updater state views element by element, which 8-bit codes do not
+     * survive (docs/spark-design.md): dl4j-spark's training masters, and ParallelWrapper's averaging.
+     */
+    private static final List<Map.Entry<String, String>> AVERAGING = List.of(
+            Map.entry("org/deeplearning4j/spark/impl/paramavg/ParameterAveragingTrainingMaster.class", "dl4j-spark"),
+            Map.entry("org/deeplearning4j/parallelism/ParallelWrapper.class", "DL4J's ParallelWrapper"));
+
+    /**
+     * Why octet stands aside in a job whose class path (as the loader that loaded DL4J sees it, or the
+     * thread's context loader: Spark puts the job's jars in a child loader of the one that may hold DL4J)
+     * holds one of the {@link #AVERAGING} ways of training; null when none.
+     */
+    static String unsupportedSetup(ClassLoader dl4jLoader) {
+        ClassLoader context = Thread.currentThread().getContextClassLoader();
+        for (Map.Entry<String, String> way : AVERAGING) {
+            for (ClassLoader loader : new ClassLoader[] {dl4jLoader, context}) {
+                if (loader != null && loader.getResource(way.getKey()) != null) {
+                    return way.getValue() + " is on the class path, and its parameter averaging averages updater state"
+                            + " element by element, which 8-bit codes do not survive; octet does not support it yet";
+                }
+            }
+        }
+        return null;
+    }
     private static final String CHECKPOINTS = "dev.octet.adapters.dl4j.Dl4jCheckpoints";
     private static final String ND4J = "org.nd4j.linalg.factory.Nd4j";
 
