@@ -506,7 +506,9 @@ final class OctetDjlOptimizer {
         FusedUpdate.apply(p, g, e.state, rule, ZERO_GRADIENT, KernelPool.shared());
         if (ownGradient != null) {
             FloatBuffer own = ownGradient.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
-            own.put(0, new float[own.capacity()]);
+            for (int i = 0; i < own.capacity(); i++) {
+                own.put(i, 0f); // no array of the tensor's size per step
+            }
         }
         return true;
     }
