@@ -6,6 +6,8 @@ package dev.octet.kernels.cuda;
  */
 public final class Cuda {
 
+    private static final String JCUDA_MISSING =
+            "octet CUDA backend unavailable: JCuda (org.jcuda:jcuda) is not on the class path; using the CPU kernels";
     private static volatile String reason;
     private static volatile boolean checked;
 
@@ -25,10 +27,15 @@ public final class Cuda {
                 Class.forName("jcuda.driver.JCudaDriver", false, Cuda.class.getClassLoader());
                 reason = CudaBackend.unavailableReason();
             } catch (ClassNotFoundException | LinkageError e) {
-                reason = "octet CUDA backend unavailable: JCuda (org.jcuda:jcuda) is not on the class path;"
-                        + " using the CPU kernels";
+                reason = JCUDA_MISSING;
             }
         }
         return reason;
+    }
+
+    /** Why the backend is absent on GPU {@code ordinal} (as {@link #unavailableReason()}), or null. */
+    public static String unavailableReason(int ordinal) {
+        String problem = unavailableReason();
+        return JCUDA_MISSING.equals(problem) ? problem : CudaBackend.unavailableReason(ordinal);
     }
 }

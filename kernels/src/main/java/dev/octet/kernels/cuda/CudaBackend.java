@@ -42,12 +42,14 @@ import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
 
 /**
- * octet's CUDA backend through JCuda's driver API: the device's primary context (the one the CUDA
- * runtime, and so every framework, uses: octet's allocations and launches live beside the framework's
- * tensors), the kernel module loaded once from the class-path fatbin, the search tables on the device,
- * and launches on the stream a caller names.
+ * octet's CUDA backend on one GPU, through JCuda's driver API: the device's primary context (the one the
+ * CUDA runtime, and so every framework, uses: octet's allocations and launches live beside the
+ * framework's tensors), the kernel module loaded from the class-path fatbin, the search tables on the
+ * device, and launches on the stream a caller names. One backend per GPU a job uses ({@link #get(int)});
+ * each call makes its device's context current on the calling thread first, so one thread may use
+ * several GPUs in turn.
  *
- * <p>Use {@link #available()} / {@link #unavailableReason()} first: without JCuda on the class path, the
+ * <p>Use {@link #available()} / {@link #unavailableReason(int)} first: without JCuda on the class path, the
  * fatbin (nvcc was missing at build time), a GPU, a driver for CUDA 12 or a GPU of compute capability
  * 8.0 or more, the backend is absent and says why in one line; callers keep the CPU path then.
  *
@@ -62,9 +64,15 @@ public final class CudaBackend {
     static final int MIN_DRIVER_VERSION = 12000;
     static final int MIN_COMPUTE_CAPABILITY = 80;
 
-    private static CudaBackend instance;
-    private static String unavailable;
-    private static boolean probed;
+    /** The driver-level probe: null once JCuda, the fatbin, the driver and a GPU are there, else why not. */
+    private static String driverProblem;
+    private static boolean driverProbed;
+    private static byte[] fatbin;
+    private static int deviceCount;
+    private static int driverVersion;
+    /** Each device opened so far, and why others could not be. */
+    private static final Map<Integer, CudaBackend> devices = new HashMap<>();
+    private static final Map<Integer, String> deviceProblems = new HashMap<>();
 
     private final CUcontext context;
     private final CUmodule module;
@@ -83,45 +91,87 @@ public final class CudaBackend {
         this.ordinal = ordinal;
     }
 
-    /** Whether the backend can run here (probes once). */
+    /** The device octet uses where a framework does not say: {@code -Doctet.cuda.device}, default 0. */
+    public static int defaultOrdinal() {
+        return Integer.getInteger("octet.cuda.device", 0);
+    }
+
+    /** Whether the backend can run here on the default device (probes once). */
     public static synchronized boolean available() {
-        probe();
-        return instance != null;
+        return unavailableReason() == null;
     }
 
-    /** Why the backend is absent, or null when it is available. */
+    /** Why the backend is absent on the default device, or null when it is available. */
     public static synchronized String unavailableReason() {
-        probe();
-        return unavailable;
+        return unavailableReason(defaultOrdinal());
     }
 
-    /** The backend; throws {@link IllegalStateException} with the reason when it is absent. */
+    /** Why the backend is absent on GPU {@code ordinal}, or null when it is available there (opens it once). */
+    public static synchronized String unavailableReason(int ordinal) {
+        open(ordinal);
+        return devices.containsKey(ordinal) ? null : deviceProblems.get(ordinal);
+    }
+
+    /** The number of GPUs the driver sees (0 where the backend is absent). */
+    public static synchronized int deviceCount() {
+        probeDriver();
+        return driverProblem == null ? deviceCount : 0;
+    }
+
+    /** The backend on the default device; throws {@link IllegalStateException} with the reason when absent. */
     public static synchronized CudaBackend get() {
-        probe();
-        if (instance == null) {
-            throw new IllegalStateException(unavailable);
-        }
-        instance.makeCurrent();
-        return instance;
+        return get(defaultOrdinal());
     }
 
-    private static void probe() {
-        if (probed) {
+    /**
+     * The backend on GPU {@code ordinal} (its primary context, its own copy of the kernels and tables),
+     * current on the calling thread; throws {@link IllegalStateException} with the reason when absent.
+     */
+    public static synchronized CudaBackend get(int ordinal) {
+        String problem = unavailableReason(ordinal);
+        if (problem != null) {
+            throw new IllegalStateException(problem);
+        }
+        CudaBackend backend = devices.get(ordinal);
+        backend.makeCurrent();
+        return backend;
+    }
+
+    private static void open(int ordinal) {
+        if (devices.containsKey(ordinal) || deviceProblems.containsKey(ordinal)) {
             return;
         }
-        probed = true;
+        probeDriver();
+        String problem = driverProblem;
+        if (problem == null) {
+            try {
+                devices.put(ordinal, openDevice(ordinal));
+                return;
+            } catch (Unavailable e) {
+                problem = e.getMessage();
+            } catch (CudaException e) {
+                problem = String.valueOf(e.getMessage());
+            }
+        }
+        deviceProblems.put(ordinal, "octet CUDA backend unavailable: " + problem + "; using the CPU kernels");
+    }
+
+    private static void probeDriver() {
+        if (driverProbed) {
+            return;
+        }
+        driverProbed = true;
         try {
-            instance = open();
+            openDriver();
         } catch (Unavailable e) {
-            unavailable = "octet CUDA backend unavailable: " + e.getMessage() + "; using the CPU kernels";
+            driverProblem = e.getMessage();
         } catch (LinkageError e) {
             String text = String.valueOf(e.getMessage());
-            String cause = text.contains("libcuda.so")
+            driverProblem = text.contains("libcuda.so")
                     ? "no NVIDIA driver here (libcuda.so.1 cannot be loaded)"
                     : "JCuda's native library could not be loaded (" + text.lines().findFirst().orElse(text) + ")";
-            unavailable = "octet CUDA backend unavailable: " + cause + "; using the CPU kernels";
         } catch (CudaException e) {
-            unavailable = "octet CUDA backend unavailable: " + e.getMessage() + "; using the CPU kernels";
+            driverProblem = String.valueOf(e.getMessage());
         }
     }
 
@@ -131,13 +181,13 @@ public final class CudaBackend {
         }
     }
 
-    private static CudaBackend open() throws Unavailable {
+    private static void openDriver() throws Unavailable {
         try {
             Class.forName("jcuda.driver.JCudaDriver", false, CudaBackend.class.getClassLoader());
         } catch (ClassNotFoundException e) {
             throw new Unavailable("JCuda (org.jcuda:jcuda) is not on the class path");
         }
-        byte[] fatbin = readFatbin();
+        fatbin = readFatbin();
         JCudaDriver.setExceptionsEnabled(false);
         int rc = cuInit(0);
         if (rc != CUresult.CUDA_SUCCESS) {
@@ -154,7 +204,14 @@ public final class CudaBackend {
             throw new Unavailable("the NVIDIA driver supports CUDA " + version[0] / 1000 + "." + version[0] % 1000 / 10
                     + ", octet needs 12.0 or newer");
         }
-        int ordinal = Integer.getInteger("octet.cuda.device", 0);
+        deviceCount = count[0];
+        driverVersion = version[0];
+    }
+
+    private static CudaBackend openDevice(int ordinal) throws Unavailable {
+        if (ordinal < 0 || ordinal >= deviceCount) {
+            throw new Unavailable("there is no GPU " + ordinal + " (the driver sees " + deviceCount + ")");
+        }
         CUdevice device = new CUdevice();
         check(cuDeviceGet(device, ordinal), "cuDeviceGet");
         int[] major = {0};
@@ -174,12 +231,12 @@ public final class CudaBackend {
         check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
         check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
         CUmodule module = new CUmodule();
-        rc = cuModuleLoadData(module, fatbin);
+        int rc = cuModuleLoadData(module, fatbin);
         if (rc != CUresult.CUDA_SUCCESS) {
             throw new Unavailable("the kernel module did not load on " + deviceName + " (" + CUresult.stringFor(rc) + ")");
         }
         String description = deviceName + ", compute capability " + major[0] + "." + minor[0] + ", " + sms[0]
-                + " multiprocessors, driver CUDA " + version[0] / 1000 + "." + version[0] % 1000 / 10;
+                + " multiprocessors, driver CUDA " + driverVersion / 1000 + "." + driverVersion % 1000 / 10;
         return new CudaBackend(context, module, description, sms[0], ordinal);
     }
 
@@ -216,7 +273,7 @@ public final class CudaBackend {
         return multiprocessors;
     }
 
-    /** The device's ordinal ({@code -Doctet.cuda.device}, default 0): a framework's device must be this one. */
+    /** The device's ordinal, as the driver (and CUDA_VISIBLE_DEVICES) numbers it. */
     public int deviceOrdinal() {
         return ordinal;
     }

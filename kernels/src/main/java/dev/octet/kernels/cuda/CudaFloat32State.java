@@ -1,6 +1,9 @@
 package dev.octet.kernels.cuda;
 
+import dev.octet.kernels.Float32State;
+import dev.octet.kernels.OptimizerState;
 import dev.octet.kernels.StatisticKind;
+import java.util.Arrays;
 
 /**
  * Float32 optimizer statistics on the GPU, for the parameters a policy keeps 32-bit: per statistic the
@@ -68,11 +71,12 @@ public final class CudaFloat32State implements CudaState {
         return kinds[statistic];
     }
 
-    /** Device address of a statistic's floats. */
+    @Override
     public CudaBackend cuda() {
         return cuda;
     }
 
+    /** Device address of a statistic's floats. */
     public long values(int statistic) {
         return values[statistic];
     }
@@ -80,6 +84,37 @@ public final class CudaFloat32State implements CudaState {
     @Override
     public long bytes() {
         return 4L * kinds.length * length;
+    }
+
+    @Override
+    public Float32State newHostState() {
+        return Float32State.allocate(Math.toIntExact(length), kinds);
+    }
+
+    @Override
+    public void upload(OptimizerState host) {
+        float[] v = new float[Math.toIntExact(length)];
+        for (int s = 0; s < kinds.length; s++) {
+            checkShape(host).values(s).get(0, v);
+            cuda.copyToDevice(values[s], v);
+        }
+    }
+
+    @Override
+    public void download(OptimizerState host) {
+        float[] v = new float[Math.toIntExact(length)];
+        for (int s = 0; s < kinds.length; s++) {
+            cuda.copyToHost(v, values[s]);
+            checkShape(host).values(s).put(0, v);
+        }
+    }
+
+    private Float32State checkShape(OptimizerState host) {
+        if (!(host instanceof Float32State f) || f.length() != length || !Arrays.equals(f.kinds(), kinds)) {
+            throw new IllegalArgumentException("host state " + host + " is not float32 " + length + " elements, "
+                    + Arrays.toString(kinds));
+        }
+        return f;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.octet.kernels.cuda;
 
+import dev.octet.kernels.OptimizerState;
 import dev.octet.kernels.QuantizedState;
 import dev.octet.kernels.StatisticKind;
 import java.util.Arrays;
@@ -121,9 +122,20 @@ public final class CudaQuantizedState implements CudaState {
         return kinds.length * (length + 4L * blocks());
     }
 
+    @Override
+    public CudaBackend cuda() {
+        return cuda;
+    }
+
+    @Override
+    public QuantizedState newHostState() {
+        return QuantizedState.allocate(Math.toIntExact(length), blockSize, kinds);
+    }
+
     /** Copies a host state (same length, block size and statistics) to the GPU. */
-    public void upload(QuantizedState host) {
-        checkShape(host);
+    @Override
+    public void upload(OptimizerState state) {
+        QuantizedState host = checkShape(state);
         for (int s = 0; s < kinds.length; s++) {
             byte[] c = new byte[(int) length];
             host.codes(s).get(0, c);
@@ -135,8 +147,9 @@ public final class CudaQuantizedState implements CudaState {
     }
 
     /** Copies the GPU state into a host state (same length, block size and statistics). */
-    public void download(QuantizedState host) {
-        checkShape(host);
+    @Override
+    public void download(OptimizerState state) {
+        QuantizedState host = checkShape(state);
         for (int s = 0; s < kinds.length; s++) {
             byte[] c = new byte[(int) length];
             cuda.copyToHost(c, 0, c.length, codes[s]);
@@ -147,13 +160,17 @@ public final class CudaQuantizedState implements CudaState {
         }
     }
 
-    private void checkShape(QuantizedState host) {
+    private QuantizedState checkShape(OptimizerState state) {
+        if (!(state instanceof QuantizedState host)) {
+            throw new IllegalArgumentException("host state " + state + " is not 8-bit");
+        }
         StatisticKind[] hostKinds = host.kinds();
         if (host.length() != length || host.blockSize() != blockSize || !Arrays.equals(hostKinds, kinds)) {
             throw new IllegalArgumentException("host state " + host.length() + " elements, block " + host.blockSize()
                     + ", " + Arrays.toString(hostKinds) + " does not match " + length + ", " + blockSize + ", "
                     + Arrays.toString(kinds));
         }
+        return host;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.octet.kernels.cuda;
 
+import dev.octet.kernels.OptimizerState;
 import dev.octet.kernels.StatisticKind;
 
 /**
@@ -25,6 +26,18 @@ public sealed interface CudaState extends AutoCloseable permits CudaQuantizedSta
 
     /** Device bytes the state occupies. */
     long bytes();
+
+    /** The backend of the GPU the state lives on. */
+    CudaBackend cuda();
+
+    /** An empty host state of this state's format (length, statistics, block size). */
+    OptimizerState newHostState();
+
+    /** Copies a host state of this state's format ({@link #newHostState}) to the GPU. */
+    void upload(OptimizerState host);
+
+    /** Copies the GPU state into a host state of its format ({@link #newHostState}). */
+    void download(OptimizerState host);
 
     @Override
     void close();

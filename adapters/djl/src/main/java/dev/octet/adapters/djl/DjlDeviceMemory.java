@@ -21,11 +21,12 @@ import java.util.Arrays;
  * itself wraps {@code tensor.data_ptr()} in a direct buffer whatever the device. octet calls that
  * native method (package-private in {@code ai.djl.pytorch.jni.PyTorchLibrary}, reached by reflection in
  * the class loader that loaded the job's DJL) and reads the buffer's address, never its contents: on
- * the host that memory does not exist.
+ * the host that memory does not exist. One instance per GPU, with octet's backend on that GPU (DJL's
+ * {@code gpu(n)} is the driver's device n, as both number the devices CUDA_VISIBLE_DEVICES leaves).
  *
  * <p>{@link #open} checks the whole path once on a small tensor of the device: values written by DJL
  * are read back through octet's CUDA context, and values octet writes are seen by DJL. Where any part
- * is missing (another DJL build, a module path that forbids the reflection, another GPU than octet's),
+ * is missing (another DJL build, a module path that forbids the reflection, a GPU octet cannot use),
  * it says why, and the caller leaves the job on DJL's own optimizer.
  */
 final class DjlDeviceMemory {
@@ -57,14 +58,11 @@ final class DjlDeviceMemory {
     /** Finds and checks the way to the device memory of {@code sample}'s engine and device. */
     static Opened open(NDArray sample) {
         Device device = sample.getDevice();
-        if (!Cuda.available()) {
-            return new Opened(null, Cuda.unavailableReason().replace("; using the CPU kernels", ""));
+        String unavailable = Cuda.unavailableReason(device.getDeviceId());
+        if (unavailable != null) {
+            return new Opened(null, unavailable.replace("; using the CPU kernels", ""));
         }
-        CudaBackend cuda = CudaBackend.get();
-        if (device.getDeviceId() != cuda.deviceOrdinal()) {
-            return new Opened(null, "the model is on " + device + ", octet's CUDA kernels on GPU " + cuda.deviceOrdinal()
-                    + " (set -Doctet.cuda.device=" + device.getDeviceId() + "; one GPU a job for now)");
-        }
+        CudaBackend cuda = CudaBackend.get(device.getDeviceId());
         DjlDeviceMemory memory;
         try {
             ClassLoader loader = sample.getClass().getClassLoader();

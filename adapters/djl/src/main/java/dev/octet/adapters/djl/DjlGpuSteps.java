@@ -95,8 +95,10 @@ final class DjlGpuSteps implements AutoCloseable {
         closeAfterLaunch.clear();
     }
 
+    /** Frees the launch tables, once the device has run the launches that read them. */
     @Override
     public void close() {
+        cuda.synchronize(0);
         pending.clear();
         groups.values().forEach(CudaTensorGroup::close);
         groups.clear();

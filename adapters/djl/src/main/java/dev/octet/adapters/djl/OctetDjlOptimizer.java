@@ -17,7 +17,6 @@ import dev.octet.kernels.QuantizedState;
 import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.StepOptions;
 import dev.octet.kernels.UpdateRule;
-import dev.octet.kernels.cuda.CudaBackend;
 import dev.octet.kernels.cuda.CudaFloat32State;
 import dev.octet.kernels.cuda.CudaQuantizedState;
 import dev.octet.kernels.cuda.CudaRule;
@@ -103,29 +102,9 @@ final class OctetDjlOptimizer {
             if (gpu == null) {
                 return state;
             }
-            OptimizerState host = emptyHostState();
-            if (gpu instanceof CudaQuantizedState q) {
-                q.download((QuantizedState) host);
-                return host;
-            }
-            CudaFloat32State f = (CudaFloat32State) gpu;
-            float[] values = new float[length()];
-            for (int k = 0; k < f.statistics(); k++) {
-                f.cuda().copyToHost(values, f.values(k));
-                ((Float32State) host).values(k).put(0, values);
-            }
+            OptimizerState host = gpu.newHostState();
+            gpu.download(host);
             return host;
-        }
-
-        /** A host state of the GPU state's format. */
-        private OptimizerState emptyHostState() {
-            StatisticKind[] kinds = new StatisticKind[gpu.statistics()];
-            for (int k = 0; k < kinds.length; k++) {
-                kinds[k] = gpu.kind(k);
-            }
-            return gpu instanceof CudaQuantizedState q
-                    ? QuantizedState.allocate(length(), q.blockSize(), kinds)
-                    : Float32State.allocate(length(), kinds);
         }
 
         /**
@@ -138,18 +117,9 @@ final class OctetDjlOptimizer {
                 state.copyFrom(source);
                 return;
             }
-            OptimizerState host = emptyHostState();
+            OptimizerState host = gpu.newHostState();
             host.copyFrom(source);
-            if (gpu instanceof CudaQuantizedState q) {
-                q.upload((QuantizedState) host);
-            } else {
-                CudaFloat32State f = (CudaFloat32State) gpu;
-                float[] values = new float[length()];
-                for (int k = 0; k < f.statistics(); k++) {
-                    ((Float32State) host).values(k).get(0, values);
-                    f.cuda().copyToDevice(f.values(k), values);
-                }
-            }
+            gpu.upload(host);
         }
     }
 
@@ -169,32 +139,27 @@ final class OctetDjlOptimizer {
     private boolean planned;
     /** The state file to restore when planning (set when DJL trains the arrays a load made). */
     Path pendingRestore;
-    /** The GPU the model's parameters are on, once octet opened it; null: none, or not usable. */
-    private DjlDeviceMemory gpuMemory;
-    private boolean gpuTried;
-    private DjlGpuSteps gpuSteps;
+    /** What octet holds on one GPU for this optimizer: the way to DJL's tensors there, the step's launches. */
+    private record OnGpu(DjlDeviceMemory memory, DjlGpuSteps steps) {
+    }
+
+    /** By GPU, once octet opened it for this optimizer; a null value: octet cannot use that GPU (said once). */
+    private final Map<Device, OnGpu> gpus = new HashMap<>();
     /** The GPU memory this optimizer allocated, freed once the optimizer is unreachable (DJL has no end). */
     private GpuMemory gpuOwned;
 
     private static final Cleaner CLEANER = Cleaner.create();
 
-    /** GPU state and launch tables to free; holds nothing that keeps the optimizer reachable. */
+    /** GPU state and launch tables to free, on every GPU; holds nothing that keeps the optimizer reachable. */
     private static final class GpuMemory implements Runnable {
-        private final DjlGpuSteps steps;
+        private final List<DjlGpuSteps> steps = new ArrayList<>();
         private final List<CudaState> states = new ArrayList<>();
 
-        GpuMemory(DjlGpuSteps steps) {
-            this.steps = steps;
-        }
-
         @Override
-        public void run() {
+        public synchronized void run() {
             try {
-                CudaBackend.get().synchronize(0); // launches may still use them
-                steps.close();
-                synchronized (states) {
-                    states.forEach(CudaState::close);
-                }
+                steps.forEach(DjlGpuSteps::close); // each waits for its device's launches first
+                states.forEach(CudaState::close);
             } catch (RuntimeException | LinkageError e) {
                 OctetRuntime.warnOnce("djl-gpu-free", "octet could not free the GPU memory of an optimizer no longer"
                         + " used (" + e + ")");
@@ -293,7 +258,7 @@ final class OctetDjlOptimizer {
             }
             Entry e = allocate(p.getKey(), shape, decision, owner[1], array);
             if (e == null) {
-                continue; // DJL's own optimizer keeps this parameter's state (gpuMemory said why)
+                continue; // DJL's own optimizer keeps this parameter's state (onGpu said why)
             }
             byId.put(param.getId(), e);
             byName.put(p.getKey(), e);
@@ -312,14 +277,14 @@ final class OctetDjlOptimizer {
         int n = Math.toIntExact(array.size());
         Device device = array.getDevice();
         if (device.isGpu()) {
-            DjlDeviceMemory memory = gpuMemory(array);
-            if (memory == null) {
+            OnGpu onGpu = onGpu(array);
+            if (onGpu == null) {
                 return null;
             }
             CudaState gpu = decision.bits() == 8
-                    ? CudaQuantizedState.allocate(memory.cuda, n, decision.blockSize(), kinds)
-                    : CudaFloat32State.allocate(memory.cuda, n, kinds);
-            synchronized (gpuOwned.states) {
+                    ? CudaQuantizedState.allocate(onGpu.memory().cuda, n, decision.blockSize(), kinds)
+                    : CudaFloat32State.allocate(onGpu.memory().cuda, n, kinds);
+            synchronized (gpuOwned) {
                 gpuOwned.states.add(gpu);
             }
             return new Entry(name, shape, decision, null, gpu, layerType, device);
@@ -355,17 +320,18 @@ final class OctetDjlOptimizer {
 
     /** Whether octet can keep state for a tensor on {@code array}'s device. */
     private boolean canHold(NDArray array) {
-        return array.getDataType() == DataType.FLOAT32 && (!array.getDevice().isGpu() || gpuMemory(array) != null);
+        return array.getDataType() == DataType.FLOAT32 && (!array.getDevice().isGpu() || onGpu(array) != null);
     }
 
     /**
-     * The device memory of {@code sample}'s GPU, opened and checked once; null (with one warning, or an
+     * octet's hold on {@code sample}'s GPU, opened and checked once per GPU; null (with one warning, or an
      * error where the policy says {@code onError: fail}) when octet cannot update tensors there.
      */
-    private DjlDeviceMemory gpuMemory(NDArray sample) {
-        if (!gpuTried) {
-            gpuTried = true;
+    private synchronized OnGpu onGpu(NDArray sample) {
+        Device device = sample.getDevice();
+        if (!gpus.containsKey(device)) {
             DjlDeviceMemory.Opened opened = DjlDeviceMemory.open(sample);
+            OnGpu onGpu = null;
             if (opened.memory() == null) {
                 String message = "the parameters of model " + modelName + " are on " + sample.getDevice()
                         + ", where octet cannot keep their optimizer state: " + opened.problem()
@@ -375,13 +341,18 @@ final class OctetDjlOptimizer {
                 }
                 OctetRuntime.warnOnce("djl-gpu:" + subject() + ":" + sample.getDevice(), message);
             } else {
-                gpuMemory = opened.memory();
-                gpuSteps = new DjlGpuSteps(gpuMemory.cuda);
-                gpuOwned = new GpuMemory(gpuSteps);
-                CLEANER.register(this, gpuOwned);
+                onGpu = new OnGpu(opened.memory(), new DjlGpuSteps(opened.memory().cuda));
+                if (gpuOwned == null) {
+                    gpuOwned = new GpuMemory();
+                    CLEANER.register(this, gpuOwned);
+                }
+                synchronized (gpuOwned) {
+                    gpuOwned.steps.add(onGpu.steps());
+                }
             }
+            gpus.put(device, onGpu);
         }
-        return gpuMemory != null && gpuMemory.device.equals(sample.getDevice()) ? gpuMemory : null;
+        return gpus.get(device);
     }
 
     boolean planned() {
@@ -456,15 +427,15 @@ final class OctetDjlOptimizer {
             }
             queued |= e.gpu != null;
         }
-        if (queued) {
-            synchronized (this) {
-                gpuSteps.closeAfterLaunch(sums); // the launch reads them
+        for (NDArray sum : sums) {
+            if (sum.getDevice().isGpu()) {
+                onGpu(sum).steps().closeAfterLaunch(List.of(sum)); // its device's launch reads it
+            } else {
+                sum.close(); // read already: by the CPU update, and by the copies to GPUs (from pageable memory)
             }
-            if (!DjlHooks.deferToStepEnd(this)) {
-                launchGpuSteps();
-            }
-        } else {
-            sums.forEach(NDArray::close);
+        }
+        if (queued && !DjlHooks.deferToStepEnd(this)) {
+            launchGpuSteps();
         }
         return true;
     }
@@ -518,6 +489,7 @@ final class OctetDjlOptimizer {
      * ends ({@link #launchGpuSteps}), or at once when the job calls the parameter server itself.
      */
     private boolean updateOnGpu(Entry e, String parameterId, NDArray grad, NDArray weight, NDArray ownGradient) {
+        OnGpu onGpu = onGpu(weight);
         long params;
         long gradient;
         long own;
@@ -525,9 +497,9 @@ final class OctetDjlOptimizer {
             if (weight.getDataType() != DataType.FLOAT32 || grad.getDataType() != DataType.FLOAT32) {
                 throw new IllegalArgumentException("it is " + weight.getDataType() + ", octet's kernels take float32");
             }
-            params = gpuMemory.address(weight);
-            gradient = gpuMemory.address(grad);
-            own = ownGradient == null ? 0 : gpuMemory.address(ownGradient);
+            params = onGpu.memory().address(weight);
+            gradient = onGpu.memory().address(grad);
+            own = ownGradient == null ? 0 : onGpu.memory().address(ownGradient);
         } catch (IllegalArgumentException ex) {
             OctetRuntime.warnOnce("djl-gpu-tensor:" + subject() + ":" + e.name, "parameter " + e.name + " of model "
                     + modelName + " cannot be updated in place on " + weight.getDevice() + " (" + ex.getMessage()
@@ -543,21 +515,26 @@ final class OctetDjlOptimizer {
             throw new IllegalStateException("no CUDA kernel for " + rule.getClass().getName());
         }
         synchronized (this) {
-            gpuSteps.add(e, params, gradient, rule);
+            onGpu.steps().add(e, params, gradient, rule);
         }
         if (own != 0) {
             // Queued before the launch, which reads the gradients' sum, not this.
-            gpuMemory.cuda.zero(own, 4 * ownGradient.size(), 0);
+            onGpu.memory().cuda.zero(own, 4 * ownGradient.size(), 0);
         } else if (!DjlHooks.deferToStepEnd(this)) {
             launchGpuSteps();
         }
         return true;
     }
 
-    /** Launches the GPU updates recorded in this step (DJL's PyTorch optimizers leave the gradient zeroed). */
+    /**
+     * Launches the GPU updates recorded in this step, on each GPU (DJL's PyTorch optimizers leave the
+     * gradient zeroed).
+     */
     synchronized void launchGpuSteps() {
-        if (gpuSteps != null) {
-            gpuSteps.launch(ZERO_GRADIENT);
+        for (OnGpu onGpu : gpus.values()) {
+            if (onGpu != null) {
+                onGpu.steps().launch(ZERO_GRADIENT);
+            }
         }
     }
 
@@ -602,15 +579,16 @@ final class OctetDjlOptimizer {
             long before = 4L * statistics * e.length();
             String format = e.quantized() ? String.format(Locale.ROOT, "8-bit, block %d", e.decision.blockSize()) : "float32";
             if (e.gpu != null) {
-                format += ", GPU " + gpuMemory.device;
+                format += ", GPU " + e.device;
             }
             report.add(new StartupReport.Row(e.name, e.shape, math.name(), format, e.decision.explanation(), before,
                     e.bytes()));
         }
-        if (entries.stream().anyMatch(e -> e.gpu != null)) {
-            report.where(entries.stream().allMatch(e -> e.gpu != null)
-                    ? "in GPU memory (" + gpuMemory.device + ": " + gpuMemory.cuda.description() + ")"
-                    : "in host and GPU memory");
+        List<String> onGpus = entries.stream().filter(e -> e.gpu != null).map(e -> e.device).distinct()
+                .map(d -> d + ": " + gpus.get(d).memory().cuda.description()).toList();
+        if (!onGpus.isEmpty()) {
+            report.where((entries.stream().allMatch(e -> e.gpu != null) ? "in GPU memory (" : "in host and GPU memory (")
+                    + String.join("; ", onGpus) + ")");
         }
         return report;
     }

@@ -265,6 +265,22 @@ class DjlGpuPathGpuTest {
      */
     @Test
     void aTrainerOnTwoDevicesKeepsStateOnEachAndMatchesDjl() throws Exception {
+        trainerOnTwoDevices(Device.cpu());
+    }
+
+    /**
+     * The same on two GPUs (DJL's {@code gpu(0)} and {@code gpu(1)}): each copy's state in its own GPU's
+     * memory, updated by octet's backend on that GPU. Needs a machine with two GPUs.
+     */
+    @Test
+    void aTrainerOnTwoGpusKeepsStateOnEachAndMatchesDjl() throws Exception {
+        int gpus = Engine.getEngine("PyTorch").getGpuCount();
+        assumeTrue(gpus >= 2 && CudaBackend.deviceCount() >= 2,
+                () -> "skipped, needs two GPUs (DJL sees " + gpus + ", the driver " + CudaBackend.deviceCount() + ")");
+        trainerOnTwoDevices(Device.gpu(1));
+    }
+
+    private void trainerOnTwoDevices(Device second) throws Exception {
         for (int bits : new int[] {32, 8}) {
             Path file = Files.createTempFile("policy", ".yaml");
             Files.writeString(file, "version: 1\ndefaults:\n  bits: " + bits + "\n");
@@ -272,7 +288,7 @@ class DjlGpuPathGpuTest {
             Supplier<Optimizer> adam = () -> Optimizer.adam().optLearningRateTracker(Tracker.fixed(1e-3f)).build();
             float[][] start = new float[4][];
             try (Model octet = model(Device.gpu(), start); Model djl = model(Device.gpu(), start);
-                    NDManager cpu = NDManager.newBaseManager(Device.cpu())) {
+                    NDManager other = NDManager.newBaseManager(second)) {
                 Optimizer octetAdam = adam.get();
                 DjlHooks.trainerCreated(octet, new ai.djl.training.DefaultTrainingConfig(
                         ai.djl.training.loss.Loss.l2Loss()).optOptimizer(octetAdam));
@@ -282,10 +298,10 @@ class DjlGpuPathGpuTest {
                 NDArray[][] copyO = new NDArray[po.size()][];
                 NDArray[][] copyD = new NDArray[pd.size()][];
                 for (int i = 0; i < po.size(); i++) {
-                    copyO[i] = new NDArray[] {po.get(i).getArray(), po.get(i).getArray().toDevice(Device.cpu(), true)};
-                    copyD[i] = new NDArray[] {pd.get(i).getArray(), pd.get(i).getArray().toDevice(Device.cpu(), true)};
-                    copyO[i][1].attach(cpu);
-                    copyD[i][1].attach(cpu);
+                    copyO[i] = new NDArray[] {po.get(i).getArray(), po.get(i).getArray().toDevice(second, true)};
+                    copyD[i] = new NDArray[] {pd.get(i).getArray(), pd.get(i).getArray().toDevice(second, true)};
+                    copyO[i][1].attach(other);
+                    copyD[i][1].attach(other);
                 }
                 Random rnd = new Random(13);
                 for (int t = 1; t <= 4; t++) {
@@ -294,11 +310,11 @@ class DjlGpuPathGpuTest {
                     DjlHooks.stepStarts();
                     List<NDArray> octetGrads = new ArrayList<>();
                     for (int i = 0; i < po.size(); i++) {
-                        NDArray[] go = {octet.getNDManager().create(g0[i], copyO[i][0].getShape()), cpu.create(g1[i],
+                        NDArray[] go = {octet.getNDManager().create(g0[i], copyO[i][0].getShape()), other.create(g1[i],
                                 copyO[i][1].getShape())};
                         octetGrads.addAll(List.of(go));
                         assertTrue(DjlHooks.update(octetAdam, po.get(i).getId(), go, copyO[i]), "octet runs two devices");
-                        NDArray[] gd = {djl.getNDManager().create(g0[i], copyD[i][0].getShape()), cpu.create(g1[i],
+                        NDArray[] gd = {djl.getNDManager().create(g0[i], copyD[i][0].getShape()), other.create(g1[i],
                                 copyD[i][1].getShape())};
                         own.update(pd.get(i).getId(), gd, copyD[i]);
                     }
@@ -331,17 +347,23 @@ class DjlGpuPathGpuTest {
                             }
                         }
                     }
-                    System.err.printf("[octet] two devices, 8-bit: mean distance to DJL's float32 %.3g of the mean move%n",
-                            distance / moved);
+                    System.err.printf("[octet] gpu(0) and %s, 8-bit: mean distance to DJL's float32 %.3g of the mean move%n",
+                            second, distance / moved);
                     assertTrue(distance < 0.1 * moved, "8-bit on two devices strays from DJL: " + distance / moved);
                 }
                 OctetDjlOptimizer o = DjlHooks.running(octetAdam);
                 for (OctetDjlOptimizer.Entry e : o.entries()) {
                     assertNotNull(e.gpu, e.name + ": state in GPU memory for the GPU copy");
-                    assertNotNull(e.replicas.get(Device.cpu()).state, e.name + ": state in host memory for the CPU copy");
+                    OctetDjlOptimizer.Entry copy = e.replicas.get(second);
+                    if (second.isGpu()) {
+                        assertNotNull(copy.gpu, e.name + ": state in " + second + "'s memory for its copy");
+                        assertEquals(second.getDeviceId(), copy.gpu.cuda().deviceOrdinal(), e.name + ": updated on " + second);
+                    } else {
+                        assertNotNull(copy.state, e.name + ": state in host memory for the CPU copy");
+                    }
                 }
-                System.err.printf("[octet] DJL Adam on two devices (GPU and CPU), %d-bit state: each copy's state on its"
-                        + " device%s%n", bits, bits == 32 ? ", both copies within 1e-6 of DJL's own" : "");
+                System.err.printf("[octet] DJL Adam on two devices (gpu(0) and %s), %d-bit state: each copy's state on its"
+                        + " device%s%n", second, bits, bits == 32 ? ", both copies within 1e-6 of DJL's own" : "");
             }
         }
     }
