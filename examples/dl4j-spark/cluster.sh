@@ -8,7 +8,8 @@
 #   examples/dl4j-spark/cluster.sh stop       stops what start started (by the pids it wrote)
 #
 # Environment: OCTET_AGENT_OPTS (e.g. -javaagent:/abs/octet-agent.jar=policy=/abs/p.yaml) is added to the
-# driver's and the executors' java options; SPARK_PORT (7077), WORKER_MEMORY (1536m), EXECUTOR_MEMORY (1g).
+# driver's and the executors' java options (OCTET_DRIVER_AGENT_OPTS, OCTET_EXECUTOR_AGENT_OPTS, when set,
+# instead, for one side only); SPARK_PORT (7077), WORKER_MEMORY (1536m), EXECUTOR_MEMORY (1g).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 target=$here/target
@@ -66,7 +67,8 @@ case "${1:-}" in
     ;;
   run)
     shift
-    exec_opts="$opens ${OCTET_AGENT_OPTS:-}"
+    driver_agent=${OCTET_DRIVER_AGENT_OPTS-${OCTET_AGENT_OPTS:-}}
+    exec_opts="$opens ${OCTET_EXECUTOR_AGENT_OPTS-${OCTET_AGENT_OPTS:-}}"
     # Each executor JVM's peak resident memory (VmHWM), sampled every second while the job runs.
     : > "$dir/executor-memory.txt"
     (
@@ -81,7 +83,7 @@ case "${1:-}" in
     sampler=$!
     trap 'kill $sampler 2>/dev/null || true' EXIT
     # shellcheck disable=SC2086
-    OMP_NUM_THREADS=1 "$java" $opens ${OCTET_AGENT_OPTS:-} -Xmx1g \
+    OMP_NUM_THREADS=1 "$java" $opens $driver_agent -Xmx1g \
       -Dspark.driver.host=127.0.0.1 \
       -Dspark.executor.memory="${EXECUTOR_MEMORY:-1g}" \
       -Dspark.executor.extraClassPath="$target/classes" \

@@ -30,6 +30,13 @@ final class Activation {
         AgentBuilder builder = new AgentBuilder.Default()
                 .ignore(nameStartsWith("dev.octet.").or(nameStartsWith("java.")).or(nameStartsWith("jdk."))
                         .or(nameStartsWith("sun.")))
+                // Advice and member substitutions only, woven into the methods as they are: no member is
+                // added or renamed and no static initializer added (octet's advice needs none), so a
+                // transformed class keeps its shape, and with it the default serialVersionUID Java computes
+                // from that shape (dl4j-spark sends its workers, which octet instruments, between JVMs with
+                // and without the agent).
+                .with(AgentBuilder.TypeStrategy.Default.DECORATE)
+                .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
                 .with(new FailureListener());
         for (InstrumentationModule module : ServiceLoader.load(InstrumentationModule.class, Activation.class.getClassLoader())) {
             if (!Dormant.TRIGGERS.containsKey(module.name())) {

@@ -118,6 +118,32 @@ public final class FrameworkGate {
         };
     }
 
+    /**
+     * For a library built on the framework, whose classes may live in a child loader of the framework's
+     * (Spark keeps a job's jars in one): applies {@code visit} where the loader that defines
+     * {@code frameworkClass}, as the transformed type's loader finds it, is supported, with the helpers
+     * injected there, so that the library's advice and the framework's share one copy of them.
+     */
+    public AgentBuilder.Transformer whenSupportedBeside(String frameworkClass, HelperInjector helpers,
+            UnaryOperator<DynamicType.Builder<?>> visit) {
+        String classFile = frameworkClass.replace('.', '/') + ".class";
+        return (b, type, loader, module, domain) -> {
+            // The farthest ancestor that has the class file defines it (parent-first delegation). Not
+            // loaded from here: a class loaded inside a transformation escapes the agent's transformations.
+            ClassLoader framework = null;
+            for (ClassLoader l = loader; l != null; l = l.getParent()) {
+                if (l.getResource(classFile) != null) {
+                    framework = l;
+                }
+            }
+            if (framework == null || !supported(framework)) {
+                return b;
+            }
+            helpers.inject(framework, helperPackage);
+            return visit.apply(b);
+        };
+    }
+
     synchronized boolean supported(ClassLoader loader) {
         return decided.computeIfAbsent(loader, asked -> {
             ClassLoader l = asked != null ? asked : ClassLoader.getSystemClassLoader();

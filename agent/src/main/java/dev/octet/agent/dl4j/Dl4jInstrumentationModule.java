@@ -46,11 +46,13 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
     private static final String HOOKS = "dev.octet.adapters.dl4j.Dl4jHooks";
 
     /**
-     * The ways DL4J trains that average updater state views element by element, which 8-bit codes do not
-     * survive (docs/spark-design.md): dl4j-spark's training masters, and ParallelWrapper's averaging.
+     * The ways DL4J trains that move or average updater state views element by element where octet does
+     * not convert them yet (docs/spark-design.md): dl4j-spark's gradient sharing (its parameter server),
+     * and ParallelWrapper's averaging. dl4j-spark's parameter averaging is handled (its hooks below).
      */
     private static final List<Map.Entry<String, String>> AVERAGING = List.of(
-            Map.entry("org/deeplearning4j/spark/impl/paramavg/ParameterAveragingTrainingMaster.class", "dl4j-spark"),
+            Map.entry("org/deeplearning4j/spark/parameterserver/training/SharedTrainingMaster.class",
+                    "dl4j-spark-parameterserver (gradient sharing)"),
             Map.entry("org/deeplearning4j/parallelism/ParallelWrapper.class", "DL4J's ParallelWrapper"));
 
     /**
@@ -63,14 +65,16 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
         for (Map.Entry<String, String> way : AVERAGING) {
             for (ClassLoader loader : new ClassLoader[] {dl4jLoader, context}) {
                 if (loader != null && loader.getResource(way.getKey()) != null) {
-                    return way.getValue() + " is on the class path, and its parameter averaging averages updater state"
-                            + " element by element, which 8-bit codes do not survive; octet does not support it yet";
+                    return way.getValue() + " is on the class path, and it averages or copies updater state element by"
+                            + " element, which 8-bit codes do not survive; octet does not support it yet";
                 }
             }
         }
         return null;
     }
     private static final String CHECKPOINTS = "dev.octet.adapters.dl4j.Dl4jCheckpoints";
+    private static final String SPARK = "dev.octet.adapters.dl4j.Dl4jSpark";
+    private static final String UPDATER = "org.deeplearning4j.nn.updater.BaseMultiLayerUpdater";
     private static final String ND4J = "org.nd4j.linalg.factory.Nd4j";
 
     @Override
@@ -88,15 +92,18 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
         TypeDescription checkpoints = helperTypes.describe(CHECKPOINTS).resolve();
         MethodDescription writeState = method(checkpoints, "write");
         MethodDescription readState = method(checkpoints, "read");
+        MethodDescription exportState = method(helperTypes.describe(SPARK).resolve(), "exportState");
         ClassFileLocator agentClasses = ClassFileLocator.ForClassLoader.of(Dl4jInstrumentationModule.class.getClassLoader());
         TypePool adviceTypes = TypePool.Default.of(new ClassFileLocator.Compound(agentClasses, helpers.locator()));
         Advice constructorAdvice = Advice.to(adviceTypes.describe(UpdaterConstructionAdvice.class.getName()).resolve(), agentClasses);
         Advice initAdvice = Advice.to(adviceTypes.describe(BlockInitAdvice.class.getName()).resolve(), agentClasses);
         Advice restoreAdvice = Advice.to(adviceTypes.describe(StateRestoreAdvice.class.getName()).resolve(), agentClasses);
+        Advice driverRoundAdvice = Advice.to(adviceTypes.describe(SparkDriverRoundAdvice.class.getName()).resolve(), agentClasses);
+        Advice executorTaskAdvice = Advice.to(adviceTypes.describe(SparkExecutorTaskAdvice.class.getName()).resolve(), agentClasses);
         Advice embeddingAdvice = Advice.to(adviceTypes.describe(EmbeddingInstantiateAdvice.class.getName()).resolve(), agentClasses);
 
         return builder
-                .type(named("org.deeplearning4j.nn.updater.BaseMultiLayerUpdater"))
+                .type(named(UPDATER))
                 .transform(GATE.whenSupported(helpers, b -> b
                         .visit(MemberSubstitution.relaxed()
                                 .method(named("getConfig")).replaceWith(configOf)
@@ -119,7 +126,19 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
                         .replaceWith(writeState)
                         .method(named("read").and(isStatic()).and(isDeclaredBy(named(ND4J))).and(takesArguments(1)))
                         .replaceWith(readState)
-                        .on(named("writeModel").or(nameStartsWith("restore"))))));
+                        .on(named("writeModel").or(nameStartsWith("restore"))))))
+                // dl4j-spark's parameter averaging: the state leaves a JVM decoded to DL4J's float32 layout
+                // (the driver's broadcast, a worker's result), never as octet's packed words; the driver and
+                // its executors check that they run the same octet.
+                .type(named("org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster")
+                        .or(named("org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker")))
+                .transform(GATE.whenSupportedBeside(UPDATER, helpers, b -> b
+                        .visit(MemberSubstitution.relaxed()
+                                .method(named("getStateViewArray").and(takesArguments(0))).replaceWith(exportState)
+                                .on(named("getWorkerInstance").or(named("getFinalResult"))))
+                        .visit(driverRoundAdvice.on(named("getWorkerInstance").and(takesArguments(1))))
+                        .visit(executorTaskAdvice.on(named("getInitialModel").or(named("getInitialModelGraph"))
+                                .and(takesArguments(0))))));
     }
 
     private static MethodDescription method(TypeDescription type, String name) {

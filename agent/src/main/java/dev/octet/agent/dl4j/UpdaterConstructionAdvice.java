@@ -2,20 +2,29 @@ package dev.octet.agent.dl4j;
 
 import dev.octet.adapters.dl4j.Dl4jHooks;
 import net.bytebuddy.asm.Advice;
+import net.bytebuddy.implementation.bytecode.assign.Assigner;
 
-/** Inlined into {@code BaseMultiLayerUpdater(network, updaterState)}: brackets the layout. */
+/**
+ * Inlined into {@code BaseMultiLayerUpdater(network, updaterState)}: brackets the layout; a given state
+ * (dl4j-spark's workers) is withheld from DL4J and put into octet's view at the end.
+ */
 final class UpdaterConstructionAdvice {
 
     private UpdaterConstructionAdvice() {
     }
 
     @Advice.OnMethodEnter(suppress = Throwable.class)
-    static void enter(@Advice.Argument(0) Object network) {
-        Dl4jHooks.constructionStarts(network);
+    static Object enter(@Advice.Argument(0) Object network,
+            @Advice.Argument(value = 1, readOnly = false, typing = Assigner.Typing.DYNAMIC) Object updaterState) {
+        Object given = Dl4jHooks.constructionStarts(network, updaterState);
+        if (given != null) {
+            updaterState = null;
+        }
+        return given;
     }
 
     @Advice.OnMethodExit(suppress = Throwable.class)
-    static void exit(@Advice.This Object updater) {
-        Dl4jHooks.constructionEnds(updater);
+    static void exit(@Advice.This Object updater, @Advice.Enter Object given) {
+        Dl4jHooks.constructionEnds(updater, given);
     }
 }

@@ -44,9 +44,11 @@ import org.nd4j.parameterserver.distributed.v2.enums.MeshBuildMode;
  * --master URL          Spark master (default local[2])
  * --epochs N            passes over the data (default 5)
  * --examples N          synthetic examples (default 4096)
+ * --noise X             spread of each class around its centre (default 1.5; larger: classes overlap more)
  * --averaging N         minibatches per worker between two averaging rounds (default 4)
  * --no-updater-averaging  DL4J's saveUpdater(false): the updater state is not averaged nor kept
  * --save FILE           write the driver's network with its updater state (ModelSerializer)
+ * --load FILE           start from a network saved with --save (its parameters and updater state)
  * --graph               the network as a ComputationGraph (SparkComputationGraph)
  * --trainer T           paramavg (default) or shared (SharedTrainingMaster, gradient sharing)
  * </pre>
@@ -65,9 +67,11 @@ public final class SparkParameterAveraging {
         String master = "local[2]";
         int epochs = 5;
         int examples = 4096;
+        double noise = 1.5;
         int averaging = 4;
         boolean updaterAveraging = true;
         String save = null;
+        String load = null;
         boolean graph = false;
         String trainer = "paramavg";
         for (int i = 0; i < args.length; i++) {
@@ -75,9 +79,11 @@ public final class SparkParameterAveraging {
                 case "--master" -> master = args[++i];
                 case "--epochs" -> epochs = Integer.parseInt(args[++i]);
                 case "--examples" -> examples = Integer.parseInt(args[++i]);
+                case "--noise" -> noise = Double.parseDouble(args[++i]);
                 case "--averaging" -> averaging = Integer.parseInt(args[++i]);
                 case "--no-updater-averaging" -> updaterAveraging = false;
                 case "--save" -> save = args[++i];
+                case "--load" -> load = args[++i];
                 case "--graph" -> graph = true;
                 case "--trainer" -> trainer = args[++i];
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
@@ -86,16 +92,22 @@ public final class SparkParameterAveraging {
 
         SparkConf conf = new SparkConf().setMaster(master).setAppName("octet-dl4j-spark-paramavg");
         try (JavaSparkContext sc = new JavaSparkContext(conf)) {
-            MultiLayerNetwork net = new MultiLayerNetwork(network());
-            net.init();
+            MultiLayerNetwork net;
             ComputationGraph cg = null;
-            if (graph) {
-                cg = new ComputationGraph(graphNetwork());
-                cg.init();
+            if (load != null) {
+                net = graph ? null : ModelSerializer.restoreMultiLayerNetwork(new File(load), true);
+                cg = graph ? ModelSerializer.restoreComputationGraph(new File(load), true) : null;
+            } else {
+                net = new MultiLayerNetwork(network());
+                net.init();
+                if (graph) {
+                    cg = new ComputationGraph(graphNetwork());
+                    cg.init();
+                }
             }
             int workers = sc.defaultParallelism();
             System.out.printf("model: %,d parameters (%s), %,d synthetic examples, master %s, trainer %s, updater averaging %s%n",
-                    net.numParams(), graph ? "ComputationGraph" : "MultiLayerNetwork", examples, master, trainer,
+                    graph ? cg.numParams() : net.numParams(), graph ? "ComputationGraph" : "MultiLayerNetwork", examples, master, trainer,
                     updaterAveraging);
 
             TrainingMaster<?, ?> tm;
@@ -131,8 +143,8 @@ public final class SparkParameterAveraging {
             SparkDl4jMultiLayer sparkNet = graph ? null : new SparkDl4jMultiLayer(sc, net, tm);
             SparkComputationGraph sparkGraph = graph ? new SparkComputationGraph(sc, cg, tm) : null;
 
-            JavaRDD<DataSet> data = sc.parallelize(minibatches(examples), workers);
-            DataSet all = DataSet.merge(minibatches(examples));
+            JavaRDD<DataSet> data = sc.parallelize(minibatches(examples, noise), workers);
+            DataSet all = DataSet.merge(minibatches(examples, noise));
             // One averaging round per split of workers x minibatch x averaging examples (DL4J's getSplitRDDs).
             int rounds = (examples + workers * MINIBATCH * averaging - 1) / (workers * MINIBATCH * averaging);
             long start = System.nanoTime();
@@ -204,7 +216,7 @@ public final class SparkParameterAveraging {
     }
 
     /** Synthetic, fixed data: each class a Gaussian cloud around its own random centre, in minibatches. */
-    static List<DataSet> minibatches(int examples) {
+    static List<DataSet> minibatches(int examples, double noise) {
         Random random = new Random(7);
         double[][] centres = new double[CLASSES][FEATURES];
         for (double[] c : centres) {
@@ -220,7 +232,7 @@ public final class SparkParameterAveraging {
             for (int i = 0; i < n; i++) {
                 int label = random.nextInt(CLASSES);
                 for (int f = 0; f < FEATURES; f++) {
-                    x[i][f] = (float) (centres[label][f] + 1.5 * random.nextGaussian());
+                    x[i][f] = (float) (centres[label][f] + noise * random.nextGaussian());
                 }
                 y[i][label] = 1f;
             }

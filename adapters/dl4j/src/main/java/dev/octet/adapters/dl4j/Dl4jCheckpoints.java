@@ -10,6 +10,7 @@ import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -115,6 +116,26 @@ public final class Dl4jCheckpoints {
         }
         Dl4jMemory.hostWrote(current);
         return true;
+    }
+
+    /**
+     * {@code view} in DL4J's own float32 layout: the view itself where octet does not manage it or keeps
+     * every parameter float32 (then its layout is DL4J's), else a new array with the 8-bit statistics
+     * decoded (a row vector, as DL4J's views are).
+     */
+    static INDArray decoded(INDArray view) {
+        PackedStateLayout layout = view == null ? null : layoutOf(view);
+        if (layout == null) {
+            return view;
+        }
+        PackedStateLayout plain = layout.allFloat32();
+        if (plain.equals(layout)) {
+            return view;
+        }
+        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, 1, plain.words());
+        plain.convertFrom(layout, Dl4jMemory.bytes(view), Dl4jMemory.bytes(out));
+        Dl4jMemory.hostWrote(out);
+        return out;
     }
 
     /** Once per network restored into (its state view) and set of parameters. */

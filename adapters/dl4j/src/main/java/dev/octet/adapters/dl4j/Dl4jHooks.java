@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
@@ -46,6 +48,8 @@ public final class Dl4jHooks {
             : LOG::info;
 
     /** Updaters being constructed on this thread (DL4J does not nest them, but a stack costs nothing). */
+    /** The reports of updaters built with a given state (dl4j-spark's workers), printed once per JVM. */
+    private static final Set<String> REPORTED_FOR_GIVEN_STATE = ConcurrentHashMap.newKeySet();
     private static final ThreadLocal<Deque<Layout>> BUILDING = ThreadLocal.withInitial(ArrayDeque::new);
 
     private Dl4jHooks() {
@@ -90,8 +94,14 @@ public final class Dl4jHooks {
      * At the start of {@code BaseMultiLayerUpdater(network, state)}. On ND4J's CUDA backend octet's CUDA
      * kernels update the GPU copy of DL4J's arrays; where they cannot (no usable GPU for octet, several
      * GPUs, an ND4J it does not know) octet stands aside with one warning.
+     *
+     * <p>Returns the state DL4J was given, which the advice then withholds from DL4J, or null when octet
+     * does not lay out this updater. Only dl4j-spark's workers give one (the driver's averaged state, in
+     * DL4J's float32 layout: {@link Dl4jSpark}); DL4J would take that array as the view itself and slice
+     * octet's smaller layout out of it, so DL4J lays out a fresh view instead and
+     * {@link #constructionEnds} puts the given state into it, quantized.
      */
-    public static void constructionStarts(Object network) {
+    public static Object constructionStarts(Object network, Object givenState) {
         DataType type = ((Model) network).params() == null ? DataType.FLOAT : ((Model) network).params().dataType();
         if (type != DataType.FLOAT) {
             // Decided before DL4J asks for the state's size: the network keeps DL4J's own updater whole.
@@ -99,7 +109,7 @@ public final class Dl4jHooks {
             OctetRuntime.unsupported("dl4j-dtype:" + type + ":" + System.identityHashCode(network), "this network's parameters are "
                     + type + "; octet's DL4J updaters work on float32 networks, so its optimizer state stays DL4J's own " + type
                     + " (" + network.getClass().getSimpleName() + " of " + ((Model) network).numParams() + " parameters)");
-            return;
+            return null;
         }
         Nd4jCudaMemory gpu = null;
         if (!Nd4j.getEnvironment().isCPU()) {
@@ -109,10 +119,11 @@ public final class Dl4jHooks {
                 OctetRuntime.unsupported("dl4j-gpu-backend", "ND4J runs on a GPU backend ("
                         + Nd4j.getBackend().getClass().getSimpleName() + ") that octet cannot drive: " + e.getMessage()
                         + "; this job's optimizer state stays 32-bit");
-                return;
+                return null;
             }
         }
         BUILDING.get().push(new Layout(network, gpu));
+        return givenState;
     }
 
     /** Replaces {@code layer.getConfig()} in the constructor: remembers which layer. */
@@ -125,18 +136,28 @@ public final class Dl4jHooks {
     }
 
     /** At its end (also when it throws): publishes the report. */
-    public static void constructionEnds(Object updater) {
+    public static void constructionEnds(Object updater, Object givenState) {
         Deque<Layout> stack = BUILDING.get();
         if (stack.isEmpty()) {
             return;
         }
         Layout layout = stack.pop();
-        if (layout.blocks.stream().anyMatch(PackedStateLayout.Block::managed)
-                && updater instanceof BaseMultiLayerUpdater<?> built) {
-            Dl4jCheckpoints.register(built.getStateViewArray(), new PackedStateLayout(layout.blocks));
-            OctetRuntime.publish(report(layout, updater), REPORT);
+        if (!(updater instanceof BaseMultiLayerUpdater<?> built)) {
+            return;
+        }
+        INDArray view = built.getStateViewArray();
+        if (layout.blocks.stream().anyMatch(PackedStateLayout.Block::managed)) {
+            Dl4jCheckpoints.register(view, new PackedStateLayout(layout.blocks));
+            StartupReport report = report(layout, updater);
+            // A dl4j-spark worker builds its network anew every averaging round: its report once per JVM.
+            if (givenState == null || REPORTED_FOR_GIVEN_STATE.add(report.render())) {
+                OctetRuntime.publish(report, REPORT);
+            }
             OctetRuntime.warnUnmatchedRules("this " + (layout.multiLayerNetwork ? "MultiLayerNetwork" : "ComputationGraph"),
                     updater, layout.plans.stream().map(p -> p.info).toList());
+        }
+        if (givenState != null && !Dl4jCheckpoints.applyState(view, givenState)) {
+            view.assign((INDArray) givenState); // DL4J's layout on both sides (or octet's, bit for bit)
         }
     }
 
