@@ -41,8 +41,9 @@ import org.jfree.data.xy.YIntervalSeriesCollection;
  *
  * <pre>
  * java -cp examples/kernel-benchmarks/target/kernel-benchmarks.jar dev.octet.examples.fidelity.FidelityStudy \
- *     [--studies ablation,parity,memory] [--seeds 5] [--dl4j-steps 300] [--djl-steps 500] \
- *     [--dl4j-model "--hidden 128 --seq 32 --batch 32"] [--out docs/fidelity] [--runs target/fidelity-runs]
+ *     [--studies ablation,parity,memory] [--seeds 5] [--dl4j-steps 200] [--djl-steps 1000] \
+ *     [--dl4j-model "--hidden 128 --seq 32 --batch 32"] [--out docs/fidelity] [--runs target/fidelity-runs] \
+ *     [--report-only false]
  * </pre>
  *
  * <ul>
@@ -59,7 +60,7 @@ import org.jfree.data.xy.YIntervalSeriesCollection;
  *       UpdaterStepBenchmark's large DL4J network.
  * </ul>
  *
- * Each child's output is kept in the runs folder ({@code <key>.log}, {@code .peak} in KiB, {@code .time} in
+ * Each child's output is kept in the runs folder ({@code <key>.log}, the key e.g. {@code djl-octet8-1500-s3}, {@code .peak} in KiB, {@code .time} in
  * seconds); a run whose files are there is not run again, so an interrupted study resumes.
  */
 public final class FidelityStudy {
@@ -120,8 +121,8 @@ public final class FidelityStudy {
         this.runs = Path.of(options.getOrDefault("runs", "target/fidelity-runs"));
         this.out = Path.of(options.getOrDefault("out", "docs/fidelity"));
         this.seeds = Integer.parseInt(options.getOrDefault("seeds", "5"));
-        this.dl4jSteps = Integer.parseInt(options.getOrDefault("dl4j-steps", "300"));
-        this.djlSteps = Integer.parseInt(options.getOrDefault("djl-steps", "500"));
+        this.dl4jSteps = Integer.parseInt(options.getOrDefault("dl4j-steps", "200"));
+        this.djlSteps = Integer.parseInt(options.getOrDefault("djl-steps", "1000"));
         this.dl4jModel = List.of(options.getOrDefault("dl4j-model", "--hidden 128 --seq 32 --batch 32").trim().split("\\s+"));
     }
 
@@ -188,7 +189,10 @@ public final class FidelityStudy {
                 seeds, runs);
         List<Result> results = new ArrayList<>();
         for (Run run : plan) {
-            results.add(run(run));
+            Result r = run(run);
+            if (r != null) {
+                results.add(r);
+            }
         }
         StringBuilder md = new StringBuilder();
         header(md, studies);
@@ -202,6 +206,7 @@ public final class FidelityStudy {
         if (memory) {
             memorySection(md, results);
         }
+        timeSection(md, results);
         Path report = out.resolve("training-report.md");
         Files.writeString(report, md.toString(), StandardCharsets.UTF_8);
         System.out.printf(Locale.ROOT, "wrote %s (%.1f min)%n", report, (System.nanoTime() - started) / 6e10);
@@ -219,7 +224,7 @@ public final class FidelityStudy {
         List<String> args = new ArrayList<>(dl4jModel);
         args.addAll(List.of("--steps", Integer.toString(dl4jSteps), "--every", "1", "--heldout", Integer.toString(HELDOUT_BATCHES),
                 "--seed", Integer.toString(seed)));
-        return new Run("dl4j-" + config + "-s" + seed, "dl4j", config, seed, dl4jSteps, jvm, classPath(DL4J),
+        return new Run("dl4j-" + config + "-" + dl4jSteps + "-s" + seed, "dl4j", config, seed, dl4jSteps, jvm, classPath(DL4J),
                 "com.example.charlm.CharLanguageModel", args);
     }
 
@@ -230,7 +235,7 @@ public final class FidelityStudy {
         jvm.addAll(agent);
         List<String> args = List.of("--steps", Integer.toString(djlSteps), "--every", "1", "--heldout",
                 Integer.toString(HELDOUT_BATCHES), "--seed", Integer.toString(seed));
-        return new Run("djl-" + config + "-s" + seed, "djl", config, seed, djlSteps, jvm, classPath(DJL),
+        return new Run("djl-" + config + "-" + djlSteps + "-s" + seed, "djl", config, seed, djlSteps, jvm, classPath(DJL),
                 "com.example.djlcharlm.DjlCharLanguageModel", args);
     }
 
@@ -249,13 +254,21 @@ public final class FidelityStudy {
         return command;
     }
 
-    /** Runs the child (unless its files are there), printing progress, and reads its files. */
+    /**
+     * Runs the child (unless its files are there), printing progress, and reads its files; with
+     * {@code --report-only true}, a run not yet made is left out (null).
+     */
     private Result run(Run run) throws Exception {
         Path log = runs.resolve(run.key() + ".log");
         Path peak = runs.resolve(run.key() + ".peak");
         Path time = runs.resolve(run.key() + ".time");
         int index = ++done;
-        if (!(Files.isRegularFile(peak) && Files.isRegularFile(time))) {
+        boolean finished = Files.isRegularFile(peak) && Files.isRegularFile(time);
+        if (!finished && Boolean.parseBoolean(options.getOrDefault("report-only", "false"))) {
+            System.out.printf(Locale.ROOT, "[%d/%d] %s: not run (--report-only)%n", index, plan.size(), run.key());
+            return null;
+        }
+        if (!finished) {
             System.out.printf(Locale.ROOT, "[%d/%d] %s: %s%n", index, plan.size(), run.key(), String.join(" ", command(run)));
             ProcessBuilder pb = new ProcessBuilder(command(run)).redirectErrorStream(true).redirectOutput(log.toFile());
             // One thread each (OpenMP for ND4J and PyTorch, octet's pool): on a shared machine, OpenMP threads
@@ -459,7 +472,8 @@ public final class FidelityStudy {
                 "training loss (mean over seeds; band: min-max)", data, PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
         DeviationRenderer renderer = new DeviationRenderer(true, false);
-        Color[] colors = {new Color(0xD62728), new Color(0xFF7F0E), new Color(0x1F77B4), new Color(0x2CA02C), new Color(0x9467BD)};
+        Color[] colors = {new Color(0x7F7F7F), new Color(0x9467BD), new Color(0xD62728), new Color(0xFF7F0E), new Color(0x1F77B4),
+            new Color(0x2CA02C)};
         for (int s = 0; s < data.getSeriesCount(); s++) {
             renderer.setSeriesPaint(s, colors[s % colors.length]);
             renderer.setSeriesFillPaint(s, colors[s % colors.length]);
@@ -476,6 +490,8 @@ public final class FidelityStudy {
 
     private void ablationSection(StringBuilder md, List<Result> results) throws IOException {
         Map<String, String> variants = new LinkedHashMap<>();
+        variants.put("plain", "reference: float32, no agent, no stable embedding");
+        variants.put("octet32", "reference: octet float32 + stable embedding");
         variants.put("linear-tensor", "8-bit linear, tensor-wise");
         variants.put("dynamic-tensor", "8-bit dynamic, tensor-wise");
         variants.put("dynamic-block", "8-bit dynamic, block-wise");
@@ -487,8 +503,10 @@ public final class FidelityStudy {
                 .append(" block-wise uses that policy as it is (blocks of 256, the LSTM's recurrent weights 2048); the last")
                 .append(" variant is the example's own policy (`examples/dl4j-charlm/charlm-policy.yaml`: the same, plus the")
                 .append(" stable embedding). octet's guards (the statistic floor, positive second moments never rounded to zero)")
-                .append(" apply in every variant.\n\n");
-        table(md, results, "dl4j", variants, "dynamic-block");
+                .append(" apply in every variant. The two references are parity's float32 runs (the same seeds and steps):")
+                .append(" the first three variants compare with the plain job, the last with octet's float32 state and the")
+                .append(" same stable embedding.\n\n");
+        table(md, results, "dl4j", variants, "plain");
         curves(results, "dl4j", variants, "Ablation: DL4J char-LM, 8-bit Adam variants", out.resolve("ablation-dl4j.png"));
         md.append("![ablation loss curves](ablation-dl4j.png)\n\n");
     }
@@ -511,6 +529,25 @@ public final class FidelityStudy {
         table(md, results, framework, configs, "octet32");
         curves(results, framework, configs, "Training parity: " + name + " char-LM", out.resolve("parity-" + framework + ".png"));
         md.append("![").append(name).append(" loss curves](parity-").append(framework).append(".png)\n\n");
+    }
+
+    /** Wall time of the training runs, and what 5 seeds x 1,500 steps of the same runs would take at that pace. */
+    private void timeSection(StringBuilder md, List<Result> results) {
+        md.append("## Time\n\n| framework | runs | steps per run | wall s per run (mean) | s per step (with JVM start and")
+                .append(" held-out loss) | the same runs at 5 seeds x 1,500 steps |\n|---|---:|---:|---:|---:|---:|\n");
+        for (String framework : List.of("dl4j", "djl")) {
+            List<Result> rs = results.stream().filter(r -> r.run().framework().equals(framework) && r.run().steps() > 0).toList();
+            if (rs.isEmpty()) {
+                continue;
+            }
+            double seconds = rs.stream().mapToDouble(Result::seconds).average().orElse(0);
+            int steps = rs.get(0).run().steps();
+            long configs = rs.stream().map(r -> r.run().config()).distinct().count();
+            md.append(String.format(Locale.ROOT, "| %s | %d | %d | %.0f | %.3f | %.0f min (%d configurations) |%n",
+                    framework.equals("dl4j") ? "DL4J" : "DJL", rs.size(), steps, seconds, seconds / steps,
+                    configs * 5 * 1500 * seconds / steps / 60, configs));
+        }
+        md.append('\n');
     }
 
     private void memorySection(StringBuilder md, List<Result> results) throws IOException {
