@@ -53,6 +53,7 @@ class AgentConfigTest {
     void theFidelityStudysExperimentSwitchesAreLeftToTheKernels() {
         // Not settings for users (dev.octet.kernels.Experiment checks them); they must not stop the job.
         AgentConfig.of(null, Map.of("octet.experiment.map", "linear", "octet.experiment.scaling", "tensor"), Map.of(), MODULES);
+        assertTrue(error(null, Map.of("octet.experiment.mpa", "linear"), Map.of()).contains("-Doctet.experiment.mpa"));
     }
 
     @Test
