@@ -41,7 +41,7 @@ import org.jfree.data.xy.YIntervalSeriesCollection;
  *
  * <pre>
  * java -cp examples/kernel-benchmarks/target/kernel-benchmarks.jar dev.octet.examples.fidelity.FidelityStudy \
- *     [--studies ablation,parity,memory] [--seeds 5] [--dl4j-steps 200] [--djl-steps 1000] \
+ *     [--studies ablation,parity,memory] [--seeds 5] [--dl4j-steps 200] [--djl-steps 1500] \
  *     [--dl4j-model "--hidden 128 --seq 32 --batch 32"] [--out docs/fidelity] [--runs target/fidelity-runs] \
  *     [--report-only false]
  * </pre>
@@ -122,7 +122,7 @@ public final class FidelityStudy {
         this.out = Path.of(options.getOrDefault("out", "docs/fidelity"));
         this.seeds = Integer.parseInt(options.getOrDefault("seeds", "5"));
         this.dl4jSteps = Integer.parseInt(options.getOrDefault("dl4j-steps", "200"));
-        this.djlSteps = Integer.parseInt(options.getOrDefault("djl-steps", "1000"));
+        this.djlSteps = Integer.parseInt(options.getOrDefault("djl-steps", "1500"));
         this.dl4jModel = List.of(options.getOrDefault("dl4j-model", "--hidden 128 --seq 32 --batch 32").trim().split("\\s+"));
     }
 
