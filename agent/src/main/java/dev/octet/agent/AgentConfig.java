@@ -92,6 +92,11 @@ record AgentConfig(Map<String, String> agentArguments, Map<String, String> syste
         for (Map.Entry<String, String> e : systemProperties.entrySet()) {
             if (e.getKey().startsWith("octet.")) {
                 String key = e.getKey().substring("octet.".length());
+                if (key.equals("experiment.map") || key.equals("experiment.scaling")) {
+                    // The fidelity study's ablation switches (dev.octet.kernels.Experiment, issue 16): not
+                    // settings for users, not documented; the kernels check their values themselves.
+                    continue;
+                }
                 check(known, key, e.getValue(), "system property -D" + e.getKey(), "octet.");
             }
         }

@@ -50,6 +50,13 @@ class AgentConfigTest {
     }
 
     @Test
+    void theFidelityStudysExperimentSwitchesAreLeftToTheKernels() {
+        // Not settings for users (dev.octet.kernels.Experiment checks them); they must not stop the job.
+        AgentConfig.of(null, Map.of("octet.experiment.map", "linear", "octet.experiment.scaling", "tensor"), Map.of(), MODULES);
+        assertTrue(error(null, Map.of("octet.experiment.mpa", "linear"), Map.of()).contains("-Doctet.experiment.mpa"));
+    }
+
+    @Test
     void aQuotedValueHoldsCommas() {
         AgentConfig config = AgentConfig.of("policy=\"/models/a,b.yaml\",threads=2", Map.of(), Map.of(), MODULES);
         assertEquals(Path.of("/models/a,b.yaml"), config.policyFile());

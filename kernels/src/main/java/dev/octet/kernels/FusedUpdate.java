@@ -184,7 +184,8 @@ public final class FusedUpdate {
             }
             step.params().put(start, p, 0, n);
             if (output == StepOptions.Output.APPLY_TO_PARAMS_ZEROING_GRADIENT) {
-                step.grad().put(start, ZEROS, 0, n);
+                // (A block larger than ZEROS only exists under the ablation's tensor-wise scaling, Experiment.)
+                step.grad().put(start, n <= ZEROS.length ? ZEROS : new float[n], 0, n);
             }
         } else {
             // The update to subtract: exactly stepScale * d without decoupled decay, else p_old - p_new.

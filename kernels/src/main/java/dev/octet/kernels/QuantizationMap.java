@@ -95,6 +95,33 @@ public final class QuantizationMap {
         return UNSIGNED;
     }
 
+    /**
+     * The evenly spaced signed map, {@code k/127} for k = -128..127 (0 at code 128). Only for the
+     * fidelity study's ablation ({@link Experiment}): not used by octet otherwise.
+     */
+    public static QuantizationMap linearSigned() {
+        return Linear.SIGNED;
+    }
+
+    /** The evenly spaced unsigned map, {@code k/255} for k = 0..255; only for the ablation, as {@link #linearSigned}. */
+    public static QuantizationMap linearUnsigned() {
+        return Linear.UNSIGNED;
+    }
+
+    /** Built on first use only: octet's normal path never loads them. */
+    private static final class Linear {
+        static final QuantizationMap SIGNED = linear("linear-signed", -128, 127f);
+        static final QuantizationMap UNSIGNED = linear("linear-unsigned", 0, 255f);
+
+        private static QuantizationMap linear(String name, int first, float steps) {
+            float[] values = new float[256];
+            for (int i = 0; i < 256; i++) {
+                values[i] = (first + i) / steps;
+            }
+            return new QuantizationMap(name, values);
+        }
+    }
+
     /** A map from any 256 sorted values, e.g. to compare quantization schemes. */
     public static QuantizationMap of(String name, float[] sortedValues) {
         return new QuantizationMap(name, sortedValues);

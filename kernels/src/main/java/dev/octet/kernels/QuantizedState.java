@@ -21,6 +21,15 @@ public final class QuantizedState extends OptimizerState {
     private final FloatBuffer[] absmax;
 
     private QuantizedState(int length, int blockSize, StatisticKind[] kinds, ByteBuffer[] codes, FloatBuffer[] absmax) {
+        this(length, blockSize, Experiment.TENSOR_SCALING, kinds, codes, absmax);
+    }
+
+    /**
+     * With {@code tensorScaling} (the fidelity study's ablation only, {@link Experiment}; not a policy
+     * key), the state is one block covering the tensor: one absmax, in the first word of each buffer.
+     */
+    private QuantizedState(int length, int blockSize, boolean tensorScaling, StatisticKind[] kinds, ByteBuffer[] codes,
+            FloatBuffer[] absmax) {
         super(length, kinds);
         checkBlockSize(blockSize);
         if (codes.length != kinds.length || absmax.length != kinds.length) {
@@ -32,7 +41,7 @@ public final class QuantizedState extends OptimizerState {
                         + " elements in blocks of " + blockSize);
             }
         }
-        this.blockSize = blockSize;
+        this.blockSize = Experiment.effectiveBlockSize(length, blockSize, tensorScaling);
         this.codes = codes.clone();
         this.absmax = absmax.clone();
     }
@@ -60,6 +69,12 @@ public final class QuantizedState extends OptimizerState {
                     .order(ByteOrder.nativeOrder()).asFloatBuffer();
         }
         return new QuantizedState(length, blockSize, kinds, codes, absmax);
+    }
+
+    /** A fresh heap state scaled per tensor (one block covering it), for tests of the ablation's switch. */
+    static QuantizedState allocateTensorWise(int length, StatisticKind... kinds) {
+        QuantizedState blockWise = allocate(length, MIN_BLOCK_SIZE, kinds);
+        return new QuantizedState(length, MIN_BLOCK_SIZE, true, kinds, blockWise.codes, blockWise.absmax);
     }
 
     /** A state over existing buffers (not copied): codes and absmax per statistic. */

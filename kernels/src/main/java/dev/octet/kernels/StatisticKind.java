@@ -7,12 +7,15 @@ package dev.octet.kernels;
  * signed map with the sign fix, the second (Adam's squared average) on the unsigned map, and the only
  * statistic of one-state optimizers (momentum, RMSProp, Adagrad, Lion) on the signed map, even when it
  * is never negative. Parity with the reference needs exactly that choice.
+ *
+ * <p>Only for the fidelity study's ablation, {@code -Doctet.experiment.map=linear} swaps both maps for
+ * evenly spaced ones ({@link Experiment}; not a policy key).
  */
 public enum StatisticKind {
     /** Signed dynamic map; a code never takes the other sign than the value (SPEC 4, step 4). */
-    SIGNED(QuantizationMap.dynamicSigned(), true),
+    SIGNED(Experiment.LINEAR_MAP ? QuantizationMap.linearSigned() : QuantizationMap.dynamicSigned(), true),
     /** Unsigned dynamic map, for statistics that are never negative. */
-    UNSIGNED(QuantizationMap.dynamicUnsigned(), false);
+    UNSIGNED(Experiment.LINEAR_MAP ? QuantizationMap.linearUnsigned() : QuantizationMap.dynamicUnsigned(), false);
 
     private final QuantizationMap map;
     private final boolean keepsSign;

