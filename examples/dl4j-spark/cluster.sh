@@ -46,7 +46,7 @@ case "${1:-}" in
   start)
     mkdir -p "$dir" "$SPARK_HOME"
     ln -sfn "$target/lib" "$SPARK_HOME/jars"
-    t0=$(date +%s.%N)
+    t0=$(date +%s%N)
     # shellcheck disable=SC2086
     "$java" $opens -Xmx512m -cp "$target/lib/*" org.apache.spark.deploy.master.Master \
       --host 127.0.0.1 --port "$port" --webui-port 0 > "$dir/master.log" 2>&1 &
@@ -63,7 +63,7 @@ case "${1:-}" in
     for n in 1 2; do
       wait_for "$dir/worker-$n.log" "Successfully registered with master" 60
     done
-    echo "cluster up at $master_url in $(echo "$(date +%s.%N) - $t0" | bc) s (logs in $dir)"
+    echo "cluster up at $master_url in $(( ($(date +%s%N) - t0) / 1000000 )) ms (logs in $dir)"
     ;;
   run)
     shift

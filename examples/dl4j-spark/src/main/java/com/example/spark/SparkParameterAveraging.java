@@ -44,6 +44,7 @@ import org.nd4j.parameterserver.distributed.v2.enums.MeshBuildMode;
  * --master URL          Spark master (default local[2])
  * --epochs N            passes over the data (default 5)
  * --examples N          synthetic examples (default 4096)
+ * --hidden N            width of the two hidden layers (default 128: 21,252 parameters; 4096: 16,932,868)
  * --noise X             spread of each class around its centre (default 1.5; larger: classes overlap more)
  * --averaging N         minibatches per worker between two averaging rounds (default 4)
  * --no-updater-averaging  DL4J's saveUpdater(false): the updater state is not averaged nor kept
@@ -57,7 +58,6 @@ public final class SparkParameterAveraging {
 
     static final int FEATURES = 32;
     static final int CLASSES = 4;
-    static final int HIDDEN = 128;
     static final int MINIBATCH = 16;
 
     private SparkParameterAveraging() {
@@ -68,6 +68,7 @@ public final class SparkParameterAveraging {
         int epochs = 5;
         int examples = 4096;
         double noise = 1.5;
+        int hidden = 128;
         int averaging = 4;
         boolean updaterAveraging = true;
         String save = null;
@@ -80,6 +81,7 @@ public final class SparkParameterAveraging {
                 case "--epochs" -> epochs = Integer.parseInt(args[++i]);
                 case "--examples" -> examples = Integer.parseInt(args[++i]);
                 case "--noise" -> noise = Double.parseDouble(args[++i]);
+                case "--hidden" -> hidden = Integer.parseInt(args[++i]);
                 case "--averaging" -> averaging = Integer.parseInt(args[++i]);
                 case "--no-updater-averaging" -> updaterAveraging = false;
                 case "--save" -> save = args[++i];
@@ -98,10 +100,10 @@ public final class SparkParameterAveraging {
                 net = graph ? null : ModelSerializer.restoreMultiLayerNetwork(new File(load), true);
                 cg = graph ? ModelSerializer.restoreComputationGraph(new File(load), true) : null;
             } else {
-                net = new MultiLayerNetwork(network());
+                net = new MultiLayerNetwork(network(hidden));
                 net.init();
                 if (graph) {
-                    cg = new ComputationGraph(graphNetwork());
+                    cg = new ComputationGraph(graphNetwork(hidden));
                     cg.init();
                 }
             }
@@ -186,30 +188,30 @@ public final class SparkParameterAveraging {
         }
     }
 
-    static MultiLayerConfiguration network() {
+    static MultiLayerConfiguration network(int hidden) {
         return new NeuralNetConfiguration.Builder()
                 .seed(42)
                 .updater(new Adam(1e-2))
                 .weightInit(WeightInit.XAVIER)
                 .list()
-                .layer(new DenseLayer.Builder().nIn(FEATURES).nOut(HIDDEN).activation(Activation.TANH).build())
-                .layer(new DenseLayer.Builder().nIn(HIDDEN).nOut(HIDDEN).activation(Activation.TANH).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(HIDDEN).nOut(CLASSES)
+                .layer(new DenseLayer.Builder().nIn(FEATURES).nOut(hidden).activation(Activation.TANH).build())
+                .layer(new DenseLayer.Builder().nIn(hidden).nOut(hidden).activation(Activation.TANH).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(hidden).nOut(CLASSES)
                         .activation(Activation.SOFTMAX).build())
                 .build();
     }
 
-    /** The same layers as {@link #network()}, as a ComputationGraph. */
-    static ComputationGraphConfiguration graphNetwork() {
+    /** The same layers as {@link #network(int)}, as a ComputationGraph. */
+    static ComputationGraphConfiguration graphNetwork(int hidden) {
         return new NeuralNetConfiguration.Builder()
                 .seed(42)
                 .updater(new Adam(1e-2))
                 .weightInit(WeightInit.XAVIER)
                 .graphBuilder()
                 .addInputs("in")
-                .addLayer("dense0", new DenseLayer.Builder().nIn(FEATURES).nOut(HIDDEN).activation(Activation.TANH).build(), "in")
-                .addLayer("dense1", new DenseLayer.Builder().nIn(HIDDEN).nOut(HIDDEN).activation(Activation.TANH).build(), "dense0")
-                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(HIDDEN).nOut(CLASSES)
+                .addLayer("dense0", new DenseLayer.Builder().nIn(FEATURES).nOut(hidden).activation(Activation.TANH).build(), "in")
+                .addLayer("dense1", new DenseLayer.Builder().nIn(hidden).nOut(hidden).activation(Activation.TANH).build(), "dense0")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(hidden).nOut(CLASSES)
                         .activation(Activation.SOFTMAX).build(), "dense1")
                 .setOutputs("out")
                 .build();

@@ -97,7 +97,9 @@ class SparkClusterIT {
     @Test
     void parameterAveragingComputationGraph() throws Exception {
         Job plain = job("graph-none", null, "--graph", "--epochs", "2");
+        Job float32 = job("graph-f32", policy("float32", "version: 1\ndefaults:\n  bits: 32\n"), "--graph", "--epochs", "2");
         Job octet = job("graph-8bit", "", "--graph", "--epochs", "2");
+        assertParamsWithin(plain.saved(), float32.saved(), 1e-6);
         assertLossWithin(plain, octet, 0.02);
         assertTrue(octet.stateFloats() < plain.stateFloats() / 2, "octet's layout on the driver: " + octet.stateFloats());
         assertReportOncePerExecutor(octet, "170,016 bytes -> 47,776 bytes");
@@ -206,13 +208,22 @@ class SparkClusterIT {
         }
     }
 
-    /** Parameters of two saved networks element by element. */
+    /** Parameters of two saved networks (both MultiLayerNetworks, or both ComputationGraphs) element by element. */
     private static void assertParamsWithin(Path a, Path b, double tolerance) throws IOException {
-        float[] pa = ModelSerializer.restoreMultiLayerNetwork(a.toFile(), false).params().toFloatVector();
-        float[] pb = ModelSerializer.restoreMultiLayerNetwork(b.toFile(), false).params().toFloatVector();
+        float[] pa = params(a);
+        float[] pb = params(b);
         assertEquals(pa.length, pb.length);
         for (int i = 0; i < pa.length; i++) {
             assertTrue(Math.abs(pa[i] - pb[i]) <= tolerance, "parameter " + i + ": " + pa[i] + " without octet, " + pb[i]);
+        }
+    }
+
+    private static float[] params(Path saved) throws IOException {
+        try (ZipFile zip = new ZipFile(saved.toFile())) {
+            boolean graph = new String(zip.getInputStream(zip.getEntry("configuration.json")).readAllBytes(),
+                    StandardCharsets.UTF_8).contains("\"vertices\"");
+            return (graph ? ModelSerializer.restoreComputationGraph(saved.toFile(), false).params()
+                    : ModelSerializer.restoreMultiLayerNetwork(saved.toFile(), false).params()).toFloatVector();
         }
     }
 
