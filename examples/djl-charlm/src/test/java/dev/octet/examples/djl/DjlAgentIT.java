@@ -283,7 +283,7 @@ class DjlAgentIT {
 
         Map<String, String> cases = new LinkedHashMap<>();
         cases.put("missing", "there is no octet state file " + stateFile);
-        cases.put("corrupt", stateFile + " is corrupt (checksum mismatch)");
+        cases.put("corrupt", "cannot read " + stateFile + " (octet's optimizer state does not match its checksum; the file is damaged)");
         cases.put("other optimizer", stateFile + " holds Adam state, but the job now trains with RmsProp");
         cases.put("other model", stateFile + " does not match the model: parameter 03Linear_weight [128, 1024] is [256, 1024] now (stale)");
         for (Map.Entry<String, String> c : cases.entrySet()) {
