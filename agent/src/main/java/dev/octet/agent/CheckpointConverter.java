@@ -1,8 +1,7 @@
 package dev.octet.agent;
 
-import dev.octet.adapters.core.PackedStateLayout;
 import dev.octet.adapters.core.SafeFiles;
-import dev.octet.adapters.core.SavedStateEntry;
+import dev.octet.adapters.core.SavedState;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
@@ -11,7 +10,6 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -20,11 +18,13 @@ import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 
 /**
- * {@code java -jar octet-agent.jar convert in.zip out.zip}: turns a DL4J model file whose updater
- * state octet wrote (8-bit) into a plain DL4J model file with float32 updater state, which DL4J loads
- * without the agent. Needs no DL4J: it reads and writes ND4J's array format directly. The output is
- * written whole under another name in its folder and moved into place only when the conversion
- * succeeded; an output that is the input (after following links) is refused.
+ * {@code java -jar octet-agent.jar convert in out}: turns a DL4J model file whose updater state octet
+ * wrote (8-bit) into a plain DL4J model file with float32 updater state, which DL4J loads without the
+ * agent; and a DJL state file ({@code name-0001.params.octet}) into one whose statistics are all float32
+ * (DJL itself saves no optimizer state, so that file is still octet's, and octet restores it under any
+ * policy). Needs neither framework: it reads octet's state with {@link SavedState} and writes ND4J's array
+ * format directly. The output is written whole under another name in its folder and moved into place only
+ * when the conversion succeeded; an output that is the input (after following links) is refused.
  */
 final class CheckpointConverter {
 
@@ -32,7 +32,6 @@ final class CheckpointConverter {
     private static final String PARAMS_ENTRY = "coefficients.bin";
     private static final String ALLOCATION = "MIXED_DATA_TYPES";
     private static final String CONFIGURATION_ENTRY = "configuration.json";
-    private static final String STABLE_EMBEDDING = "dev.octet.adapters.dl4j.StableEmbeddingActivation";
 
     private CheckpointConverter() {
     }
@@ -47,6 +46,9 @@ final class CheckpointConverter {
         }
         if (Files.isDirectory(out)) {
             throw new IOException(out + " is a folder; name the file to write");
+        }
+        if (!isZip(in)) {
+            return convertStateFile(in, out);
         }
         boolean[] octetState = {false};
         try (ZipFile zip = new ZipFile(in.toFile())) {
@@ -84,6 +86,31 @@ final class CheckpointConverter {
                 : "no octet optimizer state in " + in + "; copied it unchanged to " + out;
     }
 
+    private static boolean isZip(Path file) throws IOException {
+        try (InputStream s = Files.newInputStream(file)) {
+            byte[] magic = s.readNBytes(4);
+            return magic.length == 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4;
+        }
+    }
+
+    /** A DJL state file (octet's format, or not a model file at all): its statistics all float32. */
+    private static String convertStateFile(Path in, Path out) throws IOException {
+        SavedState.Content saved;
+        try {
+            // A file of the first DJL format does not name its statistics' kinds; without the job's optimizer
+            // they are unknown, and reading it says what to do instead.
+            saved = SavedState.readFile(in, optimizer -> null);
+        } catch (IOException e) {
+            if ("not octet optimizer state".equals(e.getMessage())) {
+                throw new IOException(in + " is not a DL4J model file (not a zip), nor an octet state file", e);
+            }
+            throw e;
+        }
+        SavedState.writeFile(out, saved.float32());
+        return "wrote " + out + ": octet's " + saved.framework() + " optimizer state of " + saved.optimizer()
+                + " with every statistic float32";
+    }
+
     /**
      * A model with stable embeddings keeps their layer normalisation as octet's activation in its
      * configuration, which plain DL4J cannot compute (nor load); a file without it would be another model.
@@ -94,7 +121,7 @@ final class CheckpointConverter {
             return;
         }
         try (InputStream s = zip.getInputStream(config)) {
-            if (new String(s.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).contains(STABLE_EMBEDDING)) {
+            if (new String(s.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).contains(SavedState.DL4J_STABLE_EMBEDDING_ACTIVATION)) {
                 throw new IOException(in + " has stable embeddings: their layer normalisation is octet's"
                         + " (StableEmbeddingActivation), which DL4J without octet cannot compute, so no plain DL4J file"
                         + " holds this model. Load it with the agent (-javaagent:octet-agent.jar), for training or"
@@ -113,14 +140,12 @@ final class CheckpointConverter {
         } catch (IOException notAString) {
             return null;
         }
-        if (!SavedStateEntry.isHeader(head)) {
+        if (!SavedState.isHeader(head)) {
             return null;
         }
-        SavedStateEntry.Content saved = SavedStateEntry.read(in);
-        PackedStateLayout plain = saved.layout().allFloat32();
-        int length = Math.toIntExact(plain.words());
-        ByteBuffer floats = ByteBuffer.allocate(4 * length).order(ByteOrder.nativeOrder());
-        plain.convertFrom(saved.layout(), saved.words(), floats);
+        SavedState.Content plain = SavedState.readAfterHeader(in).float32();
+        ByteBuffer floats = plain.words();
+        int length = floats.capacity() / 4;
 
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(4 * length + 128);
         DataOutputStream out = new DataOutputStream(bytes);

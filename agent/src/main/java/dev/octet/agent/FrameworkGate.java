@@ -29,7 +29,9 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
  * Version safety for one framework's instrumentation module: a type is transformed only where the
  * class loader that defines it sees a framework version the module supports (and no setup it cannot
  * handle); octet's helpers are injected into that loader first. Elsewhere the framework runs as without
- * the agent, after one warning (or, with {@code onError: fail}, the job stops with the reason).
+ * the agent, after one warning; with {@code onError: fail} the framework's classes octet would have
+ * instrumented get {@link UnsupportedStopAdvice} instead, so the job stops with the reason at their first use
+ * (not while the class is transformed: nothing thrown there reaches the job).
  *
  * <p>Where the framework's jars do not record its version (a shaded or uber jar built without the
  * Maven metadata, as many Spark jobs are), the gate probes the classes and members octet relies on,
@@ -66,7 +68,8 @@ public final class FrameworkGate {
     private final String helperPackage;
     private final Function<ClassLoader, String> otherReason;
     private final List<Requirement> probe;
-    private final Map<ClassLoader, Boolean> decided = new WeakHashMap<>();
+    /** Per class loader: why octet stands aside there, or "" where it runs. */
+    private final Map<ClassLoader, String> decided = new WeakHashMap<>();
     /** A class file of the framework whose jar's manifest may name the version (see {@link #orManifest}), or null. */
     private String manifestClassFile;
     private String manifestModuleName;
@@ -107,14 +110,18 @@ public final class FrameworkGate {
         return this;
     }
 
-    /** Applies {@code visit} only where the framework is supported, after injecting the helpers there. */
+    /**
+     * Applies {@code visit} only where the framework is supported, after injecting the helpers there;
+     * elsewhere leaves the type as it is, or, under {@code onError: fail}, makes its first use stop the job.
+     */
     public AgentBuilder.Transformer whenSupported(HelperInjector helpers, UnaryOperator<DynamicType.Builder<?>> visit) {
         return (b, type, loader, module, domain) -> {
-            if (!supported(loader)) {
-                return b;
+            String refusal = refusal(loader);
+            if (refusal == null) {
+                helpers.inject(loader, helperPackage);
+                return visit.apply(b);
             }
-            helpers.inject(loader, helperPackage);
-            return visit.apply(b);
+            return OctetRuntime.failsOnError() ? b.visit(UnsupportedStopAdvice.on(refusal)) : b;
         };
     }
 
@@ -144,8 +151,16 @@ public final class FrameworkGate {
         };
     }
 
-    synchronized boolean supported(ClassLoader loader) {
-        return decided.computeIfAbsent(loader, asked -> {
+    boolean supported(ClassLoader loader) {
+        return refusal(loader) == null;
+    }
+
+    /**
+     * Why octet stands aside in what {@code loader} sees (said once, under {@code onError: warn}), or null
+     * where it runs.
+     */
+    synchronized String refusal(ClassLoader loader) {
+        String refusal = decided.computeIfAbsent(loader, asked -> {
             ClassLoader l = asked != null ? asked : ClassLoader.getSystemClassLoader();
             String version = version(l);
             String supported = String.join(", ", supportedVersions.stream().sorted().toList());
@@ -175,12 +190,16 @@ public final class FrameworkGate {
                 reason = otherReason.apply(l);
             }
             if (reason == null) {
-                return true;
+                return "";
             }
-            // Keyed by the reason too: another class loader with another version or gap is another problem.
-            OctetRuntime.unsupported(key + ":" + reason, reason + "; this job's optimizer state stays 32-bit");
-            return false;
+            String message = reason + "; this job's optimizer state stays 32-bit";
+            if (!OctetRuntime.failsOnError()) {
+                // Keyed by the reason too: another class loader with another version or gap is another problem.
+                OctetRuntime.warnOnce(key + ":" + reason, message);
+            }
+            return message;
         });
+        return refusal.isEmpty() ? null : refusal;
     }
 
     /** The first requirement {@code loader} does not meet, or null; class files are read, not loaded. */

@@ -46,7 +46,7 @@ public final class OctetAgent {
         instrumentation.addTransformer(new Dormant(config));
     }
 
-    /** {@code java -jar octet-agent.jar [convert in.zip out.zip]}. */
+    /** {@code java -jar octet-agent.jar [convert in out]}: a DL4J model file or a DJL state file. */
     public static void main(String[] args) {
         if (args.length == 3 && args[0].equals("convert")) {
             try {
@@ -60,6 +60,7 @@ public final class OctetAgent {
         System.out.println("octet: 8-bit optimizer state for JVM training jobs.");
         System.out.println("usage: java -javaagent:octet-agent.jar[=policy=<model.yaml>] -cp <job> <main class>");
         System.out.println("       java -jar octet-agent.jar convert <in.zip> <out.zip>   (octet's 8-bit state -> plain DL4J)");
+        System.out.println("       java -jar octet-agent.jar convert <in.params.octet> <out.params.octet>   (DJL state -> all float32)");
         if (args.length > 0) {
             System.exit(2);
         }

@@ -6,12 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.octet.adapters.core.PackedStateLayout;
-import dev.octet.adapters.core.SavedStateEntry;
+import dev.octet.adapters.core.SavedState;
 import dev.octet.kernels.StatisticKind;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -24,7 +25,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code convert} turns octet's state into DL4J's own and never destroys a file: not its input (an
+ * {@code convert} turns octet's state into DL4J's own (and a DJL state file into all-float32 state), reads
+ * the files octet's earlier format wrote, and never destroys a file: not its input (an
  * output that is the input, or a link to it, is refused), not an existing output (a failed conversion
  * leaves it as it was), and every failure is one line that says what is wrong.
  */
@@ -64,7 +66,8 @@ class CheckpointConverterTest {
             params.flush();
             zip.putNextEntry(new ZipEntry("updaterState.bin"));
             ByteArrayOutputStream entry = new ByteArrayOutputStream();
-            SavedStateEntry.write(new DataOutputStream(entry), LAYOUT, words.asIntBuffer());
+            SavedState.write(entry, new SavedState.Content(SavedState.DL4J, "", 0, LAYOUT,
+                    List.of(new SavedState.Parameter(new long[] {600}, 0)), words));
             zip.write(entry.toByteArray());
         }
         return file;
@@ -91,6 +94,60 @@ class CheckpointConverterTest {
             assertEquals(-0.75f, state.readFloat(), 0.0075f, "the 8-bit value, decoded (the signed map ends at -0.993)");
             assertTrue(zip.getEntry("configuration.json") != null);
         }
+    }
+
+    /** A DL4J checkpoint the code before octet's one saved-state format wrote (a small charlm, 3 steps). */
+    @Test
+    void convertsACheckpointOfTheFirstFormat() throws IOException {
+        Path in = dir.resolve("v1.zip");
+        try (InputStream fixture = getClass().getResourceAsStream("/dl4j-v1-checkpoint.zip")) {
+            Files.copy(fixture, in);
+        }
+        Path out = dir.resolve("plain.zip");
+        assertTrue(CheckpointConverter.convert(in, out).contains("plain DL4J model file"));
+        try (ZipFile zip = new ZipFile(out.toFile());
+                DataInputStream state = new DataInputStream(zip.getInputStream(zip.getEntry("updaterState.bin")))) {
+            state.readUTF();
+            long[] info = new long[Math.toIntExact(state.readLong())];
+            state.readUTF();
+            for (int i = 0; i < info.length; i++) {
+                info[i] = state.readLong();
+            }
+            assertEquals(26_880 / 4, info[1], "DL4J's float32 state of the job's start-up report: 26,880 bytes");
+        }
+    }
+
+    /** A DJL state file: the same optimizer, step and counts, every statistic float32, the values decoded. */
+    @Test
+    void convertsADjlStateFileToFloat32() throws IOException {
+        ByteBuffer words = ByteBuffer.allocate(Math.toIntExact(4 * LAYOUT.words())).order(ByteOrder.nativeOrder());
+        float[] values = new float[600];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (i % 7 - 3) * 0.25f;
+        }
+        LAYOUT.blocks().get(0).state(LAYOUT.blockWords(words, 0), 0).encodeFrom(0, values);
+        Path in = dir.resolve("model-0001.params.octet");
+        SavedState.writeFile(in, new SavedState.Content(SavedState.DJL, "Adam", 9, LAYOUT,
+                List.of(new SavedState.Parameter(new long[] {20, 30}, 9)), words));
+        Path out = dir.resolve("plain.params.octet");
+        assertEquals("wrote " + out + ": octet's DJL optimizer state of Adam with every statistic float32",
+                CheckpointConverter.convert(in, out));
+        SavedState.Content plain = SavedState.readFile(out, optimizer -> null);
+        assertEquals(32, plain.layout().blocks().get(0).params().get(0).bits());
+        assertEquals(9, plain.step());
+        assertEquals(new SavedState.Parameter(new long[] {20, 30}, 9), plain.parameters().get(0));
+        assertEquals(-0.75f, plain.words().getFloat(0), 0.0075f);
+    }
+
+    /** A DJL file of the first format does not name its statistics' kinds: convert says what to do instead. */
+    @Test
+    void aDjlFileOfTheFirstFormatIsRefusedWithWhatToDo() throws IOException {
+        Path in = dir.resolve("v1.params.octet");
+        try (InputStream fixture = getClass().getResourceAsStream("/djl-v1.params.octet")) {
+            Files.copy(fixture, in);
+        }
+        String message = assertThrows(IOException.class, () -> CheckpointConverter.convert(in, dir.resolve("out"))).getMessage();
+        assertTrue(message.contains("restore it under the agent with the same optimizer and save it again"), message);
     }
 
     @Test

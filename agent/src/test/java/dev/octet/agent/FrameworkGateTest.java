@@ -130,6 +130,66 @@ class FrameworkGateTest {
         }
     }
 
+    /**
+     * With {@code onError: fail}, nothing is said or stopped while a class is transformed (an exception
+     * there would only leave the class as it is): the type gets {@link UnsupportedStopAdvice}, and its
+     * first use, a constructor or a method, stops the job with the reason.
+     */
+    @Test
+    void underOnErrorFailTheFirstUseOfAnUnsupportedFrameworkClassStopsTheJob(@TempDir Path dir) throws Exception {
+        dev.octet.adapters.core.OctetRuntime.install(dev.octet.policy.PolicyParser.parse("onError: fail\n", "fail.yaml"));
+        try {
+            FrameworkGate gate = versioned("fw-fail");
+            Path old = jar(dir, "old.jar", null, Map.of("org/example/fw/fw.properties", "version=0.7\n"));
+            try (URLClassLoader a = loaderOf(old)) {
+                String[] refusal = new String[1];
+                String err = stderrOf(() -> refusal[0] = gate.refusal(a));
+                assertEquals("Fw 0.7 is not a version octet supports (1.0); this job's optimizer state stays 32-bit", refusal[0]);
+                assertEquals("", err, "said when the class is used, not when it is transformed");
+            }
+            Class<?> woven = new net.bytebuddy.ByteBuddy().redefine(Sample.class)
+                    .visit(UnsupportedStopAdvice.on("Fw 0.7 is not a version octet supports (1.0)")).make()
+                    .load(new ClassLoader(getClass().getClassLoader()) {
+                    }, net.bytebuddy.dynamic.loading.ClassLoadingStrategy.Default.CHILD_FIRST).getLoaded();
+            String[] stopped = new String[2];
+            String err = stderrOf(() -> {
+                stopped[0] = causeOf(() -> woven.getConstructor().newInstance());
+                stopped[1] = causeOf(() -> woven.getMethod("twice", int.class).invoke(null, 2));
+            });
+            assertEquals("dev.octet.adapters.core.OctetFailure: Fw 0.7 is not a version octet supports (1.0), and the policy"
+                    + " says onError: fail", stopped[0]);
+            assertEquals(stopped[0], stopped[1]);
+            assertEquals(1, count(err, "[octet] Fw 0.7 is not a version octet supports (1.0), and the policy says onError: fail"), err);
+        } finally {
+            dev.octet.adapters.core.OctetRuntime.install(dev.octet.policy.Policy.defaults());
+        }
+    }
+
+    /** Stands in for a framework class. */
+    public static class Sample {
+        public Sample() {
+        }
+
+        public static int twice(int x) {
+            return 2 * x;
+        }
+    }
+
+    private interface Call {
+        Object call() throws Exception;
+    }
+
+    private static String causeOf(Call call) {
+        try {
+            call.call();
+            return "nothing thrown";
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            return e.getCause().toString();
+        } catch (Exception e) {
+            return e.toString();
+        }
+    }
+
     private static int count(String text, String part) {
         return text.split(java.util.regex.Pattern.quote(part), -1).length - 1;
     }

@@ -6,14 +6,15 @@ import net.bytebuddy.implementation.bytecode.assign.Assigner;
 
 /**
  * Inlined into {@code BaseMultiLayerUpdater(network, updaterState)}: brackets the layout; a given state
- * (dl4j-spark's workers) is withheld from DL4J and put into octet's view at the end.
+ * (dl4j-spark's workers) is withheld from DL4J and put into octet's view at the end. Nothing is
+ * suppressed here: the hooks handle their own failures (HookFailures), and what they let through stops the job.
  */
 final class UpdaterConstructionAdvice {
 
     private UpdaterConstructionAdvice() {
     }
 
-    @Advice.OnMethodEnter(suppress = Throwable.class)
+    @Advice.OnMethodEnter
     static Object enter(@Advice.Argument(0) Object network,
             @Advice.Argument(value = 1, readOnly = false, typing = Assigner.Typing.DYNAMIC) Object updaterState) {
         Object given = Dl4jHooks.constructionStarts(network, updaterState);
@@ -23,7 +24,7 @@ final class UpdaterConstructionAdvice {
         return given;
     }
 
-    @Advice.OnMethodExit(suppress = Throwable.class)
+    @Advice.OnMethodExit
     static void exit(@Advice.This Object updater, @Advice.Enter Object given) {
         Dl4jHooks.constructionEnds(updater, given);
     }

@@ -50,18 +50,42 @@ public final class OctetRuntime {
     }
 
     /**
-     * Something octet cannot handle in this job (an unknown framework version, an unsupported setup):
-     * with {@code onError: fail} in the policy the job stops here with the reason (exit code 2), else
-     * one warning per {@code key} and the caller leaves that part of the job on the framework's own
-     * 32-bit path. {@code message} says what and what happens to the job.
+     * Something octet cannot handle in this job (an unknown framework version, an unsupported setup),
+     * found while the job runs: with {@code onError: fail} in the policy this throws an
+     * {@link OctetFailure} with the reason (the caller lets it through, so the job stops there), else one
+     * warning per {@code key} and the caller leaves that part of the job on the framework's own 32-bit
+     * path. {@code message} says what and what happens to the job. Never called while a class is
+     * transformed: an exception there only leaves the class untransformed (the agent weaves
+     * {@link #stopBecauseUnsupported} into it instead).
      */
     public static void unsupported(String key, String message) {
-        if (policy.onError() == Policy.OnError.FAIL) {
-            System.err.println("[octet] " + message + ", and the policy says onError: fail");
-            System.err.flush();
-            System.exit(2);
+        if (failsOnError()) {
+            throw stop(message + ", and the policy says onError: fail", null);
         }
         warnOnce(key, message);
+    }
+
+    /** Whether the policy says {@code onError: fail}. */
+    public static boolean failsOnError() {
+        return policy.onError() == Policy.OnError.FAIL;
+    }
+
+    /**
+     * Called first in every method and constructor of a framework class that octet would have instrumented,
+     * where it found a setup it does not handle and the policy says {@code onError: fail}: the job stops at
+     * the first use of that class, with {@code reason}.
+     */
+    public static void stopBecauseUnsupported(String reason) {
+        throw stop(reason + ", and the policy says onError: fail", null);
+    }
+
+    /** The failure that stops the job with {@code message}, said once on standard error too (the job may swallow it). */
+    static OctetFailure stop(String message, Throwable cause) {
+        if (WARNED.add("stop:" + message)) {
+            System.err.println("[octet] " + message);
+            System.err.flush();
+        }
+        return new OctetFailure(message, cause);
     }
 
     /**

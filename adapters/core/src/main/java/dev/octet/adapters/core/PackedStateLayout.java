@@ -22,13 +22,12 @@ import java.util.Map;
  * statistic (for an all-float32 block this is DL4J's own layout); an 8-bit one takes {@code ceil(n/4)}
  * words of codes (four codes per word) then {@code ceil(n/B)} absmax words.
  *
- * <p>The layout is also written in front of saved state, so that state can be read back into a
+ * <p>The layout is also written in front of saved state ({@link SavedState}), so that state can be read back into a
  * different layout (another policy, or a plain 32-bit checkpoint) and turned into plain float32.
  */
 public final class PackedStateLayout {
 
     private static final String MAGIC = "octet packed optimizer state";
-    private static final int FORMAT_VERSION = 1;
 
     /** One parameter's place in a block. */
     public record Param(String name, long elements, int bits, int blockSize) {
@@ -203,9 +202,15 @@ public final class PackedStateLayout {
         return missing;
     }
 
-    public void write(DataOutput out) throws IOException {
+    /** The layout as the first format wrote it ({@link SavedState} reads it back from old files; tests write it). */
+    void writeVersion1(DataOutput out) throws IOException {
         out.writeUTF(MAGIC);
-        out.writeInt(FORMAT_VERSION);
+        out.writeInt(1);
+        writeBlocks(out);
+    }
+
+    /** The blocks: per block its updater, statistics and parameters (name, elements, bits, block size). */
+    void writeBlocks(DataOutput out) throws IOException {
         out.writeInt(blocks.size());
         for (Block b : blocks) {
             out.writeUTF(b.updater());
@@ -223,16 +228,11 @@ public final class PackedStateLayout {
         }
     }
 
-    /** Reads a layout written by {@link #write}; the magic string has been read already if {@code magicRead}. */
-    public static PackedStateLayout read(DataInput in, boolean magicRead) throws IOException {
-        if (!magicRead && !MAGIC.equals(in.readUTF())) {
-            throw new IOException("not octet optimizer state");
-        }
-        int version = in.readInt();
-        if (version != FORMAT_VERSION) {
-            throw new IOException("octet optimizer state format " + version + " is newer than this octet reads ("
-                    + FORMAT_VERSION + "); use a newer octet");
-        }
+    /** The string the layout of saved state starts with, in every format. */
+    static final String LAYOUT_MAGIC = MAGIC;
+
+    /** Reads what {@link #writeBlocks} wrote, every count bounded before anything is allocated for it. */
+    static PackedStateLayout readBlocks(DataInput in) throws IOException {
         int blockCount = count(in.readInt(), MAX_COUNT, "blocks");
         List<Block> blocks = new ArrayList<>();
         long totalParams = 0;
@@ -255,21 +255,7 @@ public final class PackedStateLayout {
             }
             List<Param> params = new ArrayList<>();
             for (int p = 0; p < paramCount; p++) {
-                String name = in.readUTF();
-                long elements = in.readLong();
-                int bits = in.readInt();
-                int blockSize = in.readInt();
-                if (elements < 0 || elements > Integer.MAX_VALUE || (bits != 8 && bits != 32)) {
-                    throw damaged(name + " with " + elements + " elements of " + bits + " bits");
-                }
-                if (bits == 8) {
-                    try {
-                        QuantizedState.checkBlockSize(blockSize);
-                    } catch (IllegalArgumentException e) {
-                        throw damaged(name + ": " + e.getMessage());
-                    }
-                }
-                params.add(new Param(name, elements, bits, blockSize));
+                params.add(param(in.readUTF(), in.readLong(), in.readInt(), in.readInt()));
             }
             blocks.add(new Block(updater, kinds, params));
         }
@@ -280,17 +266,37 @@ public final class PackedStateLayout {
         return layout;
     }
 
-    /** Counts read from a file are bounded before anything is allocated for them. */
-    private static final int MAX_COUNT = 1 << 20;
+    /** A parameter as read from a file, checked. */
+    static Param param(String name, long elements, int bits, int blockSize) throws IOException {
+        if (elements < 0 || elements > Integer.MAX_VALUE || (bits != 8 && bits != 32)) {
+            throw damaged(name + " with " + elements + " elements of " + bits + " bits");
+        }
+        if (bits == 8) {
+            try {
+                QuantizedState.checkBlockSize(blockSize);
+            } catch (IllegalArgumentException e) {
+                throw damaged(name + ": " + e.getMessage());
+            }
+        }
+        return new Param(name, elements, bits, blockSize);
+    }
 
-    private static int count(int value, int max, String what) throws IOException {
+    /** The number of parameters over all blocks. */
+    public int paramCount() {
+        return blocks.stream().mapToInt(b -> b.params().size()).sum();
+    }
+
+    /** Counts read from a file are bounded before anything is allocated for them. */
+    static final int MAX_COUNT = 1 << 20;
+
+    static int count(int value, int max, String what) throws IOException {
         if (value < 0 || value > max) {
             throw damaged(value + " " + what);
         }
         return value;
     }
 
-    private static IOException damaged(String what) {
+    static IOException damaged(String what) {
         return new IOException("octet's optimizer state layout holds " + what + "; the entry is damaged");
     }
 

@@ -82,8 +82,8 @@ class PackedStateLayoutTest {
     @Test
     void theHeaderRoundTrips() throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        layout(8).write(new DataOutputStream(bytes));
-        PackedStateLayout read = PackedStateLayout.read(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())), false);
+        layout(8).writeBlocks(new DataOutputStream(bytes));
+        PackedStateLayout read = PackedStateLayout.readBlocks(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
         assertEquals(layout(8), read);
     }
 

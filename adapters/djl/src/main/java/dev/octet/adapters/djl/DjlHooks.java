@@ -5,9 +5,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
 import ai.djl.training.TrainingConfig;
 import ai.djl.util.Utils;
+import dev.octet.adapters.core.HookFailures;
 import dev.octet.adapters.core.OctetRuntime;
 import dev.octet.adapters.core.SafeFiles;
-import dev.octet.policy.Policy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +28,10 @@ import org.slf4j.helpers.NOPLogger;
  * through: octet's fused update on the tensors' memory instead of DJL's optimizer), {@code BaseModel.save}
  * (octet's state beside the parameters), {@code BaseModel.readParameters} (and back) and
  * {@code Parameter.load} (which arrays a stream made: a load octet can tie to no file is told apart).
+ *
+ * <p>Failures follow {@link HookFailures}: a hook that fails for a model leaves that model to DJL's own
+ * optimizer from then on (one warning; its state starts fresh there, as DJL's optimizer never held it),
+ * and {@code onError: fail} stops the job instead.
  */
 public final class DjlHooks {
 
@@ -51,12 +55,17 @@ public final class DjlHooks {
     private static final ThreadLocal<Set<OctetDjlOptimizer>> STEP = new ThreadLocal<>();
     /** The parameter files each model was loaded from, and which of them DJL trains. */
     private static final Map<Object, DjlLoads> LOADS = Collections.synchronizedMap(new WeakHashMap<>());
+    /** Models octet stood aside from after one of its hooks failed for them: DJL's own optimizer trains them. */
+    private static final Set<Object> ASIDE = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
 
     private DjlHooks() {
     }
 
     /** At the end of {@code Trainer(Model, TrainingConfig)}. */
     public static void trainerCreated(Object model, Object config) {
+        if (ASIDE.contains(model)) {
+            return;
+        }
         try {
             Model m = (Model) model;
             DjlStableEmbeddings.mark(m);
@@ -84,13 +93,15 @@ public final class DjlHooks {
                     // parameter ids, but its t (the largest update count it has seen) goes on.
                     o.numUpdate = previous.numUpdate;
                 }
-                BY_OPTIMIZER.put(optimizer, o);
             }
+            DjlLoads loads = loadsOf(m);
+            loads.trainerCreated();
+            o.loads = loads;
+            // Registered last: a failure above leaves nothing of octet's behind for this trainer.
+            BY_OPTIMIZER.put(optimizer, o);
             BY_MODEL.put(model, o);
-            o.loads = loadsOf(m);
-            o.loads.trainerCreated();
         } catch (RuntimeException | LinkageError e) {
-            failed("trainer", e);
+            standAside("trainer", e, model, null);
         }
     }
 
@@ -117,7 +128,7 @@ public final class DjlHooks {
             }
             return o.update(parameterId, (NDArray) grads[0], (NDArray) params[0], REPORT);
         } catch (RuntimeException | LinkageError e) {
-            failed("update", e);
+            standAside("update", e, o.model(), o);
             return false;
         }
     }
@@ -139,12 +150,12 @@ public final class DjlHooks {
         if (deferred == null) {
             return;
         }
-        try {
-            for (OctetDjlOptimizer o : deferred) {
+        for (OctetDjlOptimizer o : deferred) {
+            try {
                 o.launchGpuSteps();
+            } catch (RuntimeException | LinkageError e) {
+                standAside("GPU step", e, o.model(), o);
             }
-        } catch (RuntimeException | LinkageError e) {
-            failed("GPU step", e);
         }
     }
 
@@ -224,7 +235,7 @@ public final class DjlHooks {
             loadsOf((Model) model).loaded((Model) model, paramFile, DjlStateFile.beside(paramFile));
             DjlStableEmbeddings.mark((Model) model);
         } catch (RuntimeException | LinkageError e) {
-            failed("load", e);
+            standAside("load", e, model, BY_MODEL.get(model));
         }
     }
 
@@ -233,16 +244,37 @@ public final class DjlHooks {
         try {
             DjlParameterLoads.loaded((Parameter) parameter);
         } catch (RuntimeException | LinkageError e) {
-            failed("parameter load", e);
+            // No model to tie it to: only what a later restore can tell apart is at stake, which it checks itself.
+            HookFailures.standAside("DJL", "parameter load", e, "octet may not tell a Block.loadParameters of this job"
+                    + " from a Model.load; a restore of optimizer state checks the parameters it restores into");
         }
     }
 
-    private static void failed(String where, Throwable e) {
-        if (OctetRuntime.policy().onError() == Policy.OnError.FAIL) {
-            throw new IllegalStateException("octet (DJL " + where + ") failed, and the policy says onError: fail", e);
+    /**
+     * After {@code hook} failed for {@code model} (and octet's state {@code o} for it, if any): DJL's own
+     * optimizer trains the model from now on, with fresh state; one warning, or the job stops under
+     * {@code onError: fail}.
+     */
+    private static void standAside(String hook, Throwable e, Object model, OctetDjlOptimizer o) {
+        String name = model instanceof Model m ? m.getName() : "?";
+        if (model != null) {
+            ASIDE.add(model);
+            BY_MODEL.remove(model);
         }
-        // Once per hook and kind of failure: a hook failing every step warns once, another failure is another problem.
-        OctetRuntime.warnOnce("djl-failed:" + where + ":" + e.getClass().getName(), "octet's DJL " + where + " hook failed (" + e
-                + "); DJL's own optimizer goes on where octet cannot");
+        if (o != null) {
+            synchronized (BY_OPTIMIZER) {
+                BY_OPTIMIZER.values().removeIf(running -> running == o);
+            }
+            synchronized (BY_MODEL) {
+                BY_MODEL.values().removeIf(running -> running == o);
+            }
+        }
+        HookFailures.standAside("DJL", hook, e, "DJL's own optimizer trains the model " + name + " from here on, with fresh"
+                + " optimizer state (octet's is dropped)");
+    }
+
+    /** Whether octet stood aside from {@code model} after a hook failed (for tests). */
+    static boolean standsAside(Object model) {
+        return ASIDE.contains(model);
     }
 }

@@ -7,6 +7,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Embedding;
 import ai.djl.training.initializer.XavierInitializer;
+import dev.octet.adapters.core.HookFailures;
 import dev.octet.adapters.core.OctetRuntime;
 import java.util.Collections;
 import java.util.Set;
@@ -59,6 +60,17 @@ public final class DjlStableEmbeddings {
 
     /** Called with what {@code Embedding.forwardInternal} returns: the layer-normalized output for a stable one. */
     public static Object output(Object block, Object result) {
+        try {
+            return normalized(block, result);
+        } catch (RuntimeException | LinkageError e) {
+            // From now on the block's output stays plain: not normalised in some steps and not in others.
+            STABLE.remove(block);
+            HookFailures.standAside("DJL", "stable embedding", e, "that Embedding's output stays DJL's plain one from here on");
+            return result;
+        }
+    }
+
+    private static Object normalized(Object block, Object result) {
         if (!STABLE.contains(block) || !(result instanceof NDList list) || list.size() != 1) {
             return result;
         }

@@ -1,34 +1,25 @@
 package dev.octet.adapters.djl;
 
 import dev.octet.adapters.core.OctetRuntime;
-import dev.octet.adapters.core.SafeFiles;
-import dev.octet.kernels.Float32State;
-import dev.octet.kernels.OptimizerState;
-import dev.octet.kernels.QuantizedState;
+import dev.octet.adapters.core.PackedStateLayout;
+import dev.octet.adapters.core.SavedState;
 import dev.octet.kernels.StatisticKind;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.CRC32;
 
 /**
  * octet's optimizer state beside a DJL model file ({@code name-0001.params} gets
  * {@code name-0001.params.octet}). DJL saves parameters only; this file holds the rest of what
  * training needs to go on exactly: DJL's update counts and, per parameter, the statistics as stored
- * (8-bit codes and absmax, or float32), after a header that names the optimizer and every parameter
- * with its shape and format, and a CRC-32 of everything before it at the end.
+ * (8-bit codes and absmax, or float32), in octet's one saved-state format ({@link SavedState}: the
+ * optimizer, every parameter with its shape and format, a checksum), one block of the optimizer's
+ * statistics holding every parameter.
  *
  * <p>Restoring is all or nothing: a missing file, one whose checksum, format version, optimizer or
  * parameters (names, shapes) do not match the model now training, gets one warning and fresh state.
@@ -36,8 +27,6 @@ import java.util.zip.CRC32;
  */
 final class DjlStateFile {
 
-    static final String MAGIC = "octet DJL optimizer state";
-    static final int FORMAT_VERSION = 1;
     static final String SUFFIX = ".octet";
 
     private DjlStateFile() {
@@ -48,52 +37,20 @@ final class DjlStateFile {
     }
 
     static void write(Path file, OctetDjlOptimizer o) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        DataOutputStream out = new DataOutputStream(bytes);
         List<OctetDjlOptimizer.Entry> entries = o.entries();
-        StatisticKind[] kinds = o.math.statistics();
-        out.writeUTF(MAGIC);
-        out.writeInt(FORMAT_VERSION);
-        out.writeUTF(o.math.name());
-        out.writeInt(kinds.length);
-        out.writeInt(o.numUpdate);
-        out.writeInt(entries.size());
+        List<PackedStateLayout.Param> params = new ArrayList<>();
+        List<SavedState.Parameter> parameters = new ArrayList<>();
         for (OctetDjlOptimizer.Entry e : entries) {
-            out.writeUTF(e.name);
-            out.writeInt(e.shape.length);
-            for (long d : e.shape) {
-                out.writeLong(d);
-            }
-            out.writeInt(e.quantized() ? 8 : 32);
-            out.writeInt(e.quantized() ? e.blockSize() : 0);
-            out.writeInt(o.counts.getOrDefault(e.name, 0));
+            params.add(new PackedStateLayout.Param(e.name, e.length(), e.quantized() ? 8 : 32, e.quantized() ? e.blockSize() : 0));
+            parameters.add(new SavedState.Parameter(e.shape, o.counts.getOrDefault(e.name, 0)));
         }
-        for (OctetDjlOptimizer.Entry e : entries) {
-            OptimizerState state = e.hostState();
-            for (int s = 0; s < kinds.length; s++) {
-                if (state instanceof QuantizedState q) {
-                    ByteBuffer codes = q.codes(s);
-                    byte[] c = new byte[q.length()];
-                    codes.get(0, c);
-                    out.write(c);
-                    FloatBuffer absmax = q.absmax(s);
-                    for (int b = 0; b < QuantizedState.blocks(q.length(), q.blockSize()); b++) {
-                        out.writeInt(Float.floatToRawIntBits(absmax.get(b)));
-                    }
-                } else {
-                    FloatBuffer values = ((Float32State) state).values(s);
-                    for (int i = 0; i < state.length(); i++) {
-                        out.writeInt(Float.floatToRawIntBits(values.get(i)));
-                    }
-                }
-            }
+        PackedStateLayout.Block block = new PackedStateLayout.Block(o.math.name(), List.of(o.math.statistics()), params);
+        PackedStateLayout layout = new PackedStateLayout(List.of(block));
+        ByteBuffer words = SavedState.allocate(layout.words());
+        for (int p = 0; p < entries.size(); p++) {
+            block.state(words, p).copyFrom(entries.get(p).hostState()); // as stored: codes and absmax, or floats
         }
-        out.flush();
-        CRC32 crc = new CRC32();
-        crc.update(bytes.toByteArray());
-        out.writeLong(crc.getValue());
-        out.flush();
-        SafeFiles.replace(file, bytes::writeTo);
+        SavedState.writeFile(file, new SavedState.Content(SavedState.DJL, o.math.name(), o.numUpdate, layout, parameters, words));
     }
 
     /** Restores {@code file} into {@code o}; on any mismatch warns once and leaves the state fresh. */
@@ -116,89 +73,40 @@ final class DjlStateFile {
 
     /** Returns null when restored, else what is wrong (nothing was changed then). */
     private static String restore(Path file, OctetDjlOptimizer o) throws IOException {
-        byte[] all = Files.readAllBytes(file);
-        if (all.length < 8) {
-            return file + " is truncated";
+        StatisticKind[] kinds = o.math.statistics();
+        // Files of the first format do not name their statistics' kinds: the job's optimizer does, if it is the same.
+        SavedState.Content saved = SavedState.readFile(file, optimizer -> optimizer.equals(o.math.name()) ? List.of(kinds) : null);
+        if (!saved.framework().equals(SavedState.DJL)) {
+            return file + " holds " + saved.framework() + " state, not DJL's";
         }
-        CRC32 crc = new CRC32();
-        crc.update(all, 0, all.length - 8);
-        long stored = ByteBuffer.wrap(all, all.length - 8, 8).getLong();
-        if (stored != crc.getValue()) {
-            return file + " is corrupt (checksum mismatch)";
+        if (!saved.optimizer().equals(o.math.name())) {
+            return file + " holds " + saved.optimizer() + " state, but the job now trains with " + o.math.name();
         }
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(all, 0, all.length - 8));
-        if (!MAGIC.equals(in.readUTF())) {
-            return file + " is not an octet DJL state file";
-        }
-        int version = in.readInt();
-        if (version != FORMAT_VERSION) {
-            return file + " has format version " + version + "; this octet reads " + FORMAT_VERSION;
-        }
-        String optimizer = in.readUTF();
-        if (!optimizer.equals(o.math.name())) {
-            return file + " holds " + optimizer + " state, but the job now trains with " + o.math.name();
-        }
-        int statistics = in.readInt();
-        int numUpdate = in.readInt();
-        int count = in.readInt();
-        record Saved(String name, long[] shape, int bits, int blockSize, int updates) {
-        }
-        List<Saved> saved = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            String name = in.readUTF();
-            long[] shape = new long[in.readInt()];
-            for (int d = 0; d < shape.length; d++) {
-                shape[d] = in.readLong();
-            }
-            saved.add(new Saved(name, shape, in.readInt(), in.readInt(), in.readInt()));
-        }
+        PackedStateLayout.Block block = saved.layout().blocks().get(0);
         Map<String, OctetDjlOptimizer.Entry> entries = o.byName;
-        if (saved.size() != entries.size()) {
-            return file + " holds " + saved.size() + " parameters, the model trains " + entries.size() + " (stale)";
+        if (saved.layout().blocks().size() != 1 || block.params().size() != entries.size()) {
+            return file + " holds " + saved.layout().paramCount() + " parameters, the model trains " + entries.size() + " (stale)";
         }
-        for (Saved s : saved) {
-            OctetDjlOptimizer.Entry e = entries.get(s.name());
-            if (e == null || !Arrays.equals(e.shape, s.shape())) {
-                return file + " does not match the model: parameter " + s.name() + " " + Arrays.toString(s.shape())
+        for (int p = 0; p < block.params().size(); p++) {
+            String name = block.params().get(p).name();
+            long[] shape = saved.parameters().get(p).shape();
+            OctetDjlOptimizer.Entry e = entries.get(name);
+            if (e == null || !Arrays.equals(e.shape, shape)) {
+                return file + " does not match the model: parameter " + name + " " + Arrays.toString(shape)
                         + (e == null ? " is not in the model" : " is " + Arrays.toString(e.shape) + " now") + " (stale)";
             }
         }
-        StatisticKind[] kinds = o.math.statistics();
-        if (statistics != kinds.length) {
-            return file + " holds " + statistics + " statistics per parameter, " + o.math.name() + " keeps " + kinds.length;
+        if (!block.kinds().equals(List.of(kinds))) {
+            return file + " holds the statistics " + block.kinds() + " per parameter, " + o.math.name() + " keeps "
+                    + Arrays.toString(kinds);
         }
-        // Read everything first: nothing changes unless the whole file is good.
-        Map<String, OptimizerState> read = new HashMap<>();
-        for (Saved s : saved) {
-            int n = entries.get(s.name()).length();
-            OptimizerState state = s.bits() == 8 ? QuantizedState.allocate(n, s.blockSize(), kinds) : Float32State.allocate(n, kinds);
-            for (int k = 0; k < kinds.length; k++) {
-                if (state instanceof QuantizedState q) {
-                    byte[] c = new byte[n];
-                    in.readFully(c);
-                    q.codes(k).put(0, c);
-                    FloatBuffer absmax = q.absmax(k);
-                    for (int b = 0; b < QuantizedState.blocks(n, s.blockSize()); b++) {
-                        absmax.put(b, Float.intBitsToFloat(in.readInt()));
-                    }
-                } else {
-                    FloatBuffer values = ((Float32State) state).values(k);
-                    for (int i = 0; i < n; i++) {
-                        values.put(i, Float.intBitsToFloat(in.readInt()));
-                    }
-                }
-            }
-            read.put(s.name(), state);
-        }
-        if (in.available() != 0) {
-            return file + " has " + in.available() + " bytes more than its header describes";
-        }
-        for (Saved s : saved) {
+        for (int p = 0; p < block.params().size(); p++) {
+            String name = block.params().get(p).name();
             // As saved, or converted where the policy now stores the parameter otherwise.
-            entries.get(s.name()).restore(read.get(s.name()));
-            o.counts.put(s.name(), s.updates());
+            entries.get(name).restore(block.state(saved.layout().blockWords(saved.words(), 0), p));
+            o.counts.put(name, Math.toIntExact(saved.parameters().get(p).updates()));
         }
-        o.numUpdate = numUpdate;
+        o.numUpdate = Math.toIntExact(saved.step());
         return null;
     }
 }

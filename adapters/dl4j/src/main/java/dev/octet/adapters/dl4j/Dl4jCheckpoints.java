@@ -2,7 +2,7 @@ package dev.octet.adapters.dl4j;
 
 import dev.octet.adapters.core.OctetRuntime;
 import dev.octet.adapters.core.PackedStateLayout;
-import dev.octet.adapters.core.SavedStateEntry;
+import dev.octet.adapters.core.SavedState;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -19,9 +19,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>DL4J writes the updater state as floats with {@code writeFloat}, which rewrites NaN bit patterns,
  * and four 8-bit codes packed in a float word can look like a NaN. So octet writes the
- * {@code updaterState.bin} entry itself ({@link SavedStateEntry}: a string that DL4J, loading without
- * octet, takes for the array's header and rejects with octet's explanation; the layout; the words as
- * ints, bit for bit; checked when read). Restoring reads that back into the new updater's view: copied as is
+ * {@code updaterState.bin} entry itself, in octet's one saved-state format ({@link SavedState}: a string
+ * that DL4J, loading without octet, takes for the array's header and rejects with octet's explanation;
+ * the layout; the words as ints, bit for bit; a checksum; checked when read). Restoring reads that back into the new updater's view: copied as is
  * when the layouts agree, converted parameter by parameter when they do not (another policy, or a
  * plain 32-bit checkpoint written without octet).
  */
@@ -29,12 +29,12 @@ public final class Dl4jCheckpoints {
 
     private static final List<Managed> MANAGED = new ArrayList<>();
     /** The octet state last read on this thread, until the updater takes it. */
-    private static final ThreadLocal<SavedState> LAST_READ = new ThreadLocal<>();
+    private static final ThreadLocal<ReadState> LAST_READ = new ThreadLocal<>();
 
     private record Managed(WeakReference<INDArray> view, PackedStateLayout layout) {
     }
 
-    private record SavedState(INDArray words, PackedStateLayout layout) {
+    private record ReadState(INDArray words, PackedStateLayout layout) {
     }
 
     private Dl4jCheckpoints() {
@@ -62,22 +62,25 @@ public final class Dl4jCheckpoints {
             Nd4j.write(array, out);
             return;
         }
-        SavedStateEntry.write(out, layout, Dl4jMemory.bytes(array).asIntBuffer());
+        // DL4J's layout carries no shapes or update counts: each parameter is its element count, 0 updates.
+        List<SavedState.Parameter> parameters = layout.blocks().stream().flatMap(b -> b.params().stream())
+                .map(p -> new SavedState.Parameter(new long[] {p.elements()}, 0)).toList();
+        SavedState.write(out, new SavedState.Content(SavedState.DL4J, "", 0, layout, parameters, Dl4jMemory.bytes(array)));
     }
 
     /** Replaces {@code Nd4j.read(in)} in {@code ModelSerializer}'s restore methods. */
     public static INDArray read(DataInputStream in) throws IOException {
         in.mark(1 << 17);
         String head = in.readUTF();
-        if (!SavedStateEntry.isHeader(head)) {
+        if (!SavedState.isHeader(head)) {
             in.reset();
             return Nd4j.read(in);
         }
-        SavedStateEntry.Content saved = SavedStateEntry.read(in);
+        SavedState.Content saved = SavedState.readAfterHeader(in);
         int[] words = new int[saved.words().capacity() / 4];
         saved.words().asIntBuffer().get(words);
         INDArray array = Nd4j.createFromArray(words);
-        LAST_READ.set(new SavedState(array, saved.layout()));
+        LAST_READ.set(new ReadState(array, saved.layout()));
         return array;
     }
 
@@ -88,7 +91,7 @@ public final class Dl4jCheckpoints {
     public static boolean applyState(Object currentView, Object givenView) {
         INDArray current = (INDArray) currentView;
         INDArray given = (INDArray) givenView;
-        SavedState saved = LAST_READ.get();
+        ReadState saved = LAST_READ.get();
         boolean octetState = saved != null && saved.words() == given;
         if (octetState) {
             LAST_READ.remove();

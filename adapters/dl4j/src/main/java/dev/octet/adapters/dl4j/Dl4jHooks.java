@@ -1,5 +1,6 @@
 package dev.octet.adapters.dl4j;
 
+import dev.octet.adapters.core.HookFailures;
 import dev.octet.adapters.core.OctetRuntime;
 import dev.octet.adapters.core.PackedStateLayout;
 import dev.octet.adapters.core.StartupReport;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -18,6 +20,7 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.api.Trainable;
 import org.deeplearning4j.nn.api.TrainingConfig;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
@@ -34,6 +37,11 @@ import org.slf4j.helpers.NOPLogger;
  * constructor and {@code UpdaterBlock.init}). While DL4J lays out its updater, octet decides per
  * parameter and tells DL4J the (smaller) state size; when DL4J creates each block's updater, octet
  * creates its own over the same view. Everything runs on the thread that builds the updater.
+ *
+ * <p>Failures follow {@link HookFailures}: octet decides every parameter of the network before DL4J asks
+ * for the first state size, so a hook that fails up to then leaves the whole network on DL4J's own
+ * updater (one warning; {@code onError: fail} stops the job). Once a state size octet answered differs
+ * from DL4J's, DL4J's view is laid out for octet and cannot be handed back: a failure after that stops the job.
  */
 public final class Dl4jHooks {
 
@@ -60,7 +68,14 @@ public final class Dl4jHooks {
         final boolean multiLayerNetwork;
         /** ND4J's CUDA backend when the network lives there (octet's CUDA kernels update it), else null. */
         final Nd4jCudaMemory gpu;
+        /** Every parameter of the network, decided before DL4J asks for the first state size. */
+        final List<ParamPlan> decided = new ArrayList<>();
+        /** The parameters DL4J asked about, in its order. */
         final List<ParamPlan> plans = new ArrayList<>();
+        /** octet stands aside: DL4J's own updater for the whole network (or, after {@link #resized}, nothing else goes wrong). */
+        boolean aside;
+        /** Whether octet answered a state size other than DL4J's: from then on DL4J cannot take the network back. */
+        boolean resized;
         /** The blocks with state, in the order of DL4J's view. */
         final List<PackedStateLayout.Block> blocks = new ArrayList<>();
         Trainable currentTrainable;
@@ -73,27 +88,54 @@ public final class Dl4jHooks {
         }
 
         /** The name DL4J users see: {@code 0_W} in a MultiLayerNetwork, {@code vertexName_W} in a graph. */
-        String parameterName(String variable) {
-            if (multiLayerNetwork && currentTrainable instanceof Layer layer) {
-                return layer.getIndex() + "_" + variable;
+        String parameterName(Trainable trainable, TrainingConfig layer, String variable) {
+            if (multiLayerNetwork && trainable instanceof Layer indexed) {
+                return indexed.getIndex() + "_" + variable;
             }
-            return currentLayer.getLayerName() + "_" + variable;
+            return layer.getLayerName() + "_" + variable;
         }
 
-        ParamPlan find(TrainingConfig layer, String variable) {
-            for (ParamPlan p : plans) {
+        /**
+         * Decides every parameter of {@code network} as DL4J will ask about them (the layers or vertices
+         * with parameters, each one's variables): whatever fails here fails before DL4J's layout depends on it.
+         */
+        void decideAll(Model network) {
+            Trainable[] trainables = network instanceof MultiLayerNetwork mln ? mln.getLayers()
+                    : network instanceof ComputationGraph graph ? graph.getVertices() : new Trainable[0];
+            for (Trainable t : trainables) {
+                Map<String, INDArray> table = t == null || t.numParams() == 0 ? null : t.paramTable(false);
+                if (table == null) {
+                    continue;
+                }
+                TrainingConfig layer = t.getConfig();
+                for (Map.Entry<String, INDArray> variable : table.entrySet()) {
+                    IUpdater updater = layer.getUpdaterByParam(variable.getKey());
+                    if (updater != null) { // DL4J itself refuses a parameter without an updater
+                        decided.add(plan(layer, variable.getKey(), parameterName(t, layer, variable.getKey()), t,
+                                variable.getValue().length(), updater));
+                    }
+                }
+            }
+        }
+
+        static ParamPlan find(List<ParamPlan> in, TrainingConfig layer, String variable) {
+            for (ParamPlan p : in) {
                 if (p.layer == layer && p.variable.equals(variable)) {
                     return p;
                 }
             }
             return null;
         }
+
+        ParamPlan find(TrainingConfig layer, String variable) {
+            return find(plans, layer, variable);
+        }
     }
 
     /**
-     * At the start of {@code BaseMultiLayerUpdater(network, state)}. On ND4J's CUDA backend octet's CUDA
-     * kernels update the GPU copy of DL4J's arrays; where they cannot (no usable GPU for octet, several
-     * GPUs, an ND4J it does not know) octet stands aside with one warning.
+     * At the start of {@code BaseMultiLayerUpdater(network, state)}: decides every parameter. On ND4J's CUDA
+     * backend octet's CUDA kernels update the GPU copy of DL4J's arrays; where they cannot (no usable GPU
+     * for octet, several GPUs, an ND4J it does not know) octet stands aside with one warning.
      *
      * <p>Returns the state DL4J was given, which the advice then withholds from DL4J, or null when octet
      * does not lay out this updater. Only dl4j-spark's workers give one (the driver's averaged state, in
@@ -102,6 +144,33 @@ public final class Dl4jHooks {
      * {@link #constructionEnds} puts the given state into it, quantized.
      */
     public static Object constructionStarts(Object network, Object givenState) {
+        Deque<Layout> stack = BUILDING.get();
+        // DL4J does not nest updater constructions: a layout left here is one whose constructor threw.
+        stack.clear();
+        Layout layout = new Layout(network, null);
+        stack.push(layout);
+        try {
+            layout.aside = !float32(network);
+            Nd4jCudaMemory gpu = layout.aside ? null : gpuMemory();
+            if (gpu == null && !Nd4j.getEnvironment().isCPU()) {
+                layout.aside = true;
+            }
+            if (!layout.aside) {
+                Layout ready = new Layout(network, gpu);
+                ready.decideAll((Model) network);
+                stack.pop();
+                stack.push(ready);
+            }
+        } catch (RuntimeException | LinkageError e) {
+            layout.aside = true;
+            HookFailures.standAside("DL4J", "updater layout", e, "DL4J's own updater keeps the optimizer state of this "
+                    + network.getClass().getSimpleName() + ", 32-bit");
+        }
+        return stack.peek().aside ? null : givenState;
+    }
+
+    /** Whether the network is float32; else one warning (or the job stops, with {@code onError: fail}). */
+    private static boolean float32(Object network) {
         DataType type = ((Model) network).params() == null ? DataType.FLOAT : ((Model) network).params().dataType();
         if (type != DataType.FLOAT) {
             // Decided before DL4J asks for the state's size: the network keeps DL4J's own updater whole.
@@ -109,21 +178,24 @@ public final class Dl4jHooks {
             OctetRuntime.unsupported("dl4j-dtype:" + type + ":" + System.identityHashCode(network), "this network's parameters are "
                     + type + "; octet's DL4J updaters work on float32 networks, so its optimizer state stays DL4J's own " + type
                     + " (" + network.getClass().getSimpleName() + " of " + ((Model) network).numParams() + " parameters)");
+            return false;
+        }
+        return true;
+    }
+
+    /** ND4J's CUDA memory where ND4J runs on a GPU and octet can drive it; null on the CPU or (after a warning) where it cannot. */
+    private static Nd4jCudaMemory gpuMemory() {
+        if (Nd4j.getEnvironment().isCPU()) {
             return null;
         }
-        Nd4jCudaMemory gpu = null;
-        if (!Nd4j.getEnvironment().isCPU()) {
-            try {
-                gpu = Nd4jCudaMemory.open();
-            } catch (Nd4jCudaMemory.Unavailable e) {
-                OctetRuntime.unsupported("dl4j-gpu-backend", "ND4J runs on a GPU backend ("
-                        + Nd4j.getBackend().getClass().getSimpleName() + ") that octet cannot drive: " + e.getMessage()
-                        + "; this job's optimizer state stays 32-bit");
-                return null;
-            }
+        try {
+            return Nd4jCudaMemory.open();
+        } catch (Nd4jCudaMemory.Unavailable e) {
+            OctetRuntime.unsupported("dl4j-gpu-backend", "ND4J runs on a GPU backend ("
+                    + Nd4j.getBackend().getClass().getSimpleName() + ") that octet cannot drive: " + e.getMessage()
+                    + "; this job's optimizer state stays 32-bit");
+            return null;
         }
-        BUILDING.get().push(new Layout(network, gpu));
-        return givenState;
     }
 
     /** Replaces {@code layer.getConfig()} in the constructor: remembers which layer. */
@@ -135,7 +207,10 @@ public final class Dl4jHooks {
         return trainable.getConfig();
     }
 
-    /** At its end (also when it throws): publishes the report. */
+    /**
+     * At its (normal) end: registers octet's layout for checkpoints, publishes the report, and puts a state
+     * {@link #constructionStarts} withheld from DL4J into the view.
+     */
     public static void constructionEnds(Object updater, Object givenState) {
         Deque<Layout> stack = BUILDING.get();
         if (stack.isEmpty()) {
@@ -146,18 +221,35 @@ public final class Dl4jHooks {
             return;
         }
         INDArray view = built.getStateViewArray();
-        if (layout.blocks.stream().anyMatch(PackedStateLayout.Block::managed)) {
-            Dl4jCheckpoints.register(view, new PackedStateLayout(layout.blocks));
-            StartupReport report = report(layout, updater);
-            // A dl4j-spark worker builds its network anew every averaging round: its report once per JVM.
-            if (givenState == null || REPORTED_FOR_GIVEN_STATE.add(report.render())) {
-                OctetRuntime.publish(report, REPORT);
+        if (!layout.aside && layout.blocks.stream().anyMatch(PackedStateLayout.Block::managed)) {
+            // Without it, a checkpoint would write octet's words as DL4J's floats: not a step that may fail quietly.
+            try {
+                Dl4jCheckpoints.register(view, new PackedStateLayout(layout.blocks));
+            } catch (RuntimeException | LinkageError e) {
+                throw HookFailures.cannotGoBack("DL4J", "checkpoint registration", e, "it laid out this network's optimizer state");
             }
-            OctetRuntime.warnUnmatchedRules("this " + (layout.multiLayerNetwork ? "MultiLayerNetwork" : "ComputationGraph"),
-                    updater, layout.plans.stream().map(p -> p.info).toList());
+            try {
+                StartupReport report = report(layout, updater);
+                // A dl4j-spark worker builds its network anew every averaging round: its report once per JVM.
+                if (givenState == null || REPORTED_FOR_GIVEN_STATE.add(report.render())) {
+                    OctetRuntime.publish(report, REPORT);
+                }
+                OctetRuntime.warnUnmatchedRules("this " + (layout.multiLayerNetwork ? "MultiLayerNetwork" : "ComputationGraph"),
+                        updater, layout.plans.stream().map(p -> p.info).toList());
+            } catch (RuntimeException | LinkageError e) {
+                HookFailures.standAside("DL4J", "start-up report", e, "no report for this network; octet runs it as decided");
+            }
         }
-        if (givenState != null && !Dl4jCheckpoints.applyState(view, givenState)) {
-            view.assign((INDArray) givenState); // DL4J's layout on both sides (or octet's, bit for bit)
+        if (givenState != null) {
+            // DL4J never saw this state: losing it would restart the worker's optimizer from zero unnoticed.
+            try {
+                if (!Dl4jCheckpoints.applyState(view, givenState)) {
+                    view.assign((INDArray) givenState); // DL4J's layout on both sides (or octet's, bit for bit)
+                }
+            } catch (RuntimeException | LinkageError e) {
+                throw HookFailures.cannotGoBack("DL4J", "the updater state dl4j-spark gave a worker", e,
+                        "it withheld that state from DL4J's constructor");
+            }
         }
     }
 
@@ -174,13 +266,28 @@ public final class Dl4jHooks {
     /** Replaces {@code updater.stateSize(n)} in the constructor: the state size of octet's layout. */
     public static long stateSize(IUpdater updater, long elements) {
         Layout layout = BUILDING.get().peek();
-        if (layout == null || layout.currentLayer == null) {
+        if (layout == null || layout.aside || layout.currentLayer == null) {
             return updater.stateSize(elements);
         }
-        ParamPlan plan = plan(layout.currentLayer, layout.currentVariable, layout.parameterName(layout.currentVariable),
-                layout.currentTrainable, elements, updater);
-        layout.plans.add(plan);
-        return plan.handledByOctet() ? plan.stateSize() : updater.stateSize(elements);
+        try {
+            ParamPlan plan = Layout.find(layout.decided, layout.currentLayer, layout.currentVariable);
+            if (plan == null || plan.elements != elements || !plan.updater.equals(updater)) {
+                // Not as octet found it beforehand (DL4J asked about something else): decided now.
+                plan = plan(layout.currentLayer, layout.currentVariable, layout.parameterName(layout.currentTrainable,
+                        layout.currentLayer, layout.currentVariable), layout.currentTrainable, elements, updater);
+            }
+            long size = plan.handledByOctet() ? plan.stateSize() : updater.stateSize(elements);
+            layout.resized |= size != updater.stateSize(elements);
+            layout.plans.add(plan);
+            return size;
+        } catch (RuntimeException | LinkageError e) {
+            if (layout.resized) {
+                throw HookFailures.cannotGoBack("DL4J", "state size", e, "it sized part of this network's optimizer state for 8 bits");
+            }
+            layout.aside = true;
+            HookFailures.standAside("DL4J", "state size", e, "DL4J's own updater keeps this network's optimizer state, 32-bit");
+            return updater.stateSize(elements);
+        }
     }
 
     private static ParamPlan plan(TrainingConfig layer, String variable, String name, Trainable trainable,
@@ -214,11 +321,24 @@ public final class Dl4jHooks {
         if (current != null) {
             return false;
         }
-        UpdaterBlock block = (UpdaterBlock) updaterBlock;
         Layout layout = BUILDING.get().peek();
-        if (layout == null) {
+        if (layout == null || layout.aside) {
             return false;
         }
+        try {
+            return initBlock(layout, (UpdaterBlock) updaterBlock);
+        } catch (RuntimeException | LinkageError e) {
+            if (layout.resized) {
+                throw HookFailures.cannotGoBack("DL4J", "updater block", e, "it laid out this network's optimizer state for 8 bits");
+            }
+            // Every state size so far was DL4J's own: DL4J's updaters can take over from this block on.
+            layout.aside = true;
+            HookFailures.standAside("DL4J", "updater block", e, "DL4J's own updaters keep this network's remaining optimizer state, 32-bit");
+            return false;
+        }
+    }
+
+    private static boolean initBlock(Layout layout, UpdaterBlock block) {
         List<ParamPlan> plans = new ArrayList<>();
         List<INDArray> paramViews = new ArrayList<>();
         for (UpdaterBlock.ParamState ps : block.getLayersAndVariablesInBlock()) {
@@ -249,6 +369,7 @@ public final class Dl4jHooks {
                         block.isUpdaterViewRequiresInitialization()));
         return true;
     }
+
 
     private static StartupReport report(Layout layout, Object updater) {
         StartupReport report = new StartupReport("octet: optimizer state of " + updater.getClass().getSimpleName()

@@ -1,5 +1,6 @@
 package dev.octet.adapters.dl4j;
 
+import dev.octet.adapters.core.HookFailures;
 import dev.octet.adapters.core.OctetRuntime;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.RNNFormat;
@@ -23,6 +24,14 @@ public final class Dl4jStableEmbeddings {
 
     /** Before {@code instantiate}: puts the layer norm into a named embedding layer's configuration. */
     public static void prepare(Object layerConfiguration) {
+        try {
+            prepareLayer(layerConfiguration);
+        } catch (RuntimeException | LinkageError e) {
+            HookFailures.standAside("DL4J", "stable embedding", e, "that embedding layer stays DL4J's plain one");
+        }
+    }
+
+    private static void prepareLayer(Object layerConfiguration) {
         if (!(layerConfiguration instanceof BaseLayer conf) || !isEmbedding(conf)
                 || conf.getActivationFn() instanceof StableEmbeddingActivation
                 || OctetRuntime.policy().isStableEmbedding(conf.getLayerName()).isEmpty()) {
@@ -34,6 +43,15 @@ public final class Dl4jStableEmbeddings {
 
     /** After {@code instantiate}: Xavier-uniform weights, where DL4J initialised them just now. */
     public static void initialize(Object layerConfiguration, Object layer, boolean initializeParams) {
+        try {
+            initializeLayer(layerConfiguration, layer, initializeParams);
+        } catch (RuntimeException | LinkageError e) {
+            HookFailures.standAside("DL4J", "stable embedding initialisation", e,
+                    "that embedding layer keeps DL4J's own initial weights");
+        }
+    }
+
+    private static void initializeLayer(Object layerConfiguration, Object layer, boolean initializeParams) {
         if (!initializeParams || !(layerConfiguration instanceof BaseLayer conf)
                 || !(conf.getActivationFn() instanceof StableEmbeddingActivation) || !(layer instanceof Layer built)) {
             return;

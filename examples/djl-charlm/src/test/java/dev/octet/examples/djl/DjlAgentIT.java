@@ -1,11 +1,16 @@
 package dev.octet.examples.djl;
 
+import static dev.octet.examples.it.ChildJvm.agent;
+import static dev.octet.examples.it.ChildJvm.policy;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.octet.examples.it.BootJar;
+import dev.octet.examples.it.ChildJvm;
+import dev.octet.examples.it.ChildLoaderLauncher;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.File;
@@ -18,7 +23,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
@@ -46,10 +50,14 @@ class DjlAgentIT {
 
     @BeforeAll
     static void workDir() throws IOException {
-        work = Files.createDirectories(Path.of(System.getProperty("octet.workDir", "target/it")));
+        work = ChildJvm.workDir();
     }
 
     record Run(int exitCode, String output) {
+        static Run of(ChildJvm.Result result) {
+            return new Run(result.exitCode(), result.output());
+        }
+
         List<String[]> lines() {
             List<String[]> out = new ArrayList<>();
             Matcher m = LOSS.matcher(output);
@@ -92,7 +100,6 @@ class DjlAgentIT {
     static Run start(List<String> jvmArgs, List<String> classPath, String main, String... args) throws Exception {
         String cache = System.getProperty("octet.djlCache", "target/djl-cache");
         List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         // Offline: DJL would otherwise try to download natives and send telemetry. A fixed cache: natives unpack once.
         command.addAll(List.of("-Dai.djl.offline=true", "-DDJL_CACHE_DIR=" + cache, "-DENGINE_CACHE_DIR=" + cache,
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dorg.slf4j.simpleLogger.log.octet=info"));
@@ -108,12 +115,7 @@ class DjlAgentIT {
         } else {
             command.addAll(rest);
         }
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-        pb.environment().put("OMP_NUM_THREADS", "2");
-        Process p = pb.start();
-        byte[] out = p.getInputStream().readAllBytes();
-        assertTrue(p.waitFor(10, TimeUnit.MINUTES), "the job finished");
-        return new Run(p.exitValue(), new String(out));
+        return Run.of(ChildJvm.java(List.of(), command, List.of()));
     }
 
     /** A run several tests read, made once. */
@@ -125,15 +127,6 @@ class DjlAgentIT {
                 throw new IllegalStateException(e);
             }
         });
-    }
-
-    static String agent(String... options) {
-        String jar = "-javaagent:" + System.getProperty("octet.agentJar");
-        return options.length == 0 ? jar : jar + "=" + String.join(",", options);
-    }
-
-    static Path policy(String name, String yaml) throws IOException {
-        return Files.writeString(work.resolve(name), yaml);
     }
 
     static Path all32() throws IOException {
@@ -283,7 +276,7 @@ class DjlAgentIT {
 
         Map<String, String> cases = new LinkedHashMap<>();
         cases.put("missing", "there is no octet state file " + stateFile);
-        cases.put("corrupt", stateFile + " is corrupt (checksum mismatch)");
+        cases.put("corrupt", "cannot read " + stateFile + " (octet's optimizer state does not match its checksum; the file is damaged)");
         cases.put("other optimizer", stateFile + " holds Adam state, but the job now trains with RmsProp");
         cases.put("other model", stateFile + " does not match the model: parameter 03Linear_weight [128, 1024] is [256, 1024] now (stale)");
         for (Map.Entry<String, String> c : cases.entrySet()) {
@@ -379,7 +372,9 @@ class DjlAgentIT {
     void onErrorFailStopsAnUnsupportedVersionAtStart() throws Exception {
         Path failing = policy("fail.yaml", "onError: fail\n");
         Run run = job(List.of(agent("policy=" + failing)), List.of(fakeDjlVersion("0.30.0").toString()), "--steps", "10");
-        assertEquals(2, run.exitCode(), run.output());
+        // Stopped by octet's exception from the first use of a DJL class octet would have instrumented.
+        assertEquals(1, run.exitCode(), run.output());
+        assertTrue(run.output().contains("dev.octet.adapters.core.OctetFailure"), run.output());
         assertTrue(run.output().contains("DJL 0.30.0 is not a version octet supports (0.35.1); this job's optimizer state stays 32-bit,"
                 + " and the policy says onError: fail"), run.output());
         assertTrue(run.losses().isEmpty(), "no training step ran");
@@ -388,7 +383,7 @@ class DjlAgentIT {
     /** DJL loaded by a child class loader (a fat-jar launcher): octet's helpers are defined there and it works the same. */
     @Test
     void worksWhenDjlLivesInAChildClassLoader() throws Exception {
-        Run run = start(List.of(agent()), List.of(System.getProperty("octet.testClasses")), ChildLoaderLauncher.class.getName(),
+        Run run = start(List.of(agent()), List.of(ChildLoaderLauncher.classPath()), ChildLoaderLauncher.class.getName(),
                 jobClassPath(), MAIN, "--steps", "40", "--every", "20");
         assertEquals(0, run.exitCode(), run.output());
         assertTrue(run.output().contains("octet: optimizer state of DJL Adam for model charlm"), run.output());
@@ -410,8 +405,7 @@ class DjlAgentIT {
         try (var files = Files.list(Path.of(System.getProperty("octet.jobLib")))) {
             jars = files.filter(j -> j.toString().endsWith(".jar")).sorted().toList();
         }
-        Path loader = Path.of(Class.forName(BootJar.LAUNCHER).getProtectionDomain().getCodeSource().getLocation().toURI());
-        BootJar.write(jar, loader, Path.of(System.getProperty("octet.jobClasses")), jars, MAIN);
+        BootJar.write(jar, BootJar.loaderJar(), Path.of(System.getProperty("octet.jobClasses")), jars, MAIN);
         List<String> args = List.of("--hidden", "256", "--steps", "40", "--every", "20");
         Run boot = start(List.of(agent(), "-Doctet.debug=true"), List.of(jar.toString()), BootJar.LAUNCHER, args.toArray(new String[0]));
         Run plain = job(List.of(agent()), List.of(), "--steps", "40", "--every", "20");

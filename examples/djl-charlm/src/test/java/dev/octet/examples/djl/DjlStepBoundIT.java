@@ -1,5 +1,6 @@
 package dev.octet.examples.djl;
 
+import static dev.octet.examples.it.ChildJvm.agent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -76,7 +77,7 @@ class DjlStepBoundIT {
     @Test
     void aWideSoftmaxLayerStaysWithinAdamsBoundAndNearDjl() throws Exception {
         Run plain = wideSoftmax(List.of(), "--steps", "20");
-        Run octet = wideSoftmax(List.of(DjlAgentIT.agent()), "--steps", "20");
+        Run octet = wideSoftmax(List.of(agent()), "--steps", "20");
         assertTrue(Pattern.compile("03Linear_weight\\s+\\[16385, 1024]\\s+16,778,240\\s+Adam\\s+8-bit").matcher(octet.output()).find(),
                 octet.output());
         double total = assertWithinTheBound(octet, 1e-3, 20);
@@ -100,8 +101,8 @@ class DjlStepBoundIT {
                 .resolve("step-bound-32.yaml");
         Files.writeString(all32, "defaults:\n  bits: 32\n");
         Run plain = wideSoftmax(List.of(), args);
-        Run octet = wideSoftmax(List.of(DjlAgentIT.agent()), args);
-        Run float32 = wideSoftmax(List.of(DjlAgentIT.agent("policy=" + all32)), args);
+        Run octet = wideSoftmax(List.of(agent()), args);
+        Run float32 = wideSoftmax(List.of(agent("policy=" + all32)), args);
         assertWithinTheBound(octet, 1e-3, 20);
         double max8 = value(octet, "max |p|");
         double max32 = value(plain, "max |p|");
@@ -120,7 +121,7 @@ class DjlStepBoundIT {
     void aLongRunWithRareClassesTracksDjl() throws Exception {
         String[] args = {"--in", "256", "--classes", "4097", "--steps", "150", "--lr", "2e-3"};
         Run plain = wideSoftmax(List.of(), args);
-        Run octet = wideSoftmax(List.of(DjlAgentIT.agent()), args);
+        Run octet = wideSoftmax(List.of(agent()), args);
         assertWithinTheBound(octet, 2e-3, 150);
         double loss8 = steps(octet).subList(100, 150).stream().mapToDouble(s -> s[1]).average().orElseThrow();
         double loss32 = steps(plain).subList(100, 150).stream().mapToDouble(s -> s[1]).average().orElseThrow();

@@ -1,5 +1,6 @@
 package dev.octet.examples.dl4j;
 
+import static dev.octet.examples.it.ChildJvm.agent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -82,7 +83,7 @@ class Dl4jStepBoundIT {
     @Test
     void aWideSoftmaxLayerStaysWithinAdamsBoundAndNearDl4j() throws Exception {
         Run plain = wideSoftmax(List.of(), "--steps", "20");
-        Run octet = wideSoftmax(List.of(Dl4jAgentIT.agent()), "--steps", "20");
+        Run octet = wideSoftmax(List.of(agent()), "--steps", "20");
         assertTrue(Pattern.compile("1_W\\s+\\[1024, 16385]\\s+16,778,240\\s+Adam\\s+8-bit").matcher(octet.output()).find(),
                 octet.output());
         double total = assertWithinTheBound(octet, LR, 20);
@@ -107,8 +108,8 @@ class Dl4jStepBoundIT {
                 .resolve("step-bound-32.yaml");
         Files.writeString(all32, "defaults:\n  bits: 32\n");
         Run plain = wideSoftmax(List.of(), args);
-        Run octet = wideSoftmax(List.of(Dl4jAgentIT.agent()), args);
-        Run float32 = wideSoftmax(List.of(Dl4jAgentIT.agent("policy=" + all32)), args);
+        Run octet = wideSoftmax(List.of(agent()), args);
+        Run float32 = wideSoftmax(List.of(agent("policy=" + all32)), args);
         assertWithinTheBound(octet, LR, 20);
         double max8 = value(octet, "max |p|");
         double max32 = value(plain, "max |p|");
@@ -125,7 +126,7 @@ class Dl4jStepBoundIT {
     void aLongRunWithRareClassesTracksDl4j() throws Exception {
         String[] args = {"--in", "256", "--classes", "8193", "--steps", "200", "--lr", "2e-3"};
         Run plain = wideSoftmax(List.of(), args);
-        Run octet = wideSoftmax(List.of(Dl4jAgentIT.agent()), args);
+        Run octet = wideSoftmax(List.of(agent()), args);
         assertWithinTheBound(octet, 2e-3, 200);
         double loss8 = meanLossOfLast(octet, 100);
         double loss32 = meanLossOfLast(plain, 100);

@@ -1,4 +1,4 @@
-package dev.octet.examples.djl;
+package dev.octet.examples.it;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,16 +20,22 @@ import java.util.zip.ZipFile;
  * root, the job's classes under {@code BOOT-INF/classes/}, its dependency jars stored (uncompressed, as the
  * launcher requires) under {@code BOOT-INF/lib/}, and a manifest whose {@code Main-Class} is the launcher
  * and whose {@code Start-Class} is the job. Started with {@code java -jar}, the launcher loads the job and
- * its jars from the nested jars in a class loader of its own.
+ * its jars from the nested jars in a class loader of its own. {@code loaderJar} is Spring Boot's
+ * {@code spring-boot-loader} jar (the caller's test class path has it: {@link #loaderJar}).
  */
-final class BootJar {
+public final class BootJar {
 
-    static final String LAUNCHER = "org.springframework.boot.loader.launch.JarLauncher";
+    public static final String LAUNCHER = "org.springframework.boot.loader.launch.JarLauncher";
 
     private BootJar() {
     }
 
-    static void write(Path target, Path loaderJar, Path classes, List<Path> jars, String startClass) throws IOException {
+    /** The jar that holds Spring Boot's launcher, as the caller's class loader finds it. */
+    public static Path loaderJar() throws ReflectiveOperationException, java.net.URISyntaxException {
+        return Path.of(Class.forName(LAUNCHER).getProtectionDomain().getCodeSource().getLocation().toURI());
+    }
+
+    public static void write(Path target, Path loaderJar, Path classes, List<Path> jars, String startClass) throws IOException {
         Manifest manifest = new Manifest();
         Attributes main = manifest.getMainAttributes();
         main.put(Attributes.Name.MANIFEST_VERSION, "1.0");
