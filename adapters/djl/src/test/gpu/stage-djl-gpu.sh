@@ -23,7 +23,11 @@ tr ':' '\n' < "$dest/classpath.txt" | grep -v -e /junit/ -e /opentest4j/ -e /api
   cp "$jar" "$dest/lib/"
 done
 rm "$dest/classpath.txt"
-cp "$root/adapters/djl/target/octet-adapter-djl-0.1.0-SNAPSHOT.jar" "$dest/lib/"
+# octet's own modules as this checkout built them (the class path names the local repository's copies,
+# which are whatever was installed last).
+for module in kernels:octet-kernels policy:octet-policy adapters/core:octet-adapter-core adapters/djl:octet-adapter-djl; do
+  cp "$root/${module%%:*}/target/${module##*:}-0.1.0-SNAPSHOT.jar" "$dest/lib/"
+done
 (cd "$root/adapters/djl/target/test-classes" && jar cf "$dest/lib/octet-adapter-djl-tests.jar" .)
 (cd "$root/kernels/target/test-classes" && jar cf "$dest/lib/octet-kernels-tests.jar" .)
 cp "$root/kernels/target/cuda-lib/jcuda.jar" "$dest/lib/"
