@@ -21,6 +21,6 @@ for round in $(seq 1 "${ROUNDS:-2}"); do
     rounds=$(grep -E "^epoch" "$log" | sed 's/.*, \([0-9.]*\) s per round/\1/' | paste -sd/ -)
     peaks=$(grep -h "peak resident memory" "$log" | sed 's/.*memory //' | paste -sd, -)
     echo "$who round $round: seconds per averaging round (each epoch) $rounds; executor peak resident memory $peaks;" \
-      "state ${state:-DL4J's own, float32}"
+      "state ${state:-float32, the framework-owned layout}"
   done
 done
