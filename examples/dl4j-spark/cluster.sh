@@ -9,7 +9,7 @@
 #
 # Environment: OCTET_AGENT_OPTS (e.g. -javaagent:/abs/octet-agent.jar=policy=/abs/p.yaml) is added to the
 # driver's and the executors' java options (OCTET_DRIVER_AGENT_OPTS, OCTET_EXECUTOR_AGENT_OPTS, when set,
-# instead, for one side only); SPARK_PORT (7077), WORKER_MEMORY (1536m), EXECUTOR_MEMORY (1g).
+# instead, for one side only); SPARK_PORT (7077), WORKER_MEMORY (1536m), EXECUTOR_MEMORY (1g), DRIVER_MEMORY (1g).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 target=$here/target
@@ -83,7 +83,7 @@ case "${1:-}" in
     sampler=$!
     trap 'kill $sampler 2>/dev/null || true' EXIT
     # shellcheck disable=SC2086
-    OMP_NUM_THREADS=1 "$java" $opens $driver_agent -Xmx1g \
+    OMP_NUM_THREADS=1 "$java" $opens $driver_agent "-Xmx${DRIVER_MEMORY:-1g}" \
       -Dspark.driver.host=127.0.0.1 \
       -Dspark.executor.memory="${EXECUTOR_MEMORY:-1g}" \
       -Dspark.executor.extraClassPath="$target/classes" \
