@@ -4,12 +4,13 @@
 # any standalone cluster. Build first: mvn -f examples/dl4j-spark/pom.xml package (from the repository root).
 #
 #   examples/dl4j-spark/cluster.sh start      master + 2 workers (logs and pids in target/cluster)
-#   examples/dl4j-spark/cluster.sh run ARGS   the parameter-averaging job on the cluster (ARGS go to the job)
+#   examples/dl4j-spark/cluster.sh run ARGS   the example job on the cluster (ARGS go to the job)
 #   examples/dl4j-spark/cluster.sh stop       stops what start started (by the pids it wrote)
 #
 # Environment: OCTET_AGENT_OPTS (e.g. -javaagent:/abs/octet-agent.jar=policy=/abs/p.yaml) is added to the
 # driver's and the executors' java options (OCTET_DRIVER_AGENT_OPTS, OCTET_EXECUTOR_AGENT_OPTS, when set,
-# instead, for one side only); SPARK_PORT (7077), WORKER_MEMORY (1536m), EXECUTOR_MEMORY (1g), DRIVER_MEMORY (1g).
+# instead, for one side only); JOB (the example's class: SparkParameterAveraging, or SparkCharLanguageModel);
+# SPARK_PORT (7077), WORKER_MEMORY (1536m), EXECUTOR_MEMORY (1g), DRIVER_MEMORY (1g).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 target=$here/target
@@ -55,7 +56,9 @@ case "${1:-}" in
     for n in 1 2; do
       mkdir -p "$dir/work-$n"
       # shellcheck disable=SC2086
-      "$java" $opens -Xmx512m -cp "$target/lib/*" org.apache.spark.deploy.worker.Worker \
+      # Executors inherit the worker's environment: gradient sharing's parameter server listens on
+      # DL4J_WORKER_PORT in each executor JVM (two on one host need two ports).
+      DL4J_WORKER_PORT=$((40123 + n)) "$java" $opens -Xmx512m -cp "$target/lib/*" org.apache.spark.deploy.worker.Worker \
         --host 127.0.0.1 --cores 1 --memory "${WORKER_MEMORY:-1536m}" --webui-port 0 \
         --work-dir "$dir/work-$n" "$master_url" > "$dir/worker-$n.log" 2>&1 &
       echo $! > "$dir/worker-$n.pid"
@@ -67,8 +70,11 @@ case "${1:-}" in
     ;;
   run)
     shift
-    driver_agent=${OCTET_DRIVER_AGENT_OPTS-${OCTET_AGENT_OPTS:-}}
-    exec_opts="$opens ${OCTET_EXECUTOR_AGENT_OPTS-${OCTET_AGENT_OPTS:-}}"
+    # Gradient sharing's Aeron media driver refuses DL4J's 30 s client liveness timeout unless the
+    # publication unblock timeout exceeds it (Aeron's default is 15 s): for every JVM of the job.
+    aeron=-Daeron.publication.unblock.timeout=60000000000
+    driver_agent="$aeron ${OCTET_DRIVER_AGENT_OPTS-${OCTET_AGENT_OPTS:-}}"
+    exec_opts="$opens $aeron ${OCTET_EXECUTOR_AGENT_OPTS-${OCTET_AGENT_OPTS:-}}"
     # Each executor JVM's peak resident memory (VmHWM), sampled every second while the job runs.
     : > "$dir/executor-memory.txt"
     (
@@ -83,13 +89,13 @@ case "${1:-}" in
     sampler=$!
     trap 'kill $sampler 2>/dev/null || true' EXIT
     # shellcheck disable=SC2086
-    OMP_NUM_THREADS=1 "$java" $opens $driver_agent "-Xmx${DRIVER_MEMORY:-1g}" \
+    DL4J_WORKER_PORT=40123 OMP_NUM_THREADS=1 "$java" $opens $driver_agent "-Xmx${DRIVER_MEMORY:-1g}" \
       -Dspark.driver.host=127.0.0.1 \
       -Dspark.executor.memory="${EXECUTOR_MEMORY:-1g}" \
       -Dspark.executor.extraClassPath="$target/classes" \
       "-Dspark.executor.extraJavaOptions=$exec_opts" \
       -Dspark.executorEnv.OMP_NUM_THREADS=1 \
-      -cp "$target/classes:$target/lib/*" com.example.spark.SparkParameterAveraging --master "$master_url" "$@"
+      -cp "$target/classes:$target/lib/*" "com.example.spark.${JOB:-SparkParameterAveraging}" --master "$master_url" "$@"
     kill $sampler 2>/dev/null || true
     awk '{ if ($2 > m[$1]) m[$1] = $2 } END { for (p in m) printf "executor JVM %s: peak resident memory %.0f MiB\n", p, m[p] / 1024 }' \
       "$dir/executor-memory.txt"

@@ -39,9 +39,10 @@ final class Activation {
                 .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
                 .with(new FailureListener());
         for (InstrumentationModule module : ServiceLoader.load(InstrumentationModule.class, Activation.class.getClassLoader())) {
-            if (!Dormant.TRIGGERS.containsKey(module.name())) {
+            if (!Dormant.TRIGGERS.containsKey(module.name()) || !Dormant.INSTRUMENTED.containsKey(module.name())) {
                 OctetRuntime.warnOnce("module-trigger:" + module.name(), "octet's module " + module.name()
-                        + " names no packages that wake the agent (Dormant.TRIGGERS); it is not set up");
+                        + " names no packages that wake the agent or that it instruments (Dormant.TRIGGERS,"
+                        + " Dormant.INSTRUMENTED); it is not set up");
             } else if (config.enabled(module.name() + ".enabled")) {
                 try {
                     builder = module.instrument(builder, helpers);

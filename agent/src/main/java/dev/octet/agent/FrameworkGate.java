@@ -94,7 +94,7 @@ public final class FrameworkGate {
         this.versionProperty = versionProperty;
         this.supportedVersions = supportedVersions;
         this.helperPackage = helperPackage;
-        this.otherReason = otherReason;
+        this.otherReason = otherReason == null ? loader -> null : otherReason;
         this.probe = List.copyOf(probe);
     }
 

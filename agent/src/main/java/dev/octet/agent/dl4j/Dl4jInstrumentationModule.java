@@ -5,13 +5,13 @@ import static net.bytebuddy.matcher.ElementMatchers.isDeclaredBy;
 import static net.bytebuddy.matcher.ElementMatchers.isStatic;
 import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import dev.octet.agent.FrameworkGate;
 import dev.octet.agent.HelperInjector;
 import dev.octet.agent.InstrumentationModule;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
@@ -25,15 +25,17 @@ import net.bytebuddy.pool.TypePool;
  * Deeplearning4j: while {@code BaseMultiLayerUpdater} lays out the updater state of a
  * {@code MultiLayerNetwork} or {@code ComputationGraph}, octet decides per parameter and sizes the
  * state view for 8-bit storage; {@code UpdaterBlock.init} then gets octet's updater over that view;
- * {@code ModelSerializer} saves and restores that state through octet, bit for bit.
- * Only the DL4J versions its gate names are touched; others run as without the agent.
+ * {@code ModelSerializer} saves and restores that state through octet, bit for bit. Where DL4J moves
+ * state between JVMs or averages it (dl4j-spark's two training masters, ParallelWrapper), it leaves
+ * decoded and comes back re-quantized. Only the DL4J versions its gate names are touched; others run as
+ * without the agent.
  */
 public final class Dl4jInstrumentationModule implements InstrumentationModule {
 
-    /** Versions octet supports, and the setups it does not handle yet ({@link #unsupportedSetup}). */
+    /** Versions octet supports, and what it relies on where a version is not recorded. */
     private static final FrameworkGate GATE = new FrameworkGate("Deeplearning4j", "dl4j-unsupported",
             "META-INF/maven/org.deeplearning4j/deeplearning4j-nn/pom.properties", "version",
-            Set.of("1.0.0-M2", "1.0.0-M2.1"), "dev.octet.adapters.dl4j.", Dl4jInstrumentationModule::unsupportedSetup,
+            Set.of("1.0.0-M2", "1.0.0-M2.1"), "dev.octet.adapters.dl4j.", null,
             List.of(FrameworkGate.Requirement.method("org.deeplearning4j.nn.updater.BaseMultiLayerUpdater", "<init>", 2),
                     FrameworkGate.Requirement.method("org.deeplearning4j.nn.updater.BaseMultiLayerUpdater", "setStateViewArray", 1),
                     FrameworkGate.Requirement.method("org.deeplearning4j.nn.updater.UpdaterBlock", "init", 0),
@@ -44,38 +46,12 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
                     FrameworkGate.Requirement.method("org.nd4j.linalg.learning.config.AdaBelief", "instantiate", 2),
                     FrameworkGate.Requirement.method("org.nd4j.linalg.factory.Nd4j", "getEnvironment", 0)));
     private static final String HOOKS = "dev.octet.adapters.dl4j.Dl4jHooks";
-
-    /**
-     * The ways DL4J trains that move or average updater state views element by element where octet does
-     * not convert them yet (docs/spark-design.md): dl4j-spark's gradient sharing (its parameter server),
-     * and ParallelWrapper's averaging. dl4j-spark's parameter averaging is handled (its hooks below).
-     */
-    private static final List<Map.Entry<String, String>> AVERAGING = List.of(
-            Map.entry("org/deeplearning4j/spark/parameterserver/training/SharedTrainingMaster.class",
-                    "dl4j-spark-parameterserver (gradient sharing)"),
-            Map.entry("org/deeplearning4j/parallelism/ParallelWrapper.class", "DL4J's ParallelWrapper"));
-
-    /**
-     * Why octet stands aside in a job whose class path (as the loader that loaded DL4J sees it, or the
-     * thread's context loader: Spark puts the job's jars in a child loader of the one that may hold DL4J)
-     * holds one of the {@link #AVERAGING} ways of training; null when none.
-     */
-    static String unsupportedSetup(ClassLoader dl4jLoader) {
-        ClassLoader context = Thread.currentThread().getContextClassLoader();
-        for (Map.Entry<String, String> way : AVERAGING) {
-            for (ClassLoader loader : new ClassLoader[] {dl4jLoader, context}) {
-                if (loader != null && loader.getResource(way.getKey()) != null) {
-                    return way.getValue() + " is on the class path, and it averages or copies updater state element by"
-                            + " element, which 8-bit codes do not survive; octet does not support it yet";
-                }
-            }
-        }
-        return null;
-    }
     private static final String CHECKPOINTS = "dev.octet.adapters.dl4j.Dl4jCheckpoints";
     private static final String SPARK = "dev.octet.adapters.dl4j.Dl4jSpark";
     private static final String UPDATER = "org.deeplearning4j.nn.updater.BaseMultiLayerUpdater";
     private static final String ND4J = "org.nd4j.linalg.factory.Nd4j";
+    private static final String INDARRAY = "org.nd4j.linalg.api.ndarray.INDArray";
+    private static final String GRADIENT_SHARING = "org.deeplearning4j.spark.parameterserver.";
 
     @Override
     public String name() {
@@ -92,7 +68,11 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
         TypeDescription checkpoints = helperTypes.describe(CHECKPOINTS).resolve();
         MethodDescription writeState = method(checkpoints, "write");
         MethodDescription readState = method(checkpoints, "read");
-        MethodDescription exportState = method(helperTypes.describe(SPARK).resolve(), "exportState");
+        TypeDescription spark = helperTypes.describe(SPARK).resolve();
+        MethodDescription exportState = method(spark, "exportState");
+        MethodDescription exportStateCopy = method(spark, "exportStateCopy");
+        MethodDescription assignState = method(spark, "assignState");
+        MethodDescription averageStates = method(spark, "averageStates");
         ClassFileLocator agentClasses = ClassFileLocator.ForClassLoader.of(Dl4jInstrumentationModule.class.getClassLoader());
         TypePool adviceTypes = TypePool.Default.of(new ClassFileLocator.Compound(agentClasses, helpers.locator()));
         Advice constructorAdvice = Advice.to(adviceTypes.describe(UpdaterConstructionAdvice.class.getName()).resolve(), agentClasses);
@@ -138,7 +118,51 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
                                 .on(named("getWorkerInstance").or(named("getFinalResult"))))
                         .visit(driverRoundAdvice.on(named("getWorkerInstance").and(takesArguments(1))))
                         .visit(executorTaskAdvice.on(named("getInitialModel").or(named("getInitialModelGraph"))
-                                .and(takesArguments(0))))));
+                                .and(takesArguments(0))))))
+                // Gradient sharing (dl4j-spark-parameterserver): the same edges, where it sends a state out
+                // (the broadcast, a worker's result, a running node's state for a joining one) and where it
+                // assigns one that came in (a worker's start, the driver's average, the joining node).
+                .type(named(GRADIENT_SHARING + "training.SharedTrainingMaster"))
+                .transform(GATE.whenSupportedBeside(UPDATER, helpers, b -> b
+                        .visit(MemberSubstitution.relaxed()
+                                .method(named("getStateViewArray").and(takesArguments(0))).replaceWith(exportState)
+                                .on(named("getWorkerInstance")))
+                        .visit(assignmentOf(assignState).on(named("processResults")))
+                        .visit(driverRoundAdvice.on(named("getWorkerInstance").and(takesArguments(1))))))
+                .type(named(GRADIENT_SHARING + "training.SharedTrainingWorker"))
+                .transform(GATE.whenSupportedBeside(UPDATER, helpers, b -> b
+                        .visit(assignmentOf(assignState).on(named("getInitialModel").or(named("getInitialModelGraph"))))
+                        .visit(executorTaskAdvice.on(named("getInitialModel").or(named("getInitialModelGraph"))
+                                .and(takesArguments(0))))))
+                .type(nameStartsWith(GRADIENT_SHARING + "pw.SharedTrainingWrapper"))
+                .transform(GATE.whenSupportedBeside(UPDATER, helpers, b -> b
+                        .visit(MemberSubstitution.relaxed()
+                                .method(named("getStateViewArray").or(named("getUpdaterStateViewArray")).and(takesArguments(0)))
+                                .replaceWith(exportState)
+                                .on(named("run")))
+                        .visit(MemberSubstitution.relaxed()
+                                .method(named("getStateViewArrayCopy").and(takesArguments(0))).replaceWith(exportStateCopy)
+                                .on(named("getUpdaterParameters")))))
+                // ParallelWrapper (gradient sharing runs one per executor): a joining node's state is assigned
+                // to a replica; in its averaging mode, the replicas' states are averaged decoded.
+                .type(named("org.deeplearning4j.parallelism.trainer.DefaultTrainer"))
+                .transform(GATE.whenSupportedBeside(UPDATER, helpers, b -> b
+                        .visit(assignmentOf(assignState).on(named("updateUpdaterParams")))))
+                .type(named("org.deeplearning4j.parallelism.ParallelWrapper"))
+                .transform(GATE.whenSupportedBeside(UPDATER, helpers, b -> b
+                        .visit(MemberSubstitution.relaxed()
+                                .method(named("averageAndPropagate").and(isStatic()).and(isDeclaredBy(named(ND4J)))
+                                        .and(takesArguments(2)))
+                                .replaceWith(averageStates)
+                                .on(named("averageUpdatersState")))));
+    }
+
+    /** {@code INDArray.assign(INDArray)} replaced with {@code replacement(view, given)}. */
+    private static MemberSubstitution assignmentOf(MethodDescription replacement) {
+        return MemberSubstitution.relaxed()
+                .method(named("assign").and(isDeclaredBy(named(INDARRAY))).and(takesArguments(1))
+                        .and(takesArgument(0, named(INDARRAY))))
+                .replaceWith(replacement);
     }
 
     private static MethodDescription method(TypeDescription type, String name) {

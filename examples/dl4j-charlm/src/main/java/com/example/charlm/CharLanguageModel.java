@@ -182,7 +182,8 @@ public final class CharLanguageModel {
                 .build();
     }
 
-    static MultiLayerConfiguration configuration(int hidden, int embed, int seq, IUpdater updater, long seed) {
+    /** The model as a MultiLayerNetwork's configuration (also the Spark example's). */
+    public static MultiLayerConfiguration configuration(int hidden, int embed, int seq, IUpdater updater, long seed) {
         return new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .updater(updater)
@@ -211,7 +212,6 @@ public final class CharLanguageModel {
         };
     }
 
-    /** Random windows: features are character ids, labels the next character one-hot per time step. */
     /** The first {@code maxChars} characters of the corpus, as the model's character ids. */
     public static int[] encodedCorpus(int maxChars) throws IOException {
         return encode(readCorpus(maxChars));
@@ -222,7 +222,7 @@ public final class CharLanguageModel {
         return Network.create(false, 256, 64, 64, updater, seed).layers();
     }
 
-    /** A batch as the demo trains on. */
+    /** A batch as the demo trains on: random windows, features the character ids, labels the next character one-hot per step. */
     public static DataSet batch(int[] text, int batch, int seq, Random random) {
         INDArray features = Nd4j.zeros(batch, seq);
         INDArray labels = Nd4j.zeros(batch, VOCABULARY, seq);

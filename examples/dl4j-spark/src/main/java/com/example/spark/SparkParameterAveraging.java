@@ -32,6 +32,8 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
 import org.nd4j.parameterserver.distributed.v2.enums.MeshBuildMode;
+import org.nd4j.parameterserver.distributed.v2.transport.impl.EnvironmentVarPortSupplier;
+import org.nd4j.parameterserver.distributed.v2.transport.impl.StaticPortSupplier;
 
 /**
  * A plain dl4j-spark job (it knows nothing of octet): a small MultiLayerNetwork (or the same network as a
@@ -112,36 +114,7 @@ public final class SparkParameterAveraging {
                     graph ? cg.numParams() : net.numParams(), graph ? "ComputationGraph" : "MultiLayerNetwork", examples, master, trainer,
                     updaterAveraging);
 
-            TrainingMaster<?, ?> tm;
-            if (trainer.equals("shared")) {
-                VoidConfiguration voidConf = VoidConfiguration.builder()
-                        .unicastPort(40123)
-                        .controllerAddress("127.0.0.1")
-                        .meshBuildMode(MeshBuildMode.PLAIN)
-                        .build();
-                tm = new SharedTrainingMaster.Builder(voidConf, MINIBATCH)
-                        .batchSizePerWorker(MINIBATCH)
-                        .workersPerNode(1)
-                        .workerPrefetchNumBatches(0)
-                        .rngSeed(12345L)
-                        .repartitionData(Repartition.Never)
-                        .rddTrainingApproach(RDDTrainingApproach.Direct)
-                        .build();
-            } else if (trainer.equals("paramavg")) {
-                tm = new ParameterAveragingTrainingMaster.Builder(workers, MINIBATCH)
-                        .batchSizePerWorker(MINIBATCH)
-                        .averagingFrequency(averaging)
-                        .workerPrefetchNumBatches(0)
-                        .saveUpdater(updaterAveraging)
-                        .repartionData(Repartition.Never)
-                        .rngSeed(12345L)
-                        // Direct: the RDD's DataSets go to the workers as they are. DL4J's default, Export, first writes
-                        // them to files, which it refuses on a cluster whose default file system is the local one.
-                        .rddTrainingApproach(RDDTrainingApproach.Direct)
-                        .build();
-            } else {
-                throw new IllegalArgumentException("--trainer is paramavg or shared, not " + trainer);
-            }
+            TrainingMaster<?, ?> tm = trainingMaster(trainer, master, workers, MINIBATCH, averaging, updaterAveraging);
             SparkDl4jMultiLayer sparkNet = graph ? null : new SparkDl4jMultiLayer(sc, net, tm);
             SparkComputationGraph sparkGraph = graph ? new SparkComputationGraph(sc, cg, tm) : null;
 
@@ -186,6 +159,47 @@ public final class SparkParameterAveraging {
                 System.out.println("saved " + save);
             }
         }
+    }
+
+    /**
+     * Parameter averaging ({@code paramavg}) or gradient sharing ({@code shared}) for {@code workers} workers and
+     * minibatches of {@code minibatch} examples; {@code averaging} and {@code updaterAveraging}: parameter averaging's.
+     */
+    static TrainingMaster<?, ?> trainingMaster(String trainer, String master, int workers, int minibatch, int averaging,
+            boolean updaterAveraging) {
+        if (trainer.equals("shared")) {
+            // Each JVM's parameter server listens on the port its PortSupplier gives there (the driver's is the
+            // mesh's root). On one host (cluster.sh) the JVMs need different ports: the driver and each
+            // worker's executors get their own DL4J_WORKER_PORT. local[N] runs everything in one JVM: one port.
+            VoidConfiguration voidConf = VoidConfiguration.builder()
+                    .portSupplier(master.startsWith("local") ? new StaticPortSupplier(40123)
+                            : new EnvironmentVarPortSupplier("DL4J_WORKER_PORT"))
+                    .controllerAddress("127.0.0.1")
+                    .meshBuildMode(MeshBuildMode.PLAIN)
+                    .build();
+            return new SharedTrainingMaster.Builder(voidConf, minibatch)
+                    .batchSizePerWorker(minibatch)
+                    .workersPerNode(1)
+                    .workerPrefetchNumBatches(0)
+                    .rngSeed(12345L)
+                    .repartitionData(Repartition.Never)
+                    .rddTrainingApproach(RDDTrainingApproach.Direct)
+                    .build();
+        }
+        if (trainer.equals("paramavg")) {
+            return new ParameterAveragingTrainingMaster.Builder(workers, minibatch)
+                    .batchSizePerWorker(minibatch)
+                    .averagingFrequency(averaging)
+                    .workerPrefetchNumBatches(0)
+                    .saveUpdater(updaterAveraging)
+                    .repartionData(Repartition.Never)
+                    .rngSeed(12345L)
+                    // Direct: the RDD's DataSets go to the workers as they are. DL4J's default, Export, first writes
+                    // them to files, which it refuses on a cluster whose default file system is the local one.
+                    .rddTrainingApproach(RDDTrainingApproach.Direct)
+                    .build();
+        }
+        throw new IllegalArgumentException("--trainer is paramavg or shared, not " + trainer);
     }
 
     static MultiLayerConfiguration network(int hidden) {

@@ -56,8 +56,8 @@ public final class Dl4jHooks {
             : LOG::info;
 
     /** Updaters being constructed on this thread (DL4J does not nest them, but a stack costs nothing). */
-    /** The reports of updaters built with a given state (dl4j-spark's workers), printed once per JVM. */
-    private static final Set<String> REPORTED_FOR_GIVEN_STATE = ConcurrentHashMap.newKeySet();
+    /** The reports of updaters built in a Spark JVM (or with a given state: a dl4j-spark worker's), once per JVM. */
+    private static final Set<String> REPORTED_IN_SPARK = ConcurrentHashMap.newKeySet();
     private static final ThreadLocal<Deque<Layout>> BUILDING = ThreadLocal.withInitial(ArrayDeque::new);
 
     private Dl4jHooks() {
@@ -230,8 +230,8 @@ public final class Dl4jHooks {
             }
             try {
                 StartupReport report = report(layout, updater);
-                // A dl4j-spark worker builds its network anew every averaging round: its report once per JVM.
-                if (givenState == null || REPORTED_FOR_GIVEN_STATE.add(report.render())) {
+                // A dl4j-spark worker builds its network anew every round or fit: the same report once per JVM.
+                if (givenState == null && !Dl4jSpark.inSpark() || REPORTED_IN_SPARK.add(report.render())) {
                     OctetRuntime.publish(report, REPORT);
                 }
                 OctetRuntime.warnUnmatchedRules("this " + (layout.multiLayerNetwork ? "MultiLayerNetwork" : "ComputationGraph"),

@@ -8,19 +8,26 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.nn.api.Updater;
 import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * octet's state across dl4j-spark's parameter averaging (docs/spark-design.md). octet's packed layout
- * lives only inside a JVM: where dl4j-spark takes a network's updater state to send it out (the
- * driver's broadcast to the workers, a worker's result to the driver), octet hands it a decoded float32
- * copy in DL4J's own layout, so that Spark's serializer (which rewrites NaN bit patterns, and packed
- * codes can look like NaN) and DL4J's element-wise sum and division see plain statistics, never codes;
- * where the averaged state comes back into a network, octet quantizes it again with fresh block maxima
- * ({@link Dl4jCheckpoints#applyState}, and {@link Dl4jHooks#constructionEnds} for a worker's new updater).
+ * octet's state across dl4j-spark (parameter averaging and gradient sharing) and ParallelWrapper's
+ * averaging (docs/spark-design.md). octet's packed layout lives only inside a JVM: where DL4J takes a
+ * network's updater state to send it out (the driver's broadcast to the workers, a worker's result to
+ * the driver, a running node's state to a joining one), octet hands it a decoded float32 copy in DL4J's
+ * own layout, so that Spark's serializer (which rewrites NaN bit patterns, and packed codes can look like
+ * NaN) and DL4J's element-wise sum and division see plain statistics, never codes; where the averaged
+ * state comes back into a network, octet quantizes it again with fresh block maxima
+ * ({@link Dl4jCheckpoints#applyState}, {@link #assignState}, and {@link Dl4jHooks#constructionEnds} for a
+ * worker's new updater).
  *
  * <p>Because the wire carries DL4J's layout, a driver and executors that disagree about octet still
  * compute correctly, but not what the user asked for (32-bit state somewhere, or two policies): the
@@ -46,6 +53,55 @@ public final class Dl4jSpark {
         INDArray view = updater instanceof BaseMultiLayerUpdater<?> base ? base.getStateViewArray()
                 : ((Updater) updater).getStateViewArray();
         return Dl4jCheckpoints.decoded(view);
+    }
+
+    /** Replaces {@code getStateViewArrayCopy()} where gradient sharing sends a running node's state to a joining one. */
+    public static INDArray exportStateCopy(Object updater) {
+        INDArray view = ((BaseMultiLayerUpdater<?>) updater).getStateViewArray();
+        INDArray out = Dl4jCheckpoints.decoded(view);
+        return out == view && view != null ? view.dup() : out;
+    }
+
+    /**
+     * Replaces {@code view.assign(given)} where gradient sharing puts a state that crossed JVMs into a
+     * network's updater view (a worker's start, the driver's average, a node joining late): re-quantized
+     * into octet's layout where octet packs that view, DL4J's own assignment otherwise.
+     */
+    public static INDArray assignState(INDArray view, INDArray given) {
+        if (!Dl4jCheckpoints.applyState(view, given)) {
+            view.assign(given);
+        }
+        return view;
+    }
+
+    /**
+     * Replaces {@code Nd4j.averageAndPropagate(target, views)} where ParallelWrapper averages its replicas'
+     * updater states: the mean of the decoded statistics, re-quantized into every view with fresh block
+     * maxima (never a mean of codes). Views octet does not pack are DL4J's affair.
+     */
+    public static INDArray averageStates(INDArray target, Collection<INDArray> views) {
+        List<INDArray> decoded = new ArrayList<>(views.size());
+        boolean packed = false;
+        for (INDArray view : views) {
+            INDArray plain = Dl4jCheckpoints.decoded(view);
+            packed |= plain != view;
+            decoded.add(plain);
+        }
+        if (!packed || views.isEmpty()) {
+            return Nd4j.averageAndPropagate(target, views);
+        }
+        INDArray mean = decoded.get(0).dup();
+        for (int i = 1; i < decoded.size(); i++) {
+            mean.addi(decoded.get(i));
+        }
+        mean.divi(decoded.size());
+        for (INDArray view : views) {
+            assignState(view, mean);
+        }
+        if (target != null) {
+            assignState(target, mean);
+        }
+        return mean;
     }
 
     /**
@@ -113,21 +169,49 @@ public final class Dl4jSpark {
         OctetRuntime.warnOnce(key, message);
     }
 
+    /** Whether this JVM runs Spark (a driver or an executor): its networks are built anew every round or fit. */
+    static boolean inSpark() {
+        if (sparkSeen) {
+            return true;
+        }
+        try {
+            Class<?> env = Class.forName("org.apache.spark.SparkEnv", false, Thread.currentThread().getContextClassLoader());
+            sparkSeen = env.getMethod("get").invoke(null) != null;
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            return false;
+        }
+        return sparkSeen;
+    }
+
+    private static volatile boolean sparkSeen;
+
+    /** The identity of the policy it was computed for (every round asks; the policy file is read once). */
+    private static volatile Map.Entry<Policy, String> identity;
+
     /** octet's build and the content of its policy (not its path: executors may read a copy elsewhere). */
     static String identity() {
+        Policy current = OctetRuntime.policy();
+        Map.Entry<Policy, String> known = identity;
+        if (known == null || known.getKey() != current) {
+            known = Map.entry(current, identityOf(current));
+            identity = known;
+        }
+        return known.getValue();
+    }
+
+    private static String identityOf(Policy policy) {
         String version = Dl4jSpark.class.getPackage().getImplementationVersion();
-        String source = OctetRuntime.policy().source();
-        String policy = source;
+        String content = policy.source();
         try {
-            Path file = Path.of(source);
+            Path file = Path.of(policy.source());
             if (Files.isRegularFile(file)) {
                 byte[] digest = MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file));
-                policy = "policy sha256:" + HexFormat.of().formatHex(digest, 0, 8);
+                content = "policy sha256:" + HexFormat.of().formatHex(digest, 0, 8);
             }
         } catch (IOException | NoSuchAlgorithmException | RuntimeException e) {
-            policy = source;
+            content = policy.source();
         }
-        return "octet " + (version == null ? "(development build)" : version) + ", " + policy;
+        return "octet " + (version == null ? "(development build)" : version) + ", " + content;
     }
 
     /** This JVM's own -javaagent option for octet, as the thing to copy, or a template. */

@@ -220,26 +220,6 @@ class Dl4jAgentIT {
         assertEquals(2, run.losses().size(), run.output());
     }
 
-    /**
-     * dl4j-spark's gradient sharing (its parameter server) moves and averages updater state views as floats,
-     * which octet does not convert yet: such a job is left 32-bit, with a warning. (Parameter averaging is
-     * supported: SparkClusterIT in examples/dl4j-spark.)
-     */
-    @Test
-    void dl4jSparkGradientSharingOnTheClassPathWarnsAndTrains32Bit() throws Exception {
-        Path spark = work.resolve("dl4j-spark-parameterserver");
-        Path master = spark.resolve("org/deeplearning4j/spark/parameterserver/training/SharedTrainingMaster.class");
-        Files.createDirectories(master.getParent());
-        Files.write(master, new byte[0]); // only its presence is looked at, the class is never loaded
-        Run run = job(List.of(agent()), List.of(spark.toString()), "--steps", "10");
-        assertEquals(0, run.exitCode(), run.output());
-        assertTrue(run.output().contains("[octet] WARNING: dl4j-spark-parameterserver (gradient sharing) is on the class path"),
-                run.output());
-        assertTrue(run.output().contains("this job's optimizer state stays 32-bit"), run.output());
-        assertFalse(run.output().contains("octet: optimizer state"), "nothing quantized");
-        assertEquals(2, run.losses().size(), run.output());
-    }
-
     @Test
     void onErrorFailStopsTheJobWithTheReason() throws Exception {
         Path fake = fakeDl4jVersion("0.9.1");
