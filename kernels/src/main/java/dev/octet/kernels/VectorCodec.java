@@ -22,8 +22,11 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorCodec {
 
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    // The processor's widest vectors; -Doctet.cpu.vectorBits=256 takes 8 lanes on a wider one (the build
+    // tests the AVX2 shape that way).
+    private static final VectorSpecies<Float> F = Integer.getInteger("octet.cpu.vectorBits", 0) == 256
+            ? FloatVector.SPECIES_256 : FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = F.length() == 8 ? IntVector.SPECIES_256 : IntVector.SPECIES_PREFERRED;
     private static final int LANES = F.length();
     /** Codes of one float vector, as bytes (8 or 16 lanes: 64 or 128 bits). */
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, LANES * 8)));

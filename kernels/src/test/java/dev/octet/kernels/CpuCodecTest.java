@@ -43,6 +43,10 @@ class CpuCodecTest {
         assumeTrue(expected != null && !expected.isEmpty(), "no codec asked for");
         assertEquals(expected.equals("vector"), CpuCodec.vector(), CpuCodec.description());
         assertTrue(CpuCodec.description().startsWith(expected), CpuCodec.description());
+        String bits = System.getProperty("octet.cpu.vectorBits");
+        if (expected.equals("vector") && bits != null) {
+            assertTrue(CpuCodec.description().contains(bits + "-bit vectors"), CpuCodec.description());
+        }
     }
 
     @ParameterizedTest
