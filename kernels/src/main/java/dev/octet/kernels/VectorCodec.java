@@ -128,6 +128,27 @@ final class VectorCodec {
     }
 
     /**
+     * {@link StatisticFloor}'s square form: {@code second[i] = !(second[i] >= (first[i] k)^2) ? bound :
+     * second[i]}, the same float products in the same order (a NaN on either side gives the bound, as
+     * there). The JIT does not vectorize the scalar loop's conditional.
+     */
+    static void raiseToSquareFloor(float[] first, float[] second, float k, int n) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += LANES) {
+            FloatVector r = FloatVector.fromArray(F, first, i).mul(k);
+            FloatVector floor = r.mul(r);
+            FloatVector s = FloatVector.fromArray(F, second, i);
+            floor.blend(s, s.compare(VectorOperators.GE, floor)).intoArray(second, i);
+        }
+        for (; i < n; i++) {
+            float r = first[i] * k;
+            float floor = r * r;
+            second[i] = !(second[i] >= floor) ? floor : second[i];
+        }
+    }
+
+    /**
      * {@link BlockCodec#largestMagnitude}: the same float (any NaN if a value is NaN), as an int max over
      * the magnitudes' bits: for non-negative floats the int order is the float order, and every NaN's
      * magnitude bits lie above infinity's. One instruction per vector, where a float max that keeps

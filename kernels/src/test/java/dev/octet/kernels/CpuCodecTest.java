@@ -160,6 +160,27 @@ class CpuCodecTest {
         }
     }
 
+    @Test
+    void theSquareFloorEqualsTheScalarRaise() {
+        StatisticFloor floor = StatisticFloor.adam(0.9, 0.999, 7);
+        assertEquals(StatisticFloor.Form.SQUARE, floor.form());
+        float[][] all = blocks();
+        for (int b = 0; b + 1 < all.length; b += 2) {
+            int n = Math.min(all[b].length, all[b + 1].length);
+            float[] first = all[b].clone();
+            float[] second = all[b + 1].clone();
+            float[] expected = new float[n];
+            for (int i = 0; i < n; i++) {
+                expected[i] = floor.raise(first[i], second[i]);
+            }
+            floor.apply(first, second, n);
+            for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(second[i]),
+                        "element " + i + ": " + first[i] + ", " + all[b + 1][i]);
+            }
+        }
+    }
+
     /** BlockCodec.encode (whichever codec this JVM runs) against the public scalar search, element by element. */
     @ParameterizedTest
     @MethodSource("searches")
