@@ -1,7 +1,7 @@
 package dev.octet.kernels;
 
 /**
- * Which implementation of the CPU codec's two hot loops this JVM runs: the scalar Java one (always
+ * Which implementation of the CPU codec's hot loops (nearest-code search, absmax, Adam's floor) this JVM runs: the scalar Java one (always
  * there) or the SIMD one ({@link VectorCodec}, the JDK Vector API). Both give the same codes and absmax
  * bit for bit; the SIMD one is faster (docs/kernels.md).
  *

@@ -10,15 +10,16 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The SIMD codec: the JDK Vector API ({@code jdk.incubator.vector}) for the two loops of an 8-bit step
- * that the JIT cannot vectorize by itself, the nearest-code search and the block's absmax. Only
+ * The SIMD codec: the JDK Vector API ({@code jdk.incubator.vector}) for the loops of an 8-bit step that
+ * the JIT cannot vectorize by itself: the nearest-code search, the block's absmax and Adam's floor on
+ * decoded second moments. Only
  * {@link CpuCodec} refers to this class, and only when the JVM was started with
  * {@code --add-modules jdk.incubator.vector}: without the module it is never loaded.
  *
  * <p>The search is {@link NearestCodeLattice}'s arithmetic (compares, one fused multiply-add and
  * register permutes, no table indexed per element: gathers cost about a cycle per element on this
- * project's AMD processor, as much as the scalar search). Elements the lattice flags (about one in a
- * thousand) are searched again with the scalar table search, so every code equals the scalar codec's.
+ * project's AMD processor, as much as the scalar search). Elements the lattice flags (near a decision
+ * midpoint: one vector in about 4,000 in an Adam step) are searched again with the scalar table search, so every code equals the scalar codec's.
  */
 final class VectorCodec {
 
@@ -115,7 +116,7 @@ final class VectorCodec {
             code = code.blend(IntVector.broadcast(I, twoZero).sub(code).max(0).min(negativeMax), negativeLanes);
             ((ByteVector) code.convertShape(VectorOperators.I2B, B, 0)).intoArray(codes, i);
             if (flag.anyTrue()) {
-                // Rare (a percent of vectors): the whole vector again with the table search. (Asking which
+                // Rare (one vector in thousands): the whole vector again with the table search. (Asking which
                 // lanes are flagged, laneIsSet with a variable lane, is not compiled to SIMD code by JDK 17.)
                 for (int lane = 0; lane < LANES; lane++) {
                     codes[i + lane] = (byte) map.codeOfNormalized(buckets, floors, values[i + lane] * reciprocal);
