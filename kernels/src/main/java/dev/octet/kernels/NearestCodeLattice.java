@@ -17,7 +17,8 @@ package dev.octet.kernels;
  * flagged (the fraction of {@code u + delta} is below {@code 2 delta}) and the caller asks the exact
  * table search for it instead. The construction proves, for every interior midpoint of the map, that
  * the floats on either side of it get the right code or the flag; a map that fails this gets no lattice
- * (and the scalar codec). Few are flagged: for uniformly spread values about 4 in 10,000 (2 delta), in an Adam step one vector of 16 in about 4,000.
+ * (and the scalar codec). Few are flagged: of uniformly spread values about 4 in 10,000 (2 delta);
+ * in an Adam step, one vector of 16 in about 4,000.
  *
  * <p>Negative values (signed map): the map is symmetric, so the code of {@code -y} mirrors the code of
  * {@code y} around the zero code, except that ties go to the lower code on both sides (toward zero for
