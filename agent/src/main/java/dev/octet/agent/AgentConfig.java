@@ -21,7 +21,7 @@ import java.util.TreeSet;
  * property octet does not know, or a value of the wrong kind, is one error naming the setting, what is
  * wrong and what it takes (with the nearest known name for a misspelled one). An agent argument's value
  * may be put in double quotes to hold commas ({@code policy="a,b.yaml"}). Settings the kernels read
- * themselves ({@code threads}, {@code cuda.*}) are handed on as system properties when they were given
+ * themselves ({@code threads}, {@code cuda.*}, {@code cpu.codec}) are handed on as system properties when they were given
  * another way.
  */
 record AgentConfig(Map<String, String> agentArguments, Map<String, String> systemProperties, Map<String, String> environment) {
@@ -32,7 +32,8 @@ record AgentConfig(Map<String, String> agentArguments, Map<String, String> syste
         BOOLEAN("true or false"),
         THREADS("a whole number from 1 to 1024"),
         DEVICE("a CUDA device number, 0 or more"),
-        CTA_THREADS("a power of two from 32 to 512");
+        CTA_THREADS("a power of two from 32 to 512"),
+        CODEC("auto, scalar or vector");
 
         final String expected;
 
@@ -47,6 +48,7 @@ record AgentConfig(Map<String, String> agentArguments, Map<String, String> syste
                 case THREADS -> wholeNumber(value, 1, 1024);
                 case DEVICE -> wholeNumber(value, 0, 1 << 16);
                 case CTA_THREADS -> wholeNumber(value, 32, 512) && Integer.bitCount(Integer.parseInt(value.trim())) == 1;
+                case CODEC -> List.of("auto", "scalar", "vector").contains(value.trim().toLowerCase(Locale.ROOT));
             };
         }
 
@@ -62,6 +64,7 @@ record AgentConfig(Map<String, String> agentArguments, Map<String, String> syste
 
     /** The settings every agent knows, besides {@code <module>.enabled}. */
     private static final Map<String, Kind> SETTINGS = Map.of(
+            "cpu.codec", Kind.CODEC,
             "policy", Kind.PATH,
             "enabled", Kind.BOOLEAN,
             "debug", Kind.BOOLEAN,
@@ -71,7 +74,8 @@ record AgentConfig(Map<String, String> agentArguments, Map<String, String> syste
             "cuda.threads", Kind.CTA_THREADS);
 
     /** Settings that code outside the agent (the kernels) reads from system properties. */
-    private static final List<String> HANDED_ON = List.of("threads", "debug", "cuda.device", "cuda.fatbin", "cuda.threads");
+    private static final List<String> HANDED_ON = List.of("threads", "debug", "cuda.device", "cuda.fatbin", "cuda.threads",
+            "cpu.codec");
 
     /**
      * Reads and checks every setting; {@code modules} are the instrumentation modules' names (each has
@@ -92,9 +96,10 @@ record AgentConfig(Map<String, String> agentArguments, Map<String, String> syste
         for (Map.Entry<String, String> e : systemProperties.entrySet()) {
             if (e.getKey().startsWith("octet.")) {
                 String key = e.getKey().substring("octet.".length());
-                if (key.equals("experiment.map") || key.equals("experiment.scaling")) {
+                if (key.equals("experiment.map") || key.equals("experiment.scaling") || key.equals("cpu.vectorBits")) {
                     // The fidelity study's ablation switches (dev.octet.kernels.Experiment, issue 16): not
-                    // settings for users, not documented; the kernels check their values themselves.
+                    // settings for users, not documented; the kernels check their values themselves. cpu.vectorBits:
+                    // the SIMD codec's narrower vectors on a wide processor, for the kernels' tests.
                     continue;
                 }
                 check(known, key, e.getValue(), "system property -D" + e.getKey(), "octet.");

@@ -35,7 +35,7 @@ class AgentConfigTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"enabled=no", "dl4j.enabled=0", "debug=yes", "threads=0", "threads=-1", "threads=100000",
-        "threads=abc", "threads=", "cuda.threads=100", "cuda.device=-2", "policy= "})
+        "threads=abc", "threads=", "cuda.threads=100", "cuda.device=-2", "policy= ", "cpu.codec=simd"})
     void badValuesSayWhatTheSettingTakes(String argument) {
         String message = error(argument, Map.of(), Map.of());
         assertTrue(message.contains("it takes"), message);
@@ -54,6 +54,14 @@ class AgentConfigTest {
         // Not settings for users (dev.octet.kernels.Experiment checks them); they must not stop the job.
         AgentConfig.of(null, Map.of("octet.experiment.map", "linear", "octet.experiment.scaling", "tensor"), Map.of(), MODULES);
         assertTrue(error(null, Map.of("octet.experiment.mpa", "linear"), Map.of()).contains("-Doctet.experiment.mpa"));
+    }
+
+    @Test
+    void theCpuCodecIsASettingHandedOnToTheKernels() {
+        AgentConfig config = AgentConfig.of("cpu.codec=scalar", Map.of(), Map.of(), MODULES);
+        assertEquals("scalar", config.handedOn().get("octet.cpu.codec"));
+        AgentConfig.of(null, Map.of("octet.cpu.codec", "vector", "octet.cpu.vectorBits", "256"), Map.of(), MODULES);
+        assertTrue(error(null, Map.of(), Map.of("OCTET_CPU_CODEC", "fast")).contains("auto, scalar or vector"));
     }
 
     @Test

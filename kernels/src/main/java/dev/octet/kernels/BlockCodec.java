@@ -49,6 +49,11 @@ final class BlockCodec {
         } else {
             byte[] buckets = map.buckets(keepSign);
             float[] floors = map.midpointFloors(keepSign, keepPositive);
+            NearestCodeLattice lattice;
+            if (CpuCodec.VECTOR && (lattice = map.lattice(keepSign, keepPositive)) != null) {
+                VectorCodec.encodeNormalized(values, n, reciprocal, codes, map, lattice, buckets, floors);
+                return absmax;
+            }
             for (int i = 0; i < n; i++) {
                 codes[i] = (byte) map.codeOfNormalized(buckets, floors, values[i] * reciprocal);
             }
@@ -63,6 +68,9 @@ final class BlockCodec {
      * here and in the gradient check, an 8-bit Adam step took 6.0 ns per parameter instead of 4.7).
      */
     static float largestMagnitude(float[] values, int n) {
+        if (CpuCodec.VECTOR) {
+            return VectorCodec.largestMagnitude(values, n);
+        }
         float largest = 0f;
         for (int i = 0; i < n; i++) {
             largest = Math.max(largest, Math.abs(values[i]));

@@ -43,6 +43,8 @@ public final class QuantizationMap {
     // A positive value never reaches the zero code: the midpoint above the zero entry becomes +0.
     private final float[] midpointFloorsKeepingPositive;
     private final float[] midpointFloorsKeepingSignAndPositive;
+    // The arithmetic search of the SIMD codec, per (keepSign, keepPositive); null where the map has none.
+    private final NearestCodeLattice[] lattices = new NearestCodeLattice[4];
 
     private QuantizationMap(String name, float[] sortedValues) {
         if (sortedValues.length != 256) {
@@ -146,7 +148,25 @@ public final class QuantizationMap {
         data[n++] = 1f;
         // (Both maps fill exactly 256 entries; the formula pads with zeros otherwise.)
         Arrays.sort(data);
-        return new QuantizationMap(signed ? "dynamic-signed" : "dynamic-unsigned", data);
+        QuantizationMap map = new QuantizationMap(signed ? "dynamic-signed" : "dynamic-unsigned", data);
+        int[] counts = new int[maxExponentSteps];
+        float[] scales = new float[maxExponentSteps];
+        for (int i = 0; i < maxExponentSteps; i++) {
+            counts[i] = signed ? 1 << i : 1 << (i + 1);
+            scales[i] = (float) Math.pow(10, i - (maxExponentSteps - 1));
+        }
+        for (int v = 0; v < 4; v++) {
+            boolean keepSign = (v & 1) != 0;
+            if (!keepSign || map.canKeepSign()) {
+                map.lattices[v] = NearestCodeLattice.build(map, map.midpoints, counts, scales, keepSign, (v & 2) != 0);
+            }
+        }
+        return map;
+    }
+
+    /** The arithmetic search with these directed roundings (the SIMD codec's), or null: table search only. */
+    NearestCodeLattice lattice(boolean keepSign, boolean keepPositive) {
+        return lattices[(keepSign ? 1 : 0) | (keepPositive ? 2 : 0)];
     }
 
     /**

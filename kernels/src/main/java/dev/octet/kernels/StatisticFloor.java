@@ -116,6 +116,10 @@ public record StatisticFloor(Form form, float coefficient) {
         float k = coefficient;
         switch (form) {
             case SQUARE -> {
+                if (CpuCodec.VECTOR) {
+                    VectorCodec.raiseToSquareFloor(first, second, k, n);
+                    return;
+                }
                 for (int i = 0; i < n; i++) {
                     float r = first[i] * k;
                     float bound = r * r;

@@ -1,5 +1,6 @@
 package dev.octet.kernels.tools;
 
+import dev.octet.kernels.CpuCodec;
 import dev.octet.kernels.KernelPool;
 import dev.octet.kernels.conformance.Conformance;
 import dev.octet.kernels.conformance.ReferenceFile;
@@ -55,6 +56,8 @@ public final class ConformanceRunner {
                 System.out.println("backend: cuda (" + cuda.description() + ")");
                 engine = new CudaConformanceEngine(cuda);
             } else {
+                // Both CPU codecs must pass: `java --add-modules jdk.incubator.vector -jar ...` runs the SIMD one.
+                System.out.println("backend: cpu, codec " + CpuCodec.description());
                 engine = Conformance.cpu(KernelPool.shared());
             }
             System.out.println("octet conformance against " + reference.base());

@@ -1,5 +1,6 @@
 package dev.octet.adapters.core;
 
+import dev.octet.kernels.CpuCodec;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -73,6 +74,10 @@ public final class StartupReport {
                 row.append(cell).append(c + 1 < line.length ? "  " : "");
             }
             out.append(row.toString().stripTrailing()).append(System.lineSeparator());
+        }
+        if (where.isEmpty()) {
+            // Which implementation runs the 8-bit steps on the CPU (the SIMD one needs a JVM flag).
+            out.append("  CPU codec: ").append(CpuCodec.description()).append(System.lineSeparator());
         }
         long before = bytesBefore();
         long after = bytesAfter();

@@ -96,5 +96,6 @@ class PackedStateLayoutTest {
         assertTrue(text.contains("0_W        [50, 100]     5,000  Adam     8-bit, block 256        40,000       10,160  defaults -> 8-bit"),
                 text);
         assertTrue(text.endsWith("total optimizer state: 40,800 bytes -> 10,960 bytes (73.1% saved)"), text);
+        assertTrue(text.contains("CPU codec: " + dev.octet.kernels.CpuCodec.description()), text);
     }
 }

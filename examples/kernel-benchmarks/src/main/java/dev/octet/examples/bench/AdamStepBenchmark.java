@@ -1,5 +1,6 @@
 package dev.octet.examples.bench;
 
+import dev.octet.kernels.CpuCodec;
 import dev.octet.kernels.FusedUpdate;
 import dev.octet.kernels.KernelPool;
 import dev.octet.kernels.QuantizedState;
@@ -27,8 +28,9 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One Adam step over a tensor of {@code size} parameters, three ways, on the same data in one run:
- * octet's fused 8-bit block-wise update, a float32 Adam written as plainly as Java allows (one fused
+ * One Adam step over a tensor of {@code size} parameters, four ways, on the same data in one run:
+ * octet's fused 8-bit block-wise update with the scalar and with the SIMD CPU codec (each in its own
+ * JVM: the codec is chosen once per JVM), a float32 Adam written as plainly as Java allows (one fused
  * loop), and a plain copy of the parameter array (the memory-bandwidth ceiling).
  *
  * <p>Bytes moved per parameter: 8-bit Adam reads p, g and two codes and writes p and two codes
@@ -92,8 +94,20 @@ public class AdamStepBenchmark {
         plainPool.shutdown();
     }
 
+    /** octet's scalar CPU codec (forced, whatever the JVM has). */
     @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {"-Xms8g", "-Xmx8g", "-Doctet.cpu.codec=scalar"})
     public void adam8bit() {
+        FusedUpdate.apply(FloatBuffer.wrap(params), FloatBuffer.wrap(grad), state8, rule, StepOptions.DEFAULT, pool);
+    }
+
+    /** octet's SIMD CPU codec: the same step in a JVM with the Vector API module (CpuCodec). */
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = {"-Xms8g", "-Xmx8g", "--add-modules", "jdk.incubator.vector", "-Doctet.cpu.codec=vector"})
+    public void adam8bitVector() {
+        if (!CpuCodec.vector()) {
+            throw new IllegalStateException("the SIMD codec does not run: " + CpuCodec.description());
+        }
         FusedUpdate.apply(FloatBuffer.wrap(params), FloatBuffer.wrap(grad), state8, rule, StepOptions.DEFAULT, pool);
     }
 

@@ -11,7 +11,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
  * Runs {@link AdamStepBenchmark} and prints its results as ns per parameter and GB/s of bytes moved,
- * with the 8-bit/32-bit speed ratio per row. JMH options may be passed as usual
+ * with the 8-bit/32-bit speed ratio per row and each row's time over the 8-bit step's memory floor
+ * (16 bytes per parameter at the copy's bandwidth in the same run). JMH options may be passed as usual
  * (e.g. {@code -p size=16777216 -p threads=1 -wi 2 -i 3}).
  */
 public final class KernelBenchmarkTable {
@@ -35,8 +36,8 @@ public final class KernelBenchmarkTable {
         }
         int cores = Runtime.getRuntime().availableProcessors();
         System.out.println();
-        System.out.println("| parameters | threads | update | bytes/param | ms/step | ns/param | GB/s | vs float32 Adam |");
-        System.out.println("|---:|---:|---|---:|---:|---:|---:|---:|");
+        System.out.println("| parameters | threads | update | bytes/param | ms/step | ns/param | GB/s | vs float32 Adam | x the 16-byte floor |");
+        System.out.println("|---:|---:|---|---:|---:|---:|---:|---:|---:|");
         for (Row row : rows) {
             double bytes = bytesPerParameter(row.benchmark());
             double nsPerParam = row.msPerStep() * 1e6 / row.size();
@@ -47,15 +48,22 @@ public final class KernelBenchmarkTable {
                     .findFirst()
                     .map(o -> String.format(Locale.ROOT, "%.2fx", o.msPerStep() / row.msPerStep()))
                     .orElse("");
-            System.out.printf(Locale.ROOT, "| %s | %s | %s | %.2f | %.2f ± %.2f | %.3f | %.1f | %s |%n",
+            // The memory floor of an 8-bit step: 16 bytes per parameter at the copy's bandwidth of this run
+            // (the copy moves 8), i.e. twice the copy's time per parameter.
+            String floor = rows.stream()
+                    .filter(o -> o.benchmark().equals("copy") && o.size() == row.size() && o.threads() == row.threads())
+                    .findFirst()
+                    .map(o -> String.format(Locale.ROOT, "%.2fx", row.msPerStep() / (2 * o.msPerStep())))
+                    .orElse("");
+            System.out.printf(Locale.ROOT, "| %s | %s | %s | %.2f | %.2f ± %.2f | %.3f | %.1f | %s | %s |%n",
                     megas(row.size()), row.threads() == 0 ? "all (" + cores + ")" : row.threads(), row.benchmark(),
-                    bytes, row.msPerStep(), row.msError(), nsPerParam, gbs, ratio);
+                    bytes, row.msPerStep(), row.msError(), nsPerParam, gbs, ratio, floor);
         }
     }
 
     static double bytesPerParameter(String benchmark) {
         return switch (benchmark) {
-            case "adam8bit" -> 16 + 2 * 8.0 / AdamStepBenchmark.BLOCK_SIZE;
+            case "adam8bit", "adam8bitVector" -> 16 + 2 * 8.0 / AdamStepBenchmark.BLOCK_SIZE;
             case "adam32bitPlainJava" -> 28;
             case "copy" -> 8;
             default -> Double.NaN;

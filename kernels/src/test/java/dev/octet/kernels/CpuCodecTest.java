@@ -1,0 +1,224 @@
+package dev.octet.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The SIMD codec against the scalar one: the lattice search (as its scalar model, on every JVM) and
+ * the vector loops themselves (in the build's second test run, with {@code --add-modules
+ * jdk.incubator.vector}) give the same codes and absmax as the table search, bit for bit.
+ */
+class CpuCodecTest {
+
+    /** Every map with every directed rounding it allows. */
+    static Stream<Arguments> searches() {
+        List<Arguments> out = new ArrayList<>();
+        for (QuantizationMap map : new QuantizationMap[] {QuantizationMap.dynamicSigned(), QuantizationMap.dynamicUnsigned()}) {
+            for (int v = 0; v < 4; v++) {
+                boolean keepSign = (v & 1) != 0;
+                boolean keepPositive = (v & 2) != 0;
+                if (!keepSign || map.canKeepSign()) {
+                    out.add(Arguments.of(map, keepSign, keepPositive));
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    @Test
+    void theBuildRunsTheCodecItAskedFor() {
+        String expected = System.getProperty("octet.test.expectCodec");
+        assumeTrue(expected != null && !expected.isEmpty(), "no codec asked for");
+        assertEquals(expected.equals("vector"), CpuCodec.vector(), CpuCodec.description());
+        assertTrue(CpuCodec.description().startsWith(expected), CpuCodec.description());
+        String bits = System.getProperty("octet.cpu.vectorBits");
+        if (expected.equals("vector") && bits != null) {
+            assertTrue(CpuCodec.description().contains(bits + "-bit vectors"), CpuCodec.description());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("searches")
+    void bothDynamicMapsHaveALatticeForEveryRounding(QuantizationMap map, boolean keepSign, boolean keepPositive) {
+        assertNotNull(map.lattice(keepSign, keepPositive));
+    }
+
+    @Test
+    void otherMapsHaveNone() {
+        assertNull(QuantizationMap.linearSigned().lattice(false, false));
+        assertNull(QuantizationMap.linearUnsigned().lattice(false, false));
+    }
+
+    /** The lattice's answer where it gives one, for every 37th float of magnitude below 2, both signs. */
+    @ParameterizedTest
+    @MethodSource("searches")
+    void latticeEqualsTableSearchOnStridedFloats(QuantizationMap map, boolean keepSign, boolean keepPositive) {
+        NearestCodeLattice lattice = map.lattice(keepSign, keepPositive);
+        byte[] buckets = map.buckets(keepSign);
+        float[] floors = map.midpointFloors(keepSign, keepPositive);
+        long flagged = 0;
+        long total = 0;
+        for (int bits = 0; bits < 0x40000000; bits += 37) {
+            for (int sign = 0; sign < 2; sign++) {
+                float x = Float.intBitsToFloat(bits | (sign << 31));
+                int code = lattice.codeOrFlag(x);
+                total++;
+                if (code < 0) {
+                    flagged++;
+                } else if (code != map.codeOfNormalized(buckets, floors, x)) {
+                    assertEquals(map.codeOfNormalized(buckets, floors, x), code, "at " + x + " (bits " + Integer.toHexString(Float.floatToRawIntBits(x)) + ")");
+                }
+            }
+        }
+        assertTrue(flagged < total / 1000, flagged + " of " + total + " flagged");
+    }
+
+    /** Around every decision midpoint: the 64 floats on either side, both signs. */
+    @ParameterizedTest
+    @MethodSource("searches")
+    void latticeEqualsTableSearchAroundEveryMidpoint(QuantizationMap map, boolean keepSign, boolean keepPositive) {
+        NearestCodeLattice lattice = map.lattice(keepSign, keepPositive);
+        byte[] buckets = map.buckets(keepSign);
+        float[] floors = map.midpointFloors(keepSign, keepPositive);
+        for (int c = 0; c < 255; c++) {
+            float mid = (float) (((double) map.value(c) + map.value(c + 1)) / 2);
+            for (float start : new float[] {mid, -mid, 0f, -0f}) {
+                float x = start;
+                for (int k = 0; k < 64; k++) {
+                    x = Math.nextDown(x);
+                }
+                for (int k = 0; k < 129; k++, x = Math.nextUp(x)) {
+                    int code = lattice.codeOrFlag(x);
+                    if (code >= 0) {
+                        assertEquals(map.codeOfNormalized(buckets, floors, x), code, "at " + x);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Blocks of values as an optimizer's statistics look, and awkward ones; every length up to a few vectors. */
+    static float[][] blocks() {
+        SplittableRandom random = new SplittableRandom(7);
+        List<float[]> out = new ArrayList<>();
+        for (int b = 0; b < 3000; b++) {
+            int n = b < 200 ? b % 67 + 1 : 1 + random.nextInt(4096);
+            float[] block = new float[n];
+            int kind = b % 8;
+            for (int i = 0; i < n; i++) {
+                block[i] = switch (kind) {
+                    case 0 -> (float) (random.nextDouble() * 2 - 1);
+                    case 1 -> (float) (random.nextGaussian() * Math.exp(random.nextDouble() * 40 - 20));
+                    case 2 -> (float) Math.abs(random.nextGaussian() * random.nextGaussian()); // squared-gradient-like
+                    case 3 -> Float.intBitsToFloat(random.nextInt()); // any bit pattern (NaN, Inf, denormals)
+                    case 4 -> Float.intBitsToFloat(random.nextInt() & 0x807FFFFF); // denormals and zeros
+                    case 5 -> random.nextInt(4) == 0 ? 0f : random.nextInt(4) == 0 ? -0f : (float) random.nextGaussian();
+                    case 6 -> (float) (1e-30 * random.nextGaussian()); // tiny absmax, normal reciprocal
+                    default -> random.nextInt(64) == 0 ? Float.POSITIVE_INFINITY * (random.nextBoolean() ? 1 : -1)
+                            : (float) random.nextGaussian();
+                };
+            }
+            out.add(block);
+        }
+        // A block that holds every map entry and midpoint of both maps, scaled by 3 (absmax 3).
+        float[] entries = new float[4 * 256];
+        for (int c = 0; c < 256; c++) {
+            entries[4 * c] = 3f * QuantizationMap.dynamicSigned().value(c);
+            entries[4 * c + 1] = 3f * QuantizationMap.dynamicUnsigned().value(c);
+            entries[4 * c + 2] = c < 255 ? 1.5f * (QuantizationMap.dynamicSigned().value(c) + QuantizationMap.dynamicSigned().value(c + 1)) : 3f;
+            entries[4 * c + 3] = c < 255 ? 1.5f * (QuantizationMap.dynamicUnsigned().value(c) + QuantizationMap.dynamicUnsigned().value(c + 1)) : -3f;
+        }
+        out.add(entries);
+        return out.toArray(new float[0][]);
+    }
+
+    @Test
+    void largestMagnitudeEqualsTheScalarMaximum() {
+        for (float[] block : blocks()) {
+            float expected = 0f;
+            for (float v : block) {
+                expected = Math.max(expected, Math.abs(v));
+            }
+            float got = BlockCodec.largestMagnitude(block, block.length);
+            if (Float.isNaN(expected)) {
+                assertTrue(Float.isNaN(got));
+            } else {
+                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(got));
+            }
+        }
+    }
+
+    @Test
+    void theSquareFloorEqualsTheScalarRaise() {
+        StatisticFloor floor = StatisticFloor.adam(0.9, 0.999, 7);
+        assertEquals(StatisticFloor.Form.SQUARE, floor.form());
+        float[][] all = blocks();
+        for (int b = 0; b + 1 < all.length; b += 2) {
+            int n = Math.min(all[b].length, all[b + 1].length);
+            float[] first = all[b].clone();
+            float[] second = all[b + 1].clone();
+            float[] expected = new float[n];
+            for (int i = 0; i < n; i++) {
+                expected[i] = floor.raise(first[i], second[i]);
+            }
+            floor.apply(first, second, n);
+            for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(second[i]),
+                        "element " + i + ": " + first[i] + ", " + all[b + 1][i]);
+            }
+        }
+    }
+
+    /** BlockCodec.encode (whichever codec this JVM runs) against the public scalar search, element by element. */
+    @ParameterizedTest
+    @MethodSource("searches")
+    void encodeEqualsTheScalarSearch(QuantizationMap map, boolean keepSign, boolean keepPositive) {
+        byte[] codes = new byte[4096];
+        for (float[] block : blocks()) {
+            int n = block.length;
+            float absmax = BlockCodec.encode(block, n, codes, map, keepSign, keepPositive);
+            float largestFinite = 0f;
+            boolean nonFinite = false;
+            for (float v : block) {
+                if (Float.isFinite(v)) {
+                    largestFinite = Math.max(largestFinite, Math.abs(v));
+                } else {
+                    nonFinite = true;
+                }
+            }
+            float finiteMax = largestFinite;
+            assertEquals(Float.floatToRawIntBits(finiteMax), Float.floatToRawIntBits(absmax));
+            float reciprocal = 1f / finiteMax;
+            for (int i = 0; i < n; i++) {
+                float v = block[i];
+                int expected;
+                if (finiteMax == 0f) {
+                    expected = Float.isInfinite(v) ? (v > 0 ? 255 : 0) : map.zeroCode();
+                } else if (Float.isNaN(v)) {
+                    expected = map.zeroCode();
+                } else if (Float.isInfinite(v)) {
+                    expected = v > 0 ? 255 : 0;
+                } else if (nonFinite || reciprocal > Float.MAX_VALUE) {
+                    expected = map.nearestCode(v / finiteMax, keepSign, keepPositive);
+                } else {
+                    expected = map.nearestCode(v * reciprocal, keepSign, keepPositive);
+                }
+                int index = i;
+                assertEquals(expected, codes[i] & 0xFF, () -> "element " + index + " = " + v + " of " + n
+                        + ", absmax " + finiteMax);
+            }
+        }
+    }
+}
