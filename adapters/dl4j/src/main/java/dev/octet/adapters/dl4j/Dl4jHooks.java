@@ -55,9 +55,9 @@ public final class Dl4jHooks {
                     + " provider in this job, so report: log would have dropped it)")
             : LOG::info;
 
-    /** Updaters being constructed on this thread (DL4J does not nest them, but a stack costs nothing). */
     /** The reports of updaters built in a Spark JVM (or with a given state: a dl4j-spark worker's), once per JVM. */
     private static final Set<String> REPORTED_IN_SPARK = ConcurrentHashMap.newKeySet();
+    /** Updaters being constructed on this thread (DL4J does not nest them, but a stack costs nothing). */
     private static final ThreadLocal<Deque<Layout>> BUILDING = ThreadLocal.withInitial(ArrayDeque::new);
 
     private Dl4jHooks() {
