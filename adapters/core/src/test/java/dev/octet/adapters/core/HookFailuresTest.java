@@ -7,38 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.octet.policy.Policy;
 import dev.octet.policy.PolicyParser;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The one failure policy of octet's hooks: warn once and stand aside, or stop the job with onError: fail. */
 class HookFailuresTest {
 
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream savedErr;
-
-    @BeforeEach
-    void captureStandardError() {
-        savedErr = System.err;
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    }
-
-    @AfterEach
-    void restore() {
-        System.setErr(savedErr);
-        OctetRuntime.install(Policy.defaults());
-    }
-
-    private String printed() {
-        return err.toString(StandardCharsets.UTF_8);
-    }
-
-    private static int count(String text, String part) {
-        return text.split(java.util.regex.Pattern.quote(part), -1).length - 1;
-    }
+    @RegisterExtension
+    final CapturedStandardError err = new CapturedStandardError();
 
     @Test
     void underWarnAFailingHookWarnsOncePerHookAndKindOfFailure() {
@@ -47,10 +23,10 @@ class HookFailuresTest {
             HookFailures.standAside("Test", "warn-once", new IllegalStateException("boom " + i), "the framework goes on");
         }
         HookFailures.standAside("Test", "warn-once", new ArithmeticException("other"), "the framework goes on");
-        String out = printed();
-        assertEquals(1, count(out, "octet's Test warn-once hook failed (java.lang.IllegalStateException: boom 0); the framework goes on"), out);
-        assertEquals(0, count(out, "boom 1"), out);
-        assertEquals(1, count(out, "java.lang.ArithmeticException: other"), out);
+        String out = err.printed();
+        assertEquals(1, err.count("octet's Test warn-once hook failed (java.lang.IllegalStateException: boom 0); the framework goes on"), out);
+        assertEquals(0, err.count("boom 1"), out);
+        assertEquals(1, err.count("java.lang.ArithmeticException: other"), out);
     }
 
     @Test
@@ -62,7 +38,7 @@ class HookFailuresTest {
         assertSame(cause, stop.getCause());
         assertTrue(stop.getMessage().contains("octet's Test fail-stops hook failed (java.lang.IllegalStateException: boom)"),
                 stop.getMessage());
-        assertTrue(printed().contains("[octet] octet's Test fail-stops hook failed"), printed());
+        assertTrue(err.printed().contains("[octet] octet's Test fail-stops hook failed"), err.printed());
     }
 
     @Test
@@ -88,6 +64,6 @@ class HookFailuresTest {
         OctetRuntime.install(Policy.defaults());
         OctetRuntime.unsupported("unsupported-test", "a setup octet does not handle");
         OctetRuntime.unsupported("unsupported-test", "a setup octet does not handle");
-        assertEquals(1, count(printed(), "[octet] WARNING: a setup octet does not handle"), printed());
+        assertEquals(1, err.count("[octet] WARNING: a setup octet does not handle"), err.printed());
     }
 }

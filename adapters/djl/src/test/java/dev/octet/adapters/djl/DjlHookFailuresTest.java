@@ -10,17 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Model;
 import ai.djl.training.TrainingConfig;
 import ai.djl.training.optimizer.Optimizer;
+import dev.octet.adapters.core.CapturedStandardError;
 import dev.octet.adapters.core.OctetFailure;
 import dev.octet.adapters.core.OctetRuntime;
-import dev.octet.policy.Policy;
 import dev.octet.policy.PolicyParser;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.lang.reflect.Proxy;
-import java.nio.charset.StandardCharsets;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * DJL's hooks when they fail, called in-process (a model that throws where octet asks it something):
@@ -28,21 +24,8 @@ import org.junit.jupiter.api.Test;
  */
 class DjlHookFailuresTest {
 
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream savedErr;
-
-    @BeforeEach
-    void captureStandardError() {
-        savedErr = System.err;
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        OctetRuntime.install(Policy.defaults());
-    }
-
-    @AfterEach
-    void restore() {
-        System.setErr(savedErr);
-        OctetRuntime.install(Policy.defaults());
-    }
+    @RegisterExtension
+    final CapturedStandardError err = new CapturedStandardError();
 
     /** A model named {@code name} without a block; {@code getBlock} throws where {@code failing}. */
     private static Model model(String name, boolean failing) {
@@ -70,10 +53,6 @@ class DjlHookFailuresTest {
                 (proxy, m, args) -> m.getName().equals("getOptimizer") ? optimizer : null);
     }
 
-    private String printed() {
-        return err.toString(StandardCharsets.UTF_8);
-    }
-
     @Test
     void aTrainerHookThatFailsLeavesTheModelToDjlForGood() {
         Model model = model("broken", true);
@@ -83,7 +62,7 @@ class DjlHookFailuresTest {
         assertTrue(DjlHooks.standsAside(model));
         assertNull(DjlHooks.running(adam), "nothing of octet's is left for this optimizer");
         assertFalse(DjlHooks.update(adam, "w", new Object[1], new Object[1]), "DJL updates");
-        String out = printed();
+        String out = err.printed();
         assertTrue(out.contains("[octet] WARNING: octet's DJL trainer hook failed (java.lang.IllegalStateException: block failed);"
                 + " DJL's own optimizer trains the model broken from here on"), out);
         assertEquals(1, out.split("WARNING", -1).length - 1, out);
@@ -98,7 +77,7 @@ class DjlHookFailuresTest {
         assertFalse(DjlHooks.update(adam, "w", new Object[] {"not an array"}, new Object[] {"not an array"}), "DJL updates instead");
         assertNull(DjlHooks.running(adam), "and goes on doing so");
         assertTrue(DjlHooks.standsAside(model));
-        assertTrue(printed().contains("octet's DJL update hook failed ("), printed());
+        assertTrue(err.printed().contains("octet's DJL update hook failed ("), err.printed());
     }
 
     @Test

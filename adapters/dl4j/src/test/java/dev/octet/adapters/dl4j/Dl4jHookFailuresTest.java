@@ -6,19 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.octet.adapters.core.CapturedStandardError;
 import dev.octet.adapters.core.OctetFailure;
 import dev.octet.adapters.core.OctetRuntime;
-import dev.octet.policy.Policy;
 import dev.octet.policy.PolicyParser;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.lang.reflect.Proxy;
-import java.nio.charset.StandardCharsets;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.api.TrainingConfig;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 
@@ -31,21 +28,13 @@ import org.nd4j.linalg.learning.config.IUpdater;
 class Dl4jHookFailuresTest {
 
     private static final long ELEMENTS = 10_000; // 8-bit under the default policy: octet's size differs from DL4J's
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private PrintStream savedErr;
 
-    @BeforeEach
-    void captureStandardError() {
-        savedErr = System.err;
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        OctetRuntime.install(Policy.defaults());
-    }
+    @RegisterExtension
+    final CapturedStandardError err = new CapturedStandardError();
 
     @AfterEach
-    void restore() {
+    void dropUnfinishedConstruction() {
         Dl4jHooks.constructionEnds(null, null); // drops what a test left under construction
-        System.setErr(savedErr);
-        OctetRuntime.install(Policy.defaults());
     }
 
     /** A network whose parameters are float32 ({@code params()} null, as before init), or whose {@code params()} throws. */
@@ -97,10 +86,6 @@ class Dl4jHookFailuresTest {
         return Dl4jHooks.stateSize(updater, ELEMENTS);
     }
 
-    private String printed() {
-        return err.toString(StandardCharsets.UTF_8);
-    }
-
     @Test
     void aFailureBeforeTheLayoutLeavesTheWholeNetworkToDl4j() {
         Dl4jHooks.constructionStarts(network(true), null);
@@ -108,7 +93,7 @@ class Dl4jHookFailuresTest {
         assertEquals(2 * ELEMENTS, stateSize(layer("dense2", false)));
         assertFalse(Dl4jHooks.initBlock(new Object(), null), "DL4J creates its own updater");
         Dl4jHooks.constructionEnds(null, null);
-        String out = printed();
+        String out = err.printed();
         assertTrue(out.contains("[octet] WARNING: octet's DL4J updater layout hook failed (java.lang.IllegalStateException: params"
                 + " failed); DL4J's own updater keeps the optimizer state of this "), out);
         assertEquals(1, out.split("WARNING", -1).length - 1, out);
@@ -120,8 +105,8 @@ class Dl4jHookFailuresTest {
         assertEquals(2 * ELEMENTS, stateSize(layer("embed", true)));
         assertEquals(2 * ELEMENTS, stateSize(layer("dense", false)), "octet stands aside for the rest of the network too");
         assertFalse(Dl4jHooks.initBlock(new Object(), null));
-        assertTrue(printed().contains("octet's DL4J state size hook failed (java.lang.IllegalStateException: layer name failed);"
-                + " DL4J's own updater keeps this network's optimizer state, 32-bit"), printed());
+        assertTrue(err.printed().contains("octet's DL4J state size hook failed (java.lang.IllegalStateException: layer name failed);"
+                + " DL4J's own updater keeps this network's optimizer state, 32-bit"), err.printed());
     }
 
     @Test
