@@ -52,6 +52,7 @@ import org.nd4j.parameterserver.distributed.v2.transport.impl.StaticPortSupplier
  * --no-updater-averaging  DL4J's saveUpdater(false): the updater state is not averaged nor kept
  * --save FILE           write the driver's network with its updater state (ModelSerializer)
  * --load FILE           start from a network saved with --save (its parameters and updater state)
+ * --then-local N FILE   after the Spark fit (and --save), N more minibatches on the driver alone, saved to FILE
  * --graph               the network as a ComputationGraph (SparkComputationGraph)
  * --trainer T           paramavg (default) or shared (SharedTrainingMaster, gradient sharing)
  * </pre>
@@ -75,6 +76,8 @@ public final class SparkParameterAveraging {
         boolean updaterAveraging = true;
         String save = null;
         String load = null;
+        int localSteps = 0;
+        String localSave = null;
         boolean graph = false;
         String trainer = "paramavg";
         for (int i = 0; i < args.length; i++) {
@@ -88,6 +91,10 @@ public final class SparkParameterAveraging {
                 case "--no-updater-averaging" -> updaterAveraging = false;
                 case "--save" -> save = args[++i];
                 case "--load" -> load = args[++i];
+                case "--then-local" -> {
+                    localSteps = Integer.parseInt(args[++i]);
+                    localSave = args[++i];
+                }
                 case "--graph" -> graph = true;
                 case "--trainer" -> trainer = args[++i];
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
@@ -157,6 +164,19 @@ public final class SparkParameterAveraging {
                     ModelSerializer.writeModel(sparkNet.getNetwork(), new File(save), true);
                 }
                 System.out.println("saved " + save);
+            }
+            if (localSave != null) {
+                // Training goes on in the driver's JVM, as a job does after a Spark fit (or after --load).
+                List<DataSet> batches = minibatches(examples, noise);
+                for (int step = 0; step < localSteps; step++) {
+                    if (graph) {
+                        sparkGraph.getNetwork().fit(batches.get(step % batches.size()));
+                    } else {
+                        sparkNet.getNetwork().fit(batches.get(step % batches.size()));
+                    }
+                }
+                ModelSerializer.writeModel(graph ? sparkGraph.getNetwork() : sparkNet.getNetwork(), new File(localSave), true);
+                System.out.println("saved locally " + localSave);
             }
         }
     }

@@ -34,7 +34,8 @@ import org.junit.jupiter.api.Test;
  * <p>What counts: with a float32 policy, the same parameters as without the agent (within 1e-6); with
  * 8-bit state, the full-data loss within 2% of the job without the agent, octet's report once in each
  * executor JVM with 8-bit state there, octet's layout on the driver after the fit; a network saved from
- * the driver loads and saves again bit for bit, and a resumed Spark fit trains as DL4J's own resumed fit.
+ * the driver loads and saves again bit for bit, trains on in a new JVM bit for bit as the driver's network
+ * did after the fit, and a resumed Spark fit trains as DL4J's own resumed fit.
  */
 class SparkClusterIT {
 
@@ -54,6 +55,8 @@ class SparkClusterIT {
      * spread (asynchronous updates; docs/spark-design.md has the runs).
      */
     private static final double SHARED_SPREAD = 0.15;
+    /** Minibatches the driver trains alone after a fit or a load, to show that a checkpoint resumes exactly. */
+    private static final String LOCAL_STEPS = "8";
     /** Gradient sharing: more examples than {@link #DATA} (more steps per epoch, less of its asynchronous noise). */
     private static final String[] SHARED = {"--trainer", "shared", "--examples", "1024"};
     private static int port;
@@ -81,7 +84,8 @@ class SparkClusterIT {
     void parameterAveragingMultiLayerNetwork() throws Exception {
         Job plain = job("mln-none", null, "--epochs", "2");
         Job float32 = job("mln-f32", policy("float32", "version: 1\ndefaults:\n  bits: 32\n"), "--epochs", "2");
-        Job octet = job("mln-8bit", "", "--epochs", "2");
+        Path local = WORK.resolve("mln-8bit-local.zip").toAbsolutePath();
+        Job octet = job("mln-8bit", "", "--epochs", "2", "--then-local", LOCAL_STEPS, local.toString());
 
         assertParamsWithin(plain.saved(), float32.saved(), 1e-6);
         assertEquals(plain.stateFloats(), float32.stateFloats(), "float32 policy: DL4J's own layout on the driver");
@@ -91,9 +95,13 @@ class SparkClusterIT {
         assertReportOncePerExecutor(octet, "170,016 bytes -> 47,776 bytes");
         assertReportOncePerExecutor(float32, "170,016 bytes -> 170,016 bytes");
 
-        // The driver's checkpoint: loaded and saved again (no training), the same bytes.
-        Job again = job("mln-8bit-reload", "", "--epochs", "0", "--load", octet.saved().toString());
-        assertSameEntries(octet.saved(), again.saved());
+        // The driver's checkpoint: loaded and saved again (no training), the same bytes; trained on in a new
+        // JVM, bit for bit what the driver's network did when it went on training after the fit.
+        Path resumedLocal = WORK.resolve("mln-8bit-reload-local.zip").toAbsolutePath();
+        Job again = job("mln-8bit-reload", "", "--epochs", "0", "--load", octet.saved().toString(),
+                "--then-local", LOCAL_STEPS, resumedLocal.toString());
+        assertSameEntries(octet.saved(), again.saved(), "after loading and saving again");
+        assertSameEntries(local, resumedLocal, "trained on after loading, against trained on after the fit");
         // A resumed Spark fit trains on as DL4J's own resumed fit (DL4J restarts its data split in a new
         // master, so neither repeats the second epoch of a straight run).
         Job plainResumed = job("mln-none-resumed", null, "--epochs", "1", "--load", plain.saved().toString());
@@ -105,11 +113,18 @@ class SparkClusterIT {
     void parameterAveragingComputationGraph() throws Exception {
         Job plain = job("graph-none", null, "--graph", "--epochs", "2");
         Job float32 = job("graph-f32", policy("float32", "version: 1\ndefaults:\n  bits: 32\n"), "--graph", "--epochs", "2");
-        Job octet = job("graph-8bit", "", "--graph", "--epochs", "2");
+        Path local = WORK.resolve("graph-8bit-local.zip").toAbsolutePath();
+        Job octet = job("graph-8bit", "", "--graph", "--epochs", "2", "--then-local", LOCAL_STEPS, local.toString());
         assertParamsWithin(plain.saved(), float32.saved(), 1e-6);
         assertLossWithin(plain, octet, 0.02);
         assertTrue(octet.stateFloats() < plain.stateFloats() / 2, "octet's layout on the driver: " + octet.stateFloats());
         assertReportOncePerExecutor(octet, "170,016 bytes -> 47,776 bytes");
+
+        Path resumedLocal = WORK.resolve("graph-8bit-reload-local.zip").toAbsolutePath();
+        Job again = job("graph-8bit-reload", "", "--graph", "--epochs", "0", "--load", octet.saved().toString(),
+                "--then-local", LOCAL_STEPS, resumedLocal.toString());
+        assertSameEntries(octet.saved(), again.saved(), "after loading and saving again");
+        assertSameEntries(local, resumedLocal, "trained on after loading, against trained on after the fit");
     }
 
     /**
@@ -339,11 +354,11 @@ class SparkClusterIT {
     }
 
     /** The network's parameters and updater state entries of two saved files, byte for byte. */
-    private static void assertSameEntries(Path a, Path b) throws IOException {
+    private static void assertSameEntries(Path a, Path b, String what) throws IOException {
         try (ZipFile za = new ZipFile(new File(a.toString())); ZipFile zb = new ZipFile(new File(b.toString()))) {
             for (String entry : List.of("coefficients.bin", "updaterState.bin")) {
                 try (InputStream ia = za.getInputStream(za.getEntry(entry)); InputStream ib = zb.getInputStream(zb.getEntry(entry))) {
-                    assertArrayEquals(ia.readAllBytes(), ib.readAllBytes(), entry + " after loading and saving again");
+                    assertArrayEquals(ia.readAllBytes(), ib.readAllBytes(), entry + " " + what);
                 }
             }
         }
