@@ -1,5 +1,5 @@
 // octet's CUDA kernels: block-wise 8-bit quantization and the fused 8-bit optimizer updates
-// (SPEC sections 3 and 4), with the same arithmetic as the CPU kernels in dev.octet.kernels.
+// (docs/technique.md sections 3 and 4), with the same arithmetic as the CPU kernels in dev.octet.kernels.
 //
 // Bit-for-bit agreement with the CPU (Java) kernels rests on:
 //  - every float operation in the order the Java rules write it, IEEE single precision, round to

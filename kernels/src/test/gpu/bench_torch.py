@@ -1,5 +1,5 @@
 """PyTorch's fused 32-bit Adam and a device-to-device copy, per 2^LOG2 float32 parameters, as one tensor
-and as 256 tensors: the peers of octet's CudaBenchmark, run in the same GPU session (issue 6).
+and as 256 tensors: the peers of octet's CudaBenchmark, run in the same GPU session.
 Median of REPEATS steps timed with CUDA events, after warm-up; random data, never zeros."""
 import sys
 

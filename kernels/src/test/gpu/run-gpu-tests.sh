@@ -23,7 +23,7 @@ echo "== device"; nvidia-smi --query-gpu=name,driver_version,memory.total --form
 echo "== JUnit (the CUDA tests)"
 "$java" -jar "$lib/junit-platform-console-standalone.jar" execute --class-path "$cp" \
     --select-class dev.octet.kernels.cuda.CudaKernelsGpuTest --select-class dev.octet.kernels.cuda.CudaFrameworkBuffersGpuTest --select-class dev.octet.kernels.cuda.CudaTablesTest \
-    --select-class dev.octet.adapters.core.CudaPackedBlockGpuTest \
+    --select-class dev.octet.adapters.core.CudaUpdateGroupGpuTest \
     --details=tree --disable-banner --disable-ansi-colors \
     --reports-dir "$out/junit" 2>&1 | tee "$out/junit.log"
 junit=${PIPESTATUS[0]}
@@ -44,13 +44,16 @@ if [ -f "$lib/baseline/octet-kernels.jar" ]; then
     for build in current baseline; do
       run_cp=$cp
       [ "$build" = baseline ] && run_cp=$baseline_cp
-      "$java" -cp "$run_cp" dev.octet.kernels.cuda.CudaBenchmark "${BENCH_LOG2:-30}" "${BENCH_REPEATS:-20}" "${BENCH_BLOCKS:-256}" 2>&1 \
+      # The benchmark moved from the cuda package to tools; a baseline jar may be older than the move.
+      bench_class=dev.octet.kernels.tools.CudaBenchmark
+      grep -aq dev/octet/kernels/tools/CudaBenchmark.class "${run_cp%%:*}" || bench_class=dev.octet.kernels.cuda.CudaBenchmark
+      "$java" -cp "$run_cp" "$bench_class" "${BENCH_LOG2:-30}" "${BENCH_REPEATS:-20}" "${BENCH_BLOCKS:-256}" 2>&1 \
         | sed "s/^BENCH /BENCH $build-$round /" | tee -a "$out/bench-octet.log"
       [ "${PIPESTATUS[0]}" = 0 ] || bench=1
     done
   done
 else
-  "$java" -cp "$cp" dev.octet.kernels.cuda.CudaBenchmark "${BENCH_LOG2:-30}" "${BENCH_REPEATS:-20}" "${BENCH_BLOCKS:-256}" 2>&1 | tee "$out/bench-octet.log"
+  "$java" -cp "$cp" dev.octet.kernels.tools.CudaBenchmark "${BENCH_LOG2:-30}" "${BENCH_REPEATS:-20}" "${BENCH_BLOCKS:-256}" 2>&1 | tee "$out/bench-octet.log"
   bench=${PIPESTATUS[0]}
 fi
 [ "$bench" = 0 ] || status=1

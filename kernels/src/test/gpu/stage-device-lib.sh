@@ -15,10 +15,10 @@ unzip -l "$kernels/target/octet-kernels-0.1.0-SNAPSHOT.jar" | grep -q octet_kern
   || { echo "the kernels jar has no fatbin: build with nvcc first" >&2; exit 1; }
 cp "$kernels/target/octet-kernels-0.1.0-SNAPSHOT.jar" "$dest/octet-kernels.jar"
 (cd "$kernels/target/test-classes" && rm -f "$dest/octet-kernels-tests.jar" && jar cf "$dest/octet-kernels-tests.jar" .)
-# The adapters' framework-free GPU wiring (CudaPackedBlock) and its test.
+# The adapters' framework-free GPU wiring (CudaUpdateGroup) and its test.
 core=$kernels/../adapters/core/target
 cp "$core/octet-adapter-core-0.1.0-SNAPSHOT.jar" "$dest/octet-adapter-core.jar"
-(cd "$core/test-classes" && rm -f "$dest/octet-adapter-core-tests.jar" && jar cf "$dest/octet-adapter-core-tests.jar" dev/octet/adapters/core/CudaPackedBlockGpuTest*.class)
+(cd "$core/test-classes" && rm -f "$dest/octet-adapter-core-tests.jar" && jar cf "$dest/octet-adapter-core-tests.jar" dev/octet/adapters/core/CudaUpdateGroupGpuTest*.class)
 cp "$kernels/target/cuda-lib/jcuda.jar" "$dest/jcuda.jar"
 tmp=$(mktemp -d)
 (cd "$tmp" && unzip -q "$kernels/target/cuda-lib/jcuda-natives-linux-x86_64.jar" 'lib/libJCudaDriver-*' 'lib/libJCudaRuntime-*' \

@@ -8,7 +8,7 @@ import dev.octet.policy.PolicyException;
 import dev.octet.policy.PolicyParser;
 import java.lang.instrument.ClassFileTransformer;
 import java.nio.file.Path;
-import java.util.ServiceLoader;
+import java.util.List;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.DynamicType;
@@ -21,13 +21,28 @@ final class Activation {
     }
 
     /**
-     * Reads the policy, then returns every enabled module's transformations as one transformer (not
-     * registered: {@link Dormant} calls it). A wrong policy file stops the job here.
+     * Reads the policy, then returns the transformations of {@code modules} (the enabled ones) as one
+     * transformer (not registered: {@link Dormant} calls it). A wrong policy file stops the job here.
      */
-    static ClassFileTransformer start(AgentConfig config) {
+    static ClassFileTransformer start(AgentConfig config, List<InstrumentationModule> modules) {
         OctetRuntime.install(loadPolicy(config.policyFile()));
         HelperInjector helpers = HelperInjector.fromAgentJar();
-        AgentBuilder builder = new AgentBuilder.Default()
+        AgentBuilder builder = agentBuilder();
+        for (InstrumentationModule module : modules) {
+            try {
+                builder = ModuleInstaller.install(builder, module, helpers);
+            } catch (RuntimeException | LinkageError e) {
+                // Never break the job: that framework keeps its own 32-bit optimizer state.
+                OctetRuntime.warnOnce("module:" + module.name(), "could not set up octet for " + module.name() + " ("
+                        + e + "); its optimizer state stays 32-bit");
+            }
+        }
+        return builder.makeRaw();
+    }
+
+    /** ByteBuddy's agent as octet uses it, before any module adds its types. */
+    static AgentBuilder agentBuilder() {
+        return new AgentBuilder.Default()
                 .ignore(nameStartsWith("dev.octet.").or(nameStartsWith("java.")).or(nameStartsWith("jdk."))
                         .or(nameStartsWith("sun.")))
                 // Advice and member substitutions only, woven into the methods as they are: no member is
@@ -38,22 +53,6 @@ final class Activation {
                 .with(AgentBuilder.TypeStrategy.Default.DECORATE)
                 .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
                 .with(new FailureListener());
-        for (InstrumentationModule module : ServiceLoader.load(InstrumentationModule.class, Activation.class.getClassLoader())) {
-            if (!Dormant.TRIGGERS.containsKey(module.name()) || !Dormant.INSTRUMENTED.containsKey(module.name())) {
-                OctetRuntime.warnOnce("module-trigger:" + module.name(), "octet's module " + module.name()
-                        + " names no packages that wake the agent or that it instruments (Dormant.TRIGGERS,"
-                        + " Dormant.INSTRUMENTED); it is not set up");
-            } else if (config.enabled(module.name() + ".enabled")) {
-                try {
-                    builder = module.instrument(builder, helpers);
-                } catch (RuntimeException | LinkageError e) {
-                    // Never break the job: that framework keeps its own 32-bit optimizer state.
-                    OctetRuntime.warnOnce("module:" + module.name(), "could not set up octet for " + module.name() + " ("
-                            + e + "); its optimizer state stays 32-bit");
-                }
-            }
-        }
-        return builder.makeRaw();
     }
 
     private static Policy loadPolicy(Path file) {

@@ -97,7 +97,7 @@ record AgentConfig(Map<String, String> agentArguments, Map<String, String> syste
             if (e.getKey().startsWith("octet.")) {
                 String key = e.getKey().substring("octet.".length());
                 if (key.equals("experiment.map") || key.equals("experiment.scaling") || key.equals("cpu.vectorBits")) {
-                    // The fidelity study's ablation switches (dev.octet.kernels.Experiment, issue 16): not
+                    // The fidelity study's ablation switches (dev.octet.kernels.Experiment, docs/fidelity): not
                     // settings for users, not documented; the kernels check their values themselves. cpu.vectorBits:
                     // the SIMD codec's narrower vectors on a wide processor, for the kernels' tests.
                     continue;

@@ -5,7 +5,6 @@ import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.IllegalClassFormatException;
 import java.security.ProtectionDomain;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The agent until a supported framework shows up: the one transformer it registers at start-up, which
@@ -13,36 +12,25 @@ import java.util.Map;
  * framework it activates the agent (policy, ByteBuddy, modules) and from then on hands ByteBuddy's
  * transformer every class of the packages the modules instrument, that first class included, so a class
  * the modules transform can never load before them. A program without DL4J or DJL pays a name comparison
- * per class, and loads none of the agent's machinery (measured: +0.15 s and +15 MB at most,
- * examples/kernel-benchmarks' StartupBenchmark). The other classes of a job (Spark's, Scala's, ND4J's:
- * thousands in a Spark executor) never reach ByteBuddy. Once active, the agent itself costs a job about
- * 2 s and 80 MB of peak resident memory (ByteBuddy's 1,800 classes and their setup; measured on
- * examples/dl4j-spark's ParallelWrapperAveraging, 2026-12-03: 2.5 s and 163 MB without the agent).
+ * per class, and loads none of the agent's machinery. The other classes of a job (Spark's, Scala's,
+ * ND4J's: thousands in a Spark executor) never reach ByteBuddy. What either costs is measured in
+ * docs/architecture.md.
  */
 final class Dormant implements ClassFileTransformer {
 
-    /** Each module's name and the packages (internal names) whose first class wakes the agent. */
-    static final Map<String, List<String>> TRIGGERS = Map.of(
-            "dl4j", List.of("org/deeplearning4j/", "org/nd4j/"),
-            "djl", List.of("ai/djl/"));
-
-    /** Each module's name and the packages whose classes it may transform (the only ones ByteBuddy sees). */
-    static final Map<String, List<String>> INSTRUMENTED = Map.of(
-            "dl4j", List.of("org/deeplearning4j/"),
-            "djl", List.of("ai/djl/"));
-
     private final AgentConfig config;
+    private final List<InstrumentationModule> modules;
     private final List<String> prefixes;
     private final List<String> instrumented;
     /** ByteBuddy's transformer once active; a transformer that changes nothing if activation failed. */
     private volatile ClassFileTransformer active;
 
-    Dormant(AgentConfig config) {
+    /** {@code modules}: the enabled ones; each declares the packages that wake it and those it instruments. */
+    Dormant(AgentConfig config, List<InstrumentationModule> modules) {
         this.config = config;
-        this.prefixes = TRIGGERS.entrySet().stream().filter(e -> config.enabled(e.getKey() + ".enabled"))
-                .flatMap(e -> e.getValue().stream()).toList();
-        this.instrumented = INSTRUMENTED.entrySet().stream().filter(e -> config.enabled(e.getKey() + ".enabled"))
-                .flatMap(e -> e.getValue().stream()).toList();
+        this.modules = List.copyOf(modules);
+        this.prefixes = modules.stream().flatMap(m -> m.framework().triggerPackages().stream()).toList();
+        this.instrumented = modules.stream().flatMap(m -> m.framework().instrumentedPackages().stream()).toList();
     }
 
     @Override
@@ -73,7 +61,7 @@ final class Dormant implements ClassFileTransformer {
     private synchronized ClassFileTransformer activate() {
         if (active == null) {
             try {
-                active = Activation.start(config);
+                active = Activation.start(config, modules);
             } catch (RuntimeException | LinkageError e) {
                 // Never break the job: its frameworks keep their own 32-bit optimizer state.
                 OctetRuntime.warnOnce("activation", "could not start octet (" + e + "); the job's optimizer state stays"

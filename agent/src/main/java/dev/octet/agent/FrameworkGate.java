@@ -1,23 +1,20 @@
 package dev.octet.agent;
 
 import dev.octet.adapters.core.OctetRuntime;
+import dev.octet.agent.Framework.Requirement;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URL;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.jar.Attributes;
 import java.util.jar.Manifest;
-import java.util.function.Function;
-import java.util.function.UnaryOperator;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.description.type.TypeDefinition;
 import net.bytebuddy.dynamic.ClassFileLocator;
-import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.matcher.ElementMatcher;
 import net.bytebuddy.pool.TypePool;
 
@@ -27,8 +24,8 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 /**
  * Version safety for one framework's instrumentation module: a type is transformed only where the
- * class loader that defines it sees a framework version the module supports (and no setup it cannot
- * handle); octet's helpers are injected into that loader first. Elsewhere the framework runs as without
+ * class loader that defines it sees a framework version the module supports; octet's helpers are
+ * injected into that loader first. Elsewhere the framework runs as without
  * the agent, after one warning; with {@code onError: fail} the framework's classes octet would have
  * instrumented get {@link UnsupportedStopAdvice} instead, so the job stops with the reason at their first use
  * (not while the class is transformed: nothing thrown there reaches the job).
@@ -38,88 +35,26 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
  * reading their class files without loading them: all there, and octet runs, with one line saying so;
  * one missing, and the framework is left alone, with the missing member named.
  */
-public final class FrameworkGate {
+final class FrameworkGate {
 
-    /**
-     * A member of the framework octet relies on: a method or constructor ({@code <init>}) with that many
-     * parameters, or a field ({@code arguments} -1), declared by {@code type} or a supertype.
-     */
-    public record Requirement(String type, String name, int arguments) {
-
-        public static Requirement method(String type, String name, int arguments) {
-            return new Requirement(type, name, arguments);
-        }
-
-        public static Requirement field(String type, String name) {
-            return new Requirement(type, name, -1);
-        }
-
-        @Override
-        public String toString() {
-            return type + (arguments < 0 ? "." + name : "." + name + " with " + arguments + " parameters");
-        }
-    }
-
-    private final String framework;
-    private final String key;
-    private final String versionResource;
-    private final String versionProperty;
-    private final Set<String> supportedVersions;
-    private final String helperPackage;
-    private final Function<ClassLoader, String> otherReason;
-    private final List<Requirement> probe;
+    private final Framework framework;
     /** Per class loader: why octet stands aside there, or "" where it runs. */
     private final Map<ClassLoader, String> decided = new WeakHashMap<>();
-    /** A class file of the framework whose jar's manifest may name the version (see {@link #orManifest}), or null. */
-    private String manifestClassFile;
-    private String manifestModuleName;
 
-    /**
-     * @param framework the framework's name in messages ("DJL")
-     * @param key for the warning, once per JVM
-     * @param versionResource a properties resource of the framework's jar that holds its version
-     * @param versionProperty the version's key in it
-     * @param supportedVersions the versions the module was built and tested against
-     * @param helperPackage octet's helper classes for this framework, injected where it lives
-     * @param otherReason why octet cannot handle what a loader sees despite a supported version, or null
-     *                    (given the system class loader for the bootstrap loader)
-     * @param probe what octet relies on, checked where the version is not recorded
-     */
-    public FrameworkGate(String framework, String key, String versionResource, String versionProperty,
-            Set<String> supportedVersions, String helperPackage, Function<ClassLoader, String> otherReason,
-            List<Requirement> probe) {
+    FrameworkGate(Framework framework) {
         this.framework = framework;
-        this.key = key;
-        this.versionResource = versionResource;
-        this.versionProperty = versionProperty;
-        this.supportedVersions = supportedVersions;
-        this.helperPackage = helperPackage;
-        this.otherReason = otherReason == null ? loader -> null : otherReason;
-        this.probe = List.copyOf(probe);
     }
 
     /**
-     * Where the version resource is missing, reads the version from the {@code Specification-Version} of the
-     * manifest of the jar holding {@code classFile}, but only if that manifest is the framework's own (its
-     * {@code Automatic-Module-Name} is {@code moduleName}): an uber jar's manifest is the application's, and
-     * its version would be mistaken for the framework's. DJL itself reads its version from that manifest first.
-     */
-    public FrameworkGate orManifest(String classFile, String moduleName) {
-        this.manifestClassFile = classFile;
-        this.manifestModuleName = moduleName;
-        return this;
-    }
-
-    /**
-     * Applies {@code visit} only where the framework is supported, after injecting the helpers there;
+     * Applies {@code weaving} only where the framework is supported, after injecting the helpers there;
      * elsewhere leaves the type as it is, or, under {@code onError: fail}, makes its first use stop the job.
      */
-    public AgentBuilder.Transformer whenSupported(HelperInjector helpers, UnaryOperator<DynamicType.Builder<?>> visit) {
+    AgentBuilder.Transformer whenSupported(HelperInjector helpers, AgentBuilder.Transformer weaving) {
         return (b, type, loader, module, domain) -> {
             String refusal = refusal(loader);
             if (refusal == null) {
-                helpers.inject(loader, helperPackage);
-                return visit.apply(b);
+                helpers.inject(loader, framework.helperPackage());
+                return weaving.transform(b, type, loader, module, domain);
             }
             return OctetRuntime.failsOnError() ? b.visit(UnsupportedStopAdvice.on(refusal)) : b;
         };
@@ -127,12 +62,12 @@ public final class FrameworkGate {
 
     /**
      * For a library built on the framework, whose classes may live in a child loader of the framework's
-     * (Spark keeps a job's jars in one): applies {@code visit} where the loader that defines
+     * (Spark keeps a job's jars in one): applies {@code weaving} where the loader that defines
      * {@code frameworkClass}, as the transformed type's loader finds it, is supported, with the helpers
      * injected there, so that the library's advice and the framework's share one copy of them.
      */
-    public AgentBuilder.Transformer whenSupportedBeside(String frameworkClass, HelperInjector helpers,
-            UnaryOperator<DynamicType.Builder<?>> visit) {
+    AgentBuilder.Transformer whenSupportedBeside(String frameworkClass, HelperInjector helpers,
+            AgentBuilder.Transformer weaving) {
         String classFile = frameworkClass.replace('.', '/') + ".class";
         return (b, type, loader, module, domain) -> {
             // The farthest ancestor that has the class file defines it (parent-first delegation). Not
@@ -146,8 +81,8 @@ public final class FrameworkGate {
             if (framework == null || !supported(framework)) {
                 return b;
             }
-            helpers.inject(framework, helperPackage);
-            return visit.apply(b);
+            helpers.inject(framework, this.framework.helperPackage());
+            return weaving.transform(b, type, loader, module, domain);
         };
     }
 
@@ -162,32 +97,31 @@ public final class FrameworkGate {
     synchronized String refusal(ClassLoader loader) {
         String refusal = decided.computeIfAbsent(loader, asked -> {
             ClassLoader l = asked != null ? asked : ClassLoader.getSystemClassLoader();
+            String name = framework.name();
+            Set<String> supportedVersions = framework.supportedVersions();
             String version = version(l);
             String supported = String.join(", ", supportedVersions.stream().sorted().toList());
             if (version == null) {
                 version = manifestVersion(l);
                 if (version != null && supportedVersions.contains(version)) {
-                    OctetRuntime.noteOnce(key + ":manifest:" + version, framework + "'s " + versionResource
+                    OctetRuntime.noteOnce(name + ":manifest:" + version, name + "'s " + framework.versionResource()
                             + " is not in this job's jars; its version, " + version + ", is read from the manifest of its jar"
-                            + " (" + manifestModuleName + ")");
+                            + " (" + framework.manifestModuleName() + ")");
                 }
             }
-            String reason;
+            String reason = null;
             if (version != null && !supportedVersions.contains(version)) {
-                reason = framework + " " + version + " is not a version octet supports (" + supported + ")";
+                reason = name + " " + version + " is not a version octet supports (" + supported + ")";
             } else if (version == null) {
                 Requirement missing = firstMissing(l);
-                reason = missing != null
-                        ? framework + " of unknown version (its jars do not record it) lacks " + missing
-                                + ", which octet relies on; octet supports " + supported
-                        : otherReason.apply(l);
-                if (reason == null) {
-                    OctetRuntime.noteOnce(key + ":probed", framework + "'s version is not recorded in this job's jars ("
-                            + versionResource + " is missing: a jar repacked without it, such as a shaded one); every class"
-                            + " and member octet relies on is there, so octet runs as for " + supported);
+                if (missing != null) {
+                    reason = name + " of unknown version (its jars do not record it) lacks " + missing
+                            + ", which octet relies on; octet supports " + supported;
+                } else {
+                    OctetRuntime.noteOnce(name + ":probed", name + "'s version is not recorded in this job's jars ("
+                            + framework.versionResource() + " is missing: a jar repacked without it, such as a shaded one);"
+                            + " every class and member octet relies on is there, so octet runs as for " + supported);
                 }
-            } else {
-                reason = otherReason.apply(l);
             }
             if (reason == null) {
                 return "";
@@ -195,7 +129,7 @@ public final class FrameworkGate {
             String message = reason + "; this job's optimizer state stays 32-bit";
             if (!OctetRuntime.failsOnError()) {
                 // Keyed by the reason too: another class loader with another version or gap is another problem.
-                OctetRuntime.warnOnce(key + ":" + reason, message);
+                OctetRuntime.warnOnce(name + ":" + reason, message);
             }
             return message;
         });
@@ -205,7 +139,7 @@ public final class FrameworkGate {
     /** The first requirement {@code loader} does not meet, or null; class files are read, not loaded. */
     Requirement firstMissing(ClassLoader loader) {
         TypePool types = TypePool.Default.of(ClassFileLocator.ForClassLoader.of(loader));
-        for (Requirement r : probe) {
+        for (Requirement r : framework.requirements()) {
             if (!meets(types, r)) {
                 return r;
             }
@@ -236,6 +170,7 @@ public final class FrameworkGate {
 
     /** The version in the manifest of the framework's own jar, as {@code loader} sees it, or null. */
     String manifestVersion(ClassLoader loader) {
+        String manifestClassFile = framework.manifestClassFile();
         if (manifestClassFile == null) {
             return null;
         }
@@ -247,7 +182,7 @@ public final class FrameworkGate {
         try (InputStream in = new URL(url.substring(0, url.length() - manifestClassFile.length()) + "META-INF/MANIFEST.MF")
                 .openStream()) {
             Attributes main = new Manifest(in).getMainAttributes();
-            return manifestModuleName.equals(main.getValue("Automatic-Module-Name")) ? main.getValue("Specification-Version") : null;
+            return framework.manifestModuleName().equals(main.getValue("Automatic-Module-Name")) ? main.getValue("Specification-Version") : null;
         } catch (IOException e) {
             return null;
         }
@@ -255,13 +190,13 @@ public final class FrameworkGate {
 
     /** The framework's version as {@code loader} sees it, or null. */
     private String version(ClassLoader loader) {
-        try (InputStream in = loader.getResourceAsStream(versionResource)) {
+        try (InputStream in = loader.getResourceAsStream(framework.versionResource())) {
             if (in == null) {
                 return null;
             }
             Properties p = new Properties();
             p.load(in);
-            return p.getProperty(versionProperty);
+            return p.getProperty(framework.versionProperty());
         } catch (IOException e) {
             return null;
         }

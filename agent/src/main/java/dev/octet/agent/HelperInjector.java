@@ -31,8 +31,9 @@ public final class HelperInjector {
     /** Per class loader, the prefixes already injected there. */
     private final Map<ClassLoader, Set<String>> injected = new WeakHashMap<>();
 
-    private HelperInjector(Map<String, byte[]> classes) {
-        this.classes = classes;
+    /** {@code classes}: binary name to class file. */
+    HelperInjector(Map<String, byte[]> classes) {
+        this.classes = Map.copyOf(classes);
     }
 
     /** Reads the helpers packed in the jar this class was loaded from. */

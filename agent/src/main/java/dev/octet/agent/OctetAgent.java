@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 
 /**
  * {@code -javaagent:octet-agent.jar[=policy=<file>]}: checks its settings, then waits, at the cost of a
@@ -22,9 +23,12 @@ public final class OctetAgent {
     }
 
     public static synchronized void premain(String agentArgs, Instrumentation instrumentation) {
+        List<InstrumentationModule> modules = ServiceLoader.load(InstrumentationModule.class,
+                OctetAgent.class.getClassLoader()).stream().map(ServiceLoader.Provider::get).toList();
         AgentConfig config;
         try {
-            config = AgentConfig.of(agentArgs, properties(), System.getenv(), List.copyOf(Dormant.TRIGGERS.keySet()));
+            config = AgentConfig.of(agentArgs, properties(), System.getenv(),
+                    modules.stream().map(InstrumentationModule::name).toList());
         } catch (IllegalArgumentException e) {
             stop(e.getMessage());
             return;
@@ -43,7 +47,8 @@ public final class OctetAgent {
             return;
         }
         config.handedOn().forEach(System::setProperty);
-        instrumentation.addTransformer(new Dormant(config));
+        instrumentation.addTransformer(new Dormant(config,
+                modules.stream().filter(m -> config.enabled(m.name() + ".enabled")).toList()));
     }
 
     /** {@code java -jar octet-agent.jar [convert in out]}: a DL4J model file or a DJL state file. */

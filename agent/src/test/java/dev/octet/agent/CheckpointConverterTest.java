@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CheckpointConverterTest {
 
-    private static final PackedStateLayout LAYOUT = new PackedStateLayout(List.of(new PackedStateLayout.Block("Adam",
+    private static final PackedStateLayout LAYOUT = new PackedStateLayout(List.of(new PackedStateLayout.Group("Adam",
             List.of(StatisticKind.SIGNED, StatisticKind.UNSIGNED), List.of(new PackedStateLayout.Param("0_W", 600, 8, 256)))));
 
     @TempDir
@@ -49,7 +49,7 @@ class CheckpointConverterTest {
         for (int i = 0; i < values.length; i++) {
             values[i] = (i % 7 - 3) * 0.25f;
         }
-        LAYOUT.blocks().get(0).state(LAYOUT.blockWords(words, 0), 0).encodeFrom(0, values);
+        LAYOUT.groups().get(0).state(LAYOUT.groupWords(words, 0), 0).encodeFrom(0, values);
         words.putFloat(4 * 150, scale);  // statistic 0's first absmax, after 150 code words
         Path file = dir.resolve(name);
         try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file))) {
@@ -125,7 +125,7 @@ class CheckpointConverterTest {
         for (int i = 0; i < values.length; i++) {
             values[i] = (i % 7 - 3) * 0.25f;
         }
-        LAYOUT.blocks().get(0).state(LAYOUT.blockWords(words, 0), 0).encodeFrom(0, values);
+        LAYOUT.groups().get(0).state(LAYOUT.groupWords(words, 0), 0).encodeFrom(0, values);
         Path in = dir.resolve("model-0001.params.octet");
         SavedState.writeFile(in, new SavedState.Content(SavedState.DJL, "Adam", 9, LAYOUT,
                 List.of(new SavedState.Parameter(new long[] {20, 30}, 9)), words));
@@ -133,7 +133,7 @@ class CheckpointConverterTest {
         assertEquals("wrote " + out + ": octet's DJL optimizer state of Adam with every statistic float32",
                 CheckpointConverter.convert(in, out));
         SavedState.Content plain = SavedState.readFile(out, optimizer -> null);
-        assertEquals(32, plain.layout().blocks().get(0).params().get(0).bits());
+        assertEquals(32, plain.layout().groups().get(0).params().get(0).bits());
         assertEquals(9, plain.step());
         assertEquals(new SavedState.Parameter(new long[] {20, 30}, 9), plain.parameters().get(0));
         assertEquals(-0.75f, plain.words().getFloat(0), 0.0075f);

@@ -5,32 +5,33 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.octet.agent.FrameworkGate.Requirement;
-import java.io.ByteArrayOutputStream;
+import dev.octet.adapters.core.CapturedStandardError;
+import dev.octet.agent.Framework.Requirement;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Where a framework's version is not recorded, the gate reads the class files of what octet relies on. */
 class FrameworkGateTest {
 
+    @RegisterExtension
+    final CapturedStandardError err = new CapturedStandardError();
+
     private static FrameworkGate gate(Requirement... probe) {
-        return new FrameworkGate("Test", "test", "no/such/version.properties", "version", Set.of("1.0"), "dev.octet.none.",
-                loader -> null, List.of(probe));
+        return new FrameworkGate(Framework.named("Test", "no/such/version.properties", "version").supports("1.0")
+                .reliesOn(probe).helpers("dev.octet.none.").build());
     }
 
     @Test
@@ -82,10 +83,10 @@ class FrameworkGateTest {
         return new URLClassLoader(new URL[] {jar.toUri().toURL()}, null);
     }
 
-    private static FrameworkGate versioned(String key) {
-        return new FrameworkGate("Fw", key, "org/example/fw/fw.properties", "version", Set.of("1.0"), "dev.octet.none.",
-                loader -> null, List.of(Requirement.method("org.example.fw.Missing", "run", 0)))
-                .orManifest("org/example/fw/Core.class", "org.example.fw");
+    private static FrameworkGate versioned() {
+        return new FrameworkGate(Framework.named("Fw", "org/example/fw/fw.properties", "version").supports("1.0")
+                .orManifestOf("org/example/fw/Core.class", "org.example.fw")
+                .reliesOn(Requirement.method("org.example.fw.Missing", "run", 0)).helpers("dev.octet.none.").build());
     }
 
     /** Only the framework's own manifest names its version: an application's (an uber jar's) does not. */
@@ -95,15 +96,14 @@ class FrameworkGateTest {
         Path own = jar(dir, "own.jar", Map.of("Automatic-Module-Name", "org.example.fw", "Specification-Version", "1.0"), core);
         Path app = jar(dir, "app.jar", Map.of("Automatic-Module-Name", "com.acme.app", "Specification-Version", "7.3"), core);
         Path none = jar(dir, "none.jar", null, core);
-        FrameworkGate gate = versioned("fw-manifest");
+        FrameworkGate gate = versioned();
         try (URLClassLoader a = loaderOf(own); URLClassLoader b = loaderOf(app); URLClassLoader c = loaderOf(none)) {
             assertEquals("1.0", gate.manifestVersion(a));
             assertNull(gate.manifestVersion(b));
             assertNull(gate.manifestVersion(c));
-            String err = stderrOf(() -> {
-                assertTrue(gate.supported(a), "1.0, from its manifest");
-                assertFalse(gate.supported(b), "no version, and the probe finds org.example.fw.Missing missing");
-            });
+            assertTrue(gate.supported(a), "1.0, from its manifest");
+            assertFalse(gate.supported(b), "no version, and the probe finds org.example.fw.Missing missing");
+            String err = this.err.printed();
             assertTrue(err.contains("[octet] Fw's org/example/fw/fw.properties is not in this job's jars; its version, 1.0, is read"
                     + " from the manifest of its jar (org.example.fw)"), err);
             assertTrue(err.contains("Fw of unknown version (its jars do not record it) lacks org.example.fw.Missing.run"), err);
@@ -116,17 +116,15 @@ class FrameworkGateTest {
      */
     @Test
     void anotherUnsupportedVersionInAnotherLoaderGetsItsOwnWarning(@TempDir Path dir) throws Exception {
-        FrameworkGate gate = versioned("fw-versions");
+        FrameworkGate gate = versioned();
         Path old = jar(dir, "old.jar", null, Map.of("org/example/fw/fw.properties", "version=0.9\n"));
         Path older = jar(dir, "older.jar", null, Map.of("org/example/fw/fw.properties", "version=0.8\n"));
         try (URLClassLoader a = loaderOf(old); URLClassLoader b = loaderOf(old); URLClassLoader c = loaderOf(older)) {
-            String err = stderrOf(() -> {
-                assertFalse(gate.supported(a));
-                assertFalse(gate.supported(b));
-                assertFalse(gate.supported(c));
-            });
-            assertEquals(1, count(err, "Fw 0.9 is not a version octet supports (1.0)"), err);
-            assertEquals(1, count(err, "Fw 0.8 is not a version octet supports (1.0)"), err);
+            assertFalse(gate.supported(a));
+            assertFalse(gate.supported(b));
+            assertFalse(gate.supported(c));
+            assertEquals(1, err.count("Fw 0.9 is not a version octet supports (1.0)"), err.printed());
+            assertEquals(1, err.count("Fw 0.8 is not a version octet supports (1.0)"), err.printed());
         }
     }
 
@@ -137,32 +135,24 @@ class FrameworkGateTest {
      */
     @Test
     void underOnErrorFailTheFirstUseOfAnUnsupportedFrameworkClassStopsTheJob(@TempDir Path dir) throws Exception {
+        // The extension installs the default policy again after the test.
         dev.octet.adapters.core.OctetRuntime.install(dev.octet.policy.PolicyParser.parse("onError: fail\n", "fail.yaml"));
-        try {
-            FrameworkGate gate = versioned("fw-fail");
-            Path old = jar(dir, "old.jar", null, Map.of("org/example/fw/fw.properties", "version=0.7\n"));
-            try (URLClassLoader a = loaderOf(old)) {
-                String[] refusal = new String[1];
-                String err = stderrOf(() -> refusal[0] = gate.refusal(a));
-                assertEquals("Fw 0.7 is not a version octet supports (1.0); this job's optimizer state stays 32-bit", refusal[0]);
-                assertEquals("", err, "said when the class is used, not when it is transformed");
-            }
-            Class<?> woven = new net.bytebuddy.ByteBuddy().redefine(Sample.class)
-                    .visit(UnsupportedStopAdvice.on("Fw 0.7 is not a version octet supports (1.0)")).make()
-                    .load(new ClassLoader(getClass().getClassLoader()) {
-                    }, net.bytebuddy.dynamic.loading.ClassLoadingStrategy.Default.CHILD_FIRST).getLoaded();
-            String[] stopped = new String[2];
-            String err = stderrOf(() -> {
-                stopped[0] = causeOf(() -> woven.getConstructor().newInstance());
-                stopped[1] = causeOf(() -> woven.getMethod("twice", int.class).invoke(null, 2));
-            });
-            assertEquals("dev.octet.adapters.core.OctetFailure: Fw 0.7 is not a version octet supports (1.0), and the policy"
-                    + " says onError: fail", stopped[0]);
-            assertEquals(stopped[0], stopped[1]);
-            assertEquals(1, count(err, "[octet] Fw 0.7 is not a version octet supports (1.0), and the policy says onError: fail"), err);
-        } finally {
-            dev.octet.adapters.core.OctetRuntime.install(dev.octet.policy.Policy.defaults());
+        FrameworkGate gate = versioned();
+        Path old = jar(dir, "old.jar", null, Map.of("org/example/fw/fw.properties", "version=0.7\n"));
+        try (URLClassLoader a = loaderOf(old)) {
+            assertEquals("Fw 0.7 is not a version octet supports (1.0); this job's optimizer state stays 32-bit", gate.refusal(a));
+            assertEquals("", err.printed(), "said when the class is used, not when it is transformed");
         }
+        Class<?> woven = new net.bytebuddy.ByteBuddy().redefine(Sample.class)
+                .visit(UnsupportedStopAdvice.on("Fw 0.7 is not a version octet supports (1.0)")).make()
+                .load(new ClassLoader(getClass().getClassLoader()) {
+                }, net.bytebuddy.dynamic.loading.ClassLoadingStrategy.Default.CHILD_FIRST).getLoaded();
+        String stopped = causeOf(() -> woven.getConstructor().newInstance());
+        assertEquals("dev.octet.adapters.core.OctetFailure: Fw 0.7 is not a version octet supports (1.0), and the policy"
+                + " says onError: fail", stopped);
+        assertEquals(stopped, causeOf(() -> woven.getMethod("twice", int.class).invoke(null, 2)));
+        assertEquals(1, err.count("[octet] Fw 0.7 is not a version octet supports (1.0), and the policy says onError: fail"),
+                err.printed());
     }
 
     /** Stands in for a framework class. */
@@ -188,21 +178,5 @@ class FrameworkGateTest {
         } catch (Exception e) {
             return e.toString();
         }
-    }
-
-    private static int count(String text, String part) {
-        return text.split(java.util.regex.Pattern.quote(part), -1).length - 1;
-    }
-
-    private static String stderrOf(Runnable action) {
-        PrintStream saved = System.err;
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-        try {
-            action.run();
-        } finally {
-            System.setErr(saved);
-        }
-        return bytes.toString(StandardCharsets.UTF_8);
     }
 }

@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 
 /**
- * Block-wise quantization of whole tensors (SPEC section 3): per block of {@code blockSize} elements,
+ * Block-wise quantization of whole tensors (docs/technique.md section 3): per block of {@code blockSize} elements,
  * absmax = max |x|, and each element's code is the map entry nearest to {@code x / absmax}. Blocks
  * are independent and run in parallel. See {@link BlockCodec} for zeros, denormals, NaN and Inf.
  */

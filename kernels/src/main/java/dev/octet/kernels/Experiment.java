@@ -3,7 +3,7 @@ package dev.octet.kernels;
 import java.util.Locale;
 
 /**
- * Experiment switches for the fidelity study's training ablation (issue 16, docs/fidelity): they
+ * Experiment switches for the fidelity study's training ablation (docs/fidelity): they
  * exist only to reproduce the paper's ablation with the same fused update, and are <b>not</b> policy
  * keys nor documented settings for users. Both are read once, from system properties, when the
  * kernels' classes load; the defaults are octet's normal behaviour, unchanged byte for byte.

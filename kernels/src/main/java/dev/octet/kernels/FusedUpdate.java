@@ -4,7 +4,7 @@ import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
- * One optimizer step over one tensor, one pass over memory per block (SPEC section 4): load the
+ * One optimizer step over one tensor, one pass over memory per block (docs/technique.md section 4): load the
  * block's parameters, gradient and decoded statistics into local arrays, run the rule, move the
  * parameters with the unquantized new statistics, then re-quantize the statistics with the block's
  * new absmax. Blocks run in parallel on a {@link KernelPool}; nothing is allocated per block.

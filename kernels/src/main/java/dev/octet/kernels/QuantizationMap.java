@@ -5,12 +5,12 @@ import java.util.Arrays;
 /**
  * A 256-entry quantization map (sorted ascending) and a fast nearest-code search over it.
  *
- * <p>The two maps octet uses are the "dynamic tree" maps of Dettmers et al. (SPEC section 2): for
+ * <p>The two maps octet uses are the "dynamic tree" maps of Dettmers et al. (docs/technique.md section 2): for
  * exponent step {@code i = 0..6}, the midpoints of {@code k} evenly spaced boundaries on [0.1, 1]
  * scaled by {@code 10^(i-6)} ({@code k = 2^i + 1} for the signed map, which also holds their
  * negatives, {@code 2^(i+1) + 1} for the unsigned one), plus 0 and 1.
  *
- * <p>Nearest-code search without a per-element binary search (SPEC section 8): the top bits of a
+ * <p>Nearest-code search without a per-element binary search (docs/technique.md section 8): the top bits of a
  * value's float (sign, exponent and the first {@link #mantissaBits} mantissa bits) index a table
  * holding the number of decision midpoints below that bucket. The construction checks that no bucket
  * holds more than one midpoint, so one comparison with the next midpoint settles the code. The table
@@ -224,7 +224,7 @@ public final class QuantizationMap {
 
     /**
      * The nearest code, then moved one step toward {@code x}'s sign if the code's value has the
-     * other sign: momentum-like statistics then never change sign through rounding (SPEC 4, step 4).
+     * other sign: momentum-like statistics then never change sign through rounding (docs/technique.md section 4).
      *
      * <p>In a sorted map holding 0 (at {@link #zeroCode()}, sign bit clear), a positive value is never
      * nearer to a negative entry than to 0, and a negative value never nearer to a positive one; so the

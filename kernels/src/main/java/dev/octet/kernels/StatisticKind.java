@@ -12,7 +12,7 @@ package dev.octet.kernels;
  * evenly spaced ones ({@link Experiment}; not a policy key).
  */
 public enum StatisticKind {
-    /** Signed dynamic map; a code never takes the other sign than the value (SPEC 4, step 4). */
+    /** Signed dynamic map; a code never takes the other sign than the value (docs/technique.md section 4). */
     SIGNED(Experiment.LINEAR_MAP ? QuantizationMap.linearSigned() : QuantizationMap.dynamicSigned(), true),
     /** Unsigned dynamic map, for statistics that are never negative. */
     UNSIGNED(Experiment.LINEAR_MAP ? QuantizationMap.linearUnsigned() : QuantizationMap.dynamicUnsigned(), false);

@@ -132,7 +132,7 @@ class BlockwiseQuantizerTest {
     }
 
     /**
-     * SPEC section 6 (the paper's error table): on an Adam-like first statistic with outliers, the mean
+     * docs/technique.md section 6 (the paper's error table): on an Adam-like first statistic with outliers, the mean
      * absolute error ranks block-wise dynamic < tensor-wise dynamic < tensor-wise linear.
      */
     @Test

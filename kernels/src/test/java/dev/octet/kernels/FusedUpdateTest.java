@@ -91,7 +91,7 @@ class FusedUpdateTest {
         float[] p0 = gaussian(random, n, 1);
         for (int t = 1; t <= 4; t++) {
             float[] g = gaussian(random, n, 0.1);
-            // The replay starts from octet's own state after the previous step (as SPEC 7 compares).
+            // The replay starts from octet's own state after the previous step (as docs/technique.md section 7 compares).
             float[] s1 = ScalarReplay.decode(codes(state, 0), absmax(state, 0), blockSize, kinds[0].map());
             float[] s2 = kinds.length > 1
                     ? ScalarReplay.decode(codes(state, 1), absmax(state, 1), blockSize, kinds[1].map())

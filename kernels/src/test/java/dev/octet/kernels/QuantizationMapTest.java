@@ -21,7 +21,7 @@ class QuantizationMapTest {
     @ParameterizedTest
     @MethodSource("maps")
     void mapsEqualTheReferenceBitForBit(String array, QuantizationMap map) {
-        // SPEC asks for one ulp; building the linspace the reference's way gives zero.
+        // docs/technique.md section 2 asks for one ulp; building the linspace the reference's way gives zero.
         assertArrayEquals(Golden.file().floats(array), map.values(), 0f);
     }
 

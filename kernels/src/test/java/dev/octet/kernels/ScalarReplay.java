@@ -1,7 +1,7 @@
 package dev.octet.kernels;
 
 /**
- * An independent, deliberately plain implementation of SPEC section 4 for tests: one element at a
+ * An independent, deliberately plain implementation of docs/technique.md section 4 for tests: one element at a
  * time, exact nearest-code search by scanning the map, no tables, no blocks in local arrays. With
  * {@code quantized}, octet's guards for 8-bit state as its documentation states them (StatisticFloor,
  * UpdateRule.divides): Adam's decoded second moment raised to {@code m^2 / C_{t-1}}, a new statistic

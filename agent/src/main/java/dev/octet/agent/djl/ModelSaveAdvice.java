@@ -1,5 +1,6 @@
 package dev.octet.agent.djl;
 
+import ai.djl.Model;
 import dev.octet.adapters.djl.DjlHooks;
 import java.nio.file.Path;
 import net.bytebuddy.asm.Advice;
@@ -11,7 +12,7 @@ final class ModelSaveAdvice {
     }
 
     @Advice.OnMethodExit
-    static void exit(@Advice.This Object model, @Advice.Argument(0) Path modelPath, @Advice.Argument(1) String newModelName) {
+    static void exit(@Advice.This Model model, @Advice.Argument(0) Path modelPath, @Advice.Argument(1) String newModelName) {
         DjlHooks.modelSaved(model, modelPath, newModelName);
     }
 }

@@ -1,5 +1,6 @@
 package dev.octet.agent.djl;
 
+import ai.djl.nn.Parameter;
 import dev.octet.adapters.djl.DjlHooks;
 import net.bytebuddy.asm.Advice;
 
@@ -14,7 +15,7 @@ final class ParameterLoadAdvice {
     }
 
     @Advice.OnMethodExit
-    static void exit(@Advice.This Object parameter) {
+    static void exit(@Advice.This Parameter parameter) {
         DjlHooks.parameterLoaded(parameter);
     }
 }

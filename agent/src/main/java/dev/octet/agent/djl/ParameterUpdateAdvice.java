@@ -1,5 +1,7 @@
 package dev.octet.agent.djl;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.training.optimizer.Optimizer;
 import dev.octet.adapters.djl.DjlHooks;
 import net.bytebuddy.asm.Advice;
 
@@ -10,8 +12,8 @@ final class ParameterUpdateAdvice {
     }
 
     @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class)
-    static boolean enter(@Advice.FieldValue("optimizer") Object optimizer, @Advice.Argument(0) String parameterId,
-            @Advice.Argument(1) Object[] grads, @Advice.Argument(2) Object[] params) {
+    static boolean enter(@Advice.FieldValue("optimizer") Optimizer optimizer, @Advice.Argument(0) String parameterId,
+            @Advice.Argument(1) NDArray[] grads, @Advice.Argument(2) NDArray[] params) {
         return DjlHooks.update(optimizer, parameterId, grads, params);
     }
 }

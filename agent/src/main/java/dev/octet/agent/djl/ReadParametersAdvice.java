@@ -1,5 +1,6 @@
 package dev.octet.agent.djl;
 
+import ai.djl.Model;
 import dev.octet.adapters.djl.DjlHooks;
 import java.nio.file.Path;
 import net.bytebuddy.asm.Advice;
@@ -11,7 +12,7 @@ final class ReadParametersAdvice {
     }
 
     @Advice.OnMethodExit
-    static void exit(@Advice.This Object model, @Advice.Argument(0) Path paramFile) {
+    static void exit(@Advice.This Model model, @Advice.Argument(0) Path paramFile) {
         DjlHooks.parametersRead(model, paramFile);
     }
 }

@@ -1,5 +1,7 @@
 package dev.octet.agent.djl;
 
+import ai.djl.Model;
+import ai.djl.training.TrainingConfig;
 import dev.octet.adapters.djl.DjlHooks;
 import net.bytebuddy.asm.Advice;
 
@@ -10,7 +12,7 @@ final class TrainerConstructionAdvice {
     }
 
     @Advice.OnMethodExit
-    static void exit(@Advice.Argument(0) Object model, @Advice.Argument(1) Object config) {
+    static void exit(@Advice.Argument(0) Model model, @Advice.Argument(1) TrainingConfig config) {
         DjlHooks.trainerCreated(model, config);
     }
 }

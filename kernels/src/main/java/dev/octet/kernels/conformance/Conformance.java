@@ -20,7 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Checks octet's kernels against a reference file in the comparison SPEC section 7 prescribes:
+ * Checks octet's kernels against a reference file in the comparison docs/technique.md section 7 prescribes:
  * maps within one float32 ulp; block-wise codes identical and absmax equal; for each optimizer step,
  * starting from the reference's state after the previous step, at least 99.9% of codes identical per
  * statistic, none more than one code away, and parameters within {@code 1e-6} of the largest one.
@@ -45,7 +45,7 @@ public final class Conformance {
 
     /**
      * What runs the kernels under test: the CPU kernels ({@link #cpu}) or another backend (the CUDA
-     * backend's engine, {@code dev.octet.kernels.cuda.CudaConformanceEngine}).
+     * backend's engine, {@code dev.octet.kernels.tools.CudaConformanceEngine}).
      */
     public interface Engine {
 
@@ -302,7 +302,7 @@ public final class Conformance {
         return total > limit ? out + ", ... (" + total + ")" : out.toString();
     }
 
-    /** {@code max|a - b| / max|b|}: the parameter error SPEC section 7 bounds. */
+    /** {@code max|a - b| / max|b|}: the parameter error docs/technique.md section 7 bounds. */
     public static double relativeErrorOf(float[] actual, float[] expected) {
         return relativeErrorOf(actual, expected, new boolean[expected.length]);
     }

@@ -11,7 +11,7 @@ import java.util.TreeSet;
 
 /**
  * A reference file pair: {@code <base>.json} (metadata and an index of named arrays) and
- * {@code <base>.bin} (the arrays, little-endian, at the indexed offsets). See SPEC section 7.
+ * {@code <base>.bin} (the arrays, little-endian, at the indexed offsets). See docs/technique.md section 7.
  */
 public final class ReferenceFile {
 

@@ -35,6 +35,7 @@ import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
@@ -468,6 +469,40 @@ public final class CudaBackend {
         });
         long needed = (totalBlocks + blocksPerCta - 1) / blocksPerCta;
         return (int) Math.max(1, Math.min(needed, (long) perSm * multiprocessors));
+    }
+
+    // ---- for benchmarks: data made on the device, device copies, timing with CUDA events ----
+
+    /** Fills {@code n} floats at {@code address} with pseudo-random values in [-scale, scale), on {@code stream}. */
+    public void fillRandom(long address, long n, int seed, float scale, long stream) {
+        launch("octet_fill_random", 4 * multiprocessors, 256, stream, address, n, seed, scale);
+    }
+
+    /** Queues a copy of {@code bytes} from device address {@code from} to {@code to} on {@code stream}. */
+    public void copyAsync(long to, long from, long bytes, long stream) {
+        makeCurrent();
+        check(JCudaDriver.cuMemcpyDtoDAsync(ptr(to), ptr(from), bytes, stream(stream)), "cuMemcpyDtoDAsync");
+    }
+
+    /** Milliseconds the GPU spends on what {@code work} queues on {@code stream}, measured with CUDA events. */
+    public float elapsedMs(long stream, Runnable work) {
+        makeCurrent();
+        CUevent start = new CUevent();
+        CUevent stop = new CUevent();
+        check(JCudaDriver.cuEventCreate(start, 0), "cuEventCreate");
+        check(JCudaDriver.cuEventCreate(stop, 0), "cuEventCreate");
+        try {
+            check(JCudaDriver.cuEventRecord(start, stream(stream)), "cuEventRecord");
+            work.run();
+            check(JCudaDriver.cuEventRecord(stop, stream(stream)), "cuEventRecord");
+            check(JCudaDriver.cuEventSynchronize(stop), "cuEventSynchronize");
+            float[] ms = {0};
+            check(JCudaDriver.cuEventElapsedTime(ms, start, stop), "cuEventElapsedTime");
+            return ms[0];
+        } finally {
+            JCudaDriver.cuEventDestroy(start);
+            JCudaDriver.cuEventDestroy(stop);
+        }
     }
 
     /** Launches a kernel; each argument is an int, long (also device addresses), float or byte[] struct. */

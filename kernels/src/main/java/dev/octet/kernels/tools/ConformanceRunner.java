@@ -6,7 +6,6 @@ import dev.octet.kernels.conformance.Conformance;
 import dev.octet.kernels.conformance.ReferenceFile;
 import dev.octet.kernels.cuda.Cuda;
 import dev.octet.kernels.cuda.CudaBackend;
-import dev.octet.kernels.cuda.CudaConformanceEngine;
 import java.nio.file.Path;
 import java.util.List;
 

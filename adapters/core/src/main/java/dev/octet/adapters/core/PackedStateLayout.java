@@ -16,10 +16,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * How a framework's float32 optimizer-state buffer holds octet's state: a list of blocks (parameters
+ * How a framework's float32 optimizer-state buffer holds octet's state: a list of groups (parameters
  * that share one updater), each laid out per statistic, then per parameter:
  * {@code [stat 0: p0 p1 ... | stat 1: p0 p1 ...]}. A float32 parameter takes {@code n} words per
- * statistic (for an all-float32 block this is DL4J's own layout); an 8-bit one takes {@code ceil(n/4)}
+ * statistic (for an all-float32 group this is DL4J's own layout); an 8-bit one takes {@code ceil(n/4)}
  * words of codes (four codes per word) then {@code ceil(n/B)} absmax words.
  *
  * <p>The layout is also written in front of saved state ({@link SavedState}), so that state can be read back into a
@@ -29,7 +29,7 @@ public final class PackedStateLayout {
 
     private static final String MAGIC = "octet packed optimizer state";
 
-    /** One parameter's place in a block. */
+    /** One parameter's place in a group. */
     public record Param(String name, long elements, int bits, int blockSize) {
 
         public Param {
@@ -56,19 +56,19 @@ public final class PackedStateLayout {
     }
 
     /**
-     * Parameters sharing one updater, with the statistics it keeps. A block octet does not manage (an
+     * Parameters sharing one updater, with the statistics it keeps. A group octet does not manage (an
      * updater it does not know) has no kinds, and its parameters' {@code elements} are its state words,
      * kept as they are.
      */
-    public record Block(String updater, List<StatisticKind> kinds, List<Param> params) {
+    public record Group(String updater, List<StatisticKind> kinds, List<Param> params) {
 
-        public Block {
+        public Group {
             kinds = List.copyOf(kinds);
             params = List.copyOf(params);
         }
 
-        public static Block foreign(String updater, String name, long stateWords) {
-            return new Block(updater, List.of(), List.of(new Param(name, stateWords, 32, 0)));
+        public static Group foreign(String updater, String name, long stateWords) {
+            return new Group(updater, List.of(), List.of(new Param(name, stateWords, 32, 0)));
         }
 
         public boolean managed() {
@@ -95,8 +95,8 @@ public final class PackedStateLayout {
             return s * wordsPerStatistic() + before;
         }
 
-        /** The state of parameter {@code p} over {@code blockWords} (this block's words, native order), not copied. */
-        public OptimizerState state(ByteBuffer blockWords, int p) {
+        /** The state of parameter {@code p} over {@code groupWords} (this group's words, native order), not copied. */
+        public OptimizerState state(ByteBuffer groupWords, int p) {
             if (!managed()) {
                 throw new IllegalStateException("octet does not manage the state of " + updater);
             }
@@ -108,58 +108,58 @@ public final class PackedStateLayout {
                 FloatBuffer[] absmax = new FloatBuffer[k.length];
                 for (int s = 0; s < k.length; s++) {
                     long start = statisticStart(p, s);
-                    codes[s] = slice(blockWords, start, param.codeWords());
-                    absmax[s] = slice(blockWords, start + param.codeWords(), param.absmaxWords()).asFloatBuffer();
+                    codes[s] = slice(groupWords, start, param.codeWords());
+                    absmax[s] = slice(groupWords, start + param.codeWords(), param.absmaxWords()).asFloatBuffer();
                 }
                 return QuantizedState.wrap(n, param.blockSize(), k, codes, absmax);
             }
             FloatBuffer[] values = new FloatBuffer[k.length];
             for (int s = 0; s < k.length; s++) {
-                values[s] = slice(blockWords, statisticStart(p, s), n).asFloatBuffer();
+                values[s] = slice(groupWords, statisticStart(p, s), n).asFloatBuffer();
             }
             return Float32State.wrap(n, k, values);
         }
     }
 
-    private final List<Block> blocks;
+    private final List<Group> groups;
 
-    public PackedStateLayout(List<Block> blocks) {
-        this.blocks = List.copyOf(blocks);
+    public PackedStateLayout(List<Group> groups) {
+        this.groups = List.copyOf(groups);
     }
 
-    public List<Block> blocks() {
-        return blocks;
+    public List<Group> groups() {
+        return groups;
     }
 
     public long words() {
-        return blocks.stream().mapToLong(Block::words).sum();
+        return groups.stream().mapToLong(Group::words).sum();
     }
 
-    /** The same blocks with every parameter float32: the framework's own layout. */
+    /** The same groups with every parameter float32: the framework's own layout. */
     public PackedStateLayout allFloat32() {
-        List<Block> out = new ArrayList<>();
-        for (Block b : blocks) {
+        List<Group> out = new ArrayList<>();
+        for (Group b : groups) {
             List<Param> params = new ArrayList<>();
             for (Param p : b.params()) {
                 params.add(new Param(p.name(), p.elements(), 32, p.blockSize()));
             }
-            out.add(b.managed() ? new Block(b.updater(), b.kinds(), params) : b);
+            out.add(b.managed() ? new Group(b.updater(), b.kinds(), params) : b);
         }
         return new PackedStateLayout(out);
     }
 
-    /** Word offset of block {@code b} in the whole buffer. */
-    public long blockStart(int b) {
+    /** Word offset of group {@code b} in the whole buffer. */
+    public long groupStart(int b) {
         long start = 0;
         for (int i = 0; i < b; i++) {
-            start += blocks.get(i).words();
+            start += groups.get(i).words();
         }
         return start;
     }
 
-    /** The words of block {@code b} within {@code allWords}, not copied. */
-    public ByteBuffer blockWords(ByteBuffer allWords, int b) {
-        return slice(allWords, blockStart(b), blocks.get(b).words());
+    /** The words of group {@code b} within {@code allWords}, not copied. */
+    public ByteBuffer groupWords(ByteBuffer allWords, int b) {
+        return slice(allWords, groupStart(b), groups.get(b).words());
     }
 
     /** Words {@code [startWord, startWord + count)} of a buffer, in native order. */
@@ -176,26 +176,26 @@ public final class PackedStateLayout {
      */
     public List<String> convertFrom(PackedStateLayout from, ByteBuffer fromWords, ByteBuffer toWords) {
         Map<String, int[]> sources = new HashMap<>();
-        for (int b = 0; b < from.blocks.size(); b++) {
-            for (int p = 0; p < from.blocks.get(b).params().size(); p++) {
-                sources.put(from.blocks.get(b).params().get(p).name(), new int[] {b, p});
+        for (int b = 0; b < from.groups.size(); b++) {
+            for (int p = 0; p < from.groups.get(b).params().size(); p++) {
+                sources.put(from.groups.get(b).params().get(p).name(), new int[] {b, p});
             }
         }
         List<String> missing = new ArrayList<>();
-        for (int b = 0; b < blocks.size(); b++) {
-            Block block = blocks.get(b);
-            ByteBuffer target = blockWords(toWords, b);
-            for (int p = 0; p < block.params().size(); p++) {
-                Param param = block.params().get(p);
+        for (int b = 0; b < groups.size(); b++) {
+            Group group = groups.get(b);
+            ByteBuffer target = groupWords(toWords, b);
+            for (int p = 0; p < group.params().size(); p++) {
+                Param param = group.params().get(p);
                 int[] at = sources.get(param.name());
-                Block sourceBlock = at == null ? null : from.blocks.get(at[0]);
-                if (sourceBlock == null || sourceBlock.params().get(at[1]).elements() != param.elements()
-                        || !sourceBlock.kinds().equals(block.kinds())) {
+                Group sourceGroup = at == null ? null : from.groups.get(at[0]);
+                if (sourceGroup == null || sourceGroup.params().get(at[1]).elements() != param.elements()
+                        || !sourceGroup.kinds().equals(group.kinds())) {
                     missing.add(param.name());
-                } else if (!block.managed()) {
-                    target.put(0, from.blockWords(fromWords, at[0]), 0, Math.toIntExact(4 * block.words()));
+                } else if (!group.managed()) {
+                    target.put(0, from.groupWords(fromWords, at[0]), 0, Math.toIntExact(4 * group.words()));
                 } else {
-                    block.state(target, p).copyFrom(sourceBlock.state(from.blockWords(fromWords, at[0]), at[1]));
+                    group.state(target, p).copyFrom(sourceGroup.state(from.groupWords(fromWords, at[0]), at[1]));
                 }
             }
         }
@@ -209,10 +209,10 @@ public final class PackedStateLayout {
         writeBlocks(out);
     }
 
-    /** The blocks: per block its updater, statistics and parameters (name, elements, bits, block size). */
+    /** The groups: per group its updater, statistics and parameters (name, elements, bits, block size). */
     void writeBlocks(DataOutput out) throws IOException {
-        out.writeInt(blocks.size());
-        for (Block b : blocks) {
+        out.writeInt(groups.size());
+        for (Group b : groups) {
             out.writeUTF(b.updater());
             out.writeInt(b.kinds().size());
             for (StatisticKind k : b.kinds()) {
@@ -233,10 +233,10 @@ public final class PackedStateLayout {
 
     /** Reads what {@link #writeBlocks} wrote, every count bounded before anything is allocated for it. */
     static PackedStateLayout readBlocks(DataInput in) throws IOException {
-        int blockCount = count(in.readInt(), MAX_COUNT, "blocks");
-        List<Block> blocks = new ArrayList<>();
+        int groupCount = count(in.readInt(), MAX_COUNT, "update groups");
+        List<Group> groups = new ArrayList<>();
         long totalParams = 0;
-        for (int b = 0; b < blockCount; b++) {
+        for (int b = 0; b < groupCount; b++) {
             String updater = in.readUTF();
             int kindCount = count(in.readInt(), 3, "statistics of " + updater);
             List<StatisticKind> kinds = new ArrayList<>();
@@ -257,9 +257,9 @@ public final class PackedStateLayout {
             for (int p = 0; p < paramCount; p++) {
                 params.add(param(in.readUTF(), in.readLong(), in.readInt(), in.readInt()));
             }
-            blocks.add(new Block(updater, kinds, params));
+            groups.add(new Group(updater, kinds, params));
         }
-        PackedStateLayout layout = new PackedStateLayout(blocks);
+        PackedStateLayout layout = new PackedStateLayout(groups);
         if (layout.words() > Integer.MAX_VALUE / 4) {
             throw damaged(layout.words() + " words, more than one buffer holds");
         }
@@ -281,9 +281,9 @@ public final class PackedStateLayout {
         return new Param(name, elements, bits, blockSize);
     }
 
-    /** The number of parameters over all blocks. */
+    /** The number of parameters over all groups. */
     public int paramCount() {
-        return blocks.stream().mapToInt(b -> b.params().size()).sum();
+        return groups.stream().mapToInt(b -> b.params().size()).sum();
     }
 
     /** Counts read from a file are bounded before anything is allocated for them. */
@@ -302,11 +302,11 @@ public final class PackedStateLayout {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof PackedStateLayout other && blocks.equals(other.blocks);
+        return o instanceof PackedStateLayout other && groups.equals(other.groups);
     }
 
     @Override
     public int hashCode() {
-        return blocks.hashCode();
+        return groups.hashCode();
     }
 }

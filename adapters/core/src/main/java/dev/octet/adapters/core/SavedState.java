@@ -34,7 +34,7 @@ import java.util.zip.CheckedOutputStream;
  * <p>The format (version 2): the {@link #HEADER} string (DL4J, reading a model file without octet, takes it
  * for its array header and fails with octet's explanation); the layout's magic string and the format
  * version; then, covered by a CRC-32 written after them, the framework, the optimizer, the step count,
- * the {@link PackedStateLayout} (blocks, statistics, parameters with their elements, bits and block size),
+ * the {@link PackedStateLayout} (update groups, statistics, parameters with their elements, bits and block size),
  * per parameter its shape and update count, the number of 32-bit words and the words, bit for bit (8-bit
  * codes four to a word, then the absmax words, or the float32 values).
  *
@@ -279,7 +279,7 @@ public final class SavedState {
         ByteBuffer words = readWords(in, layout);
         checkScales(layout, words);
         List<Parameter> parameters = new ArrayList<>();
-        for (PackedStateLayout.Block b : layout.blocks()) {
+        for (PackedStateLayout.Group b : layout.groups()) {
             for (PackedStateLayout.Param p : b.params()) {
                 parameters.add(new Parameter(new long[] {p.elements()}, 0));
             }
@@ -331,14 +331,14 @@ public final class SavedState {
                 params.add(PackedStateLayout.param(name, elements, in.readInt(), in.readInt()));
                 parameters.add(new Parameter(shape, in.readInt()));
             }
-            PackedStateLayout.Block block = new PackedStateLayout.Block(optimizer, kinds, params);
-            PackedStateLayout layout = new PackedStateLayout(List.of(block));
+            PackedStateLayout.Group group = new PackedStateLayout.Group(optimizer, kinds, params);
+            PackedStateLayout layout = new PackedStateLayout(List.of(group));
             if (layout.words() > Integer.MAX_VALUE / 4) {
                 throw new IOException("octet's optimizer state holds more than one buffer holds; the file is damaged");
             }
             ByteBuffer words = allocate(layout.words());
             for (int p = 0; p < params.size(); p++) {
-                OptimizerState state = block.state(words, p);
+                OptimizerState state = group.state(words, p);
                 int n = state.length();
                 for (int k = 0; k < kinds.size(); k++) {
                     if (state instanceof QuantizedState q) {
@@ -369,20 +369,20 @@ public final class SavedState {
 
     /** Every 8-bit parameter's absmax words must be finite numbers >= 0: anything else would poison training. */
     private static void checkScales(PackedStateLayout layout, ByteBuffer words) throws IOException {
-        for (int b = 0; b < layout.blocks().size(); b++) {
-            PackedStateLayout.Block block = layout.blocks().get(b);
-            if (!block.managed()) {
+        for (int b = 0; b < layout.groups().size(); b++) {
+            PackedStateLayout.Group group = layout.groups().get(b);
+            if (!group.managed()) {
                 continue;
             }
-            ByteBuffer blockWords = layout.blockWords(words, b);
-            for (int p = 0; p < block.params().size(); p++) {
-                PackedStateLayout.Param param = block.params().get(p);
+            ByteBuffer groupWords = layout.groupWords(words, b);
+            for (int p = 0; p < group.params().size(); p++) {
+                PackedStateLayout.Param param = group.params().get(p);
                 if (!param.quantized()) {
                     continue;
                 }
-                for (int s = 0; s < block.kinds().size(); s++) {
-                    long start = block.statisticStart(p, s) + param.codeWords();
-                    FloatBuffer absmax = PackedStateLayout.slice(blockWords, start, param.absmaxWords()).asFloatBuffer();
+                for (int s = 0; s < group.kinds().size(); s++) {
+                    long start = group.statisticStart(p, s) + param.codeWords();
+                    FloatBuffer absmax = PackedStateLayout.slice(groupWords, start, param.absmaxWords()).asFloatBuffer();
                     for (int i = 0; i < absmax.capacity(); i++) {
                         float a = absmax.get(i);
                         if (!(a >= 0f) || a > Float.MAX_VALUE) {

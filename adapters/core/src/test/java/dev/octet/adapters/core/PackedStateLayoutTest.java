@@ -21,10 +21,10 @@ class PackedStateLayoutTest {
 
     private static PackedStateLayout layout(int bitsOfW) {
         return new PackedStateLayout(List.of(
-                new PackedStateLayout.Block("Adam", ADAM, List.of(
+                new PackedStateLayout.Group("Adam", ADAM, List.of(
                         new PackedStateLayout.Param("0_W", 5000, bitsOfW, 256),
                         new PackedStateLayout.Param("0_b", 100, 32, 256))),
-                PackedStateLayout.Block.foreign("Custom", "1_W", 7)));
+                PackedStateLayout.Group.foreign("Custom", "1_W", 7)));
     }
 
     private static ByteBuffer buffer(PackedStateLayout layout) {
@@ -46,21 +46,21 @@ class PackedStateLayoutTest {
         ByteBuffer plainWords = buffer(plain);
         Random random = new Random(1);
         float[][] expected = new float[2][5000];
-        OptimizerState w = plain.blocks().get(0).state(plain.blockWords(plainWords, 0), 0);
+        OptimizerState w = plain.groups().get(0).state(plain.groupWords(plainWords, 0), 0);
         for (int k = 0; k < 2; k++) {
             for (int i = 0; i < 5000; i++) {
                 expected[k][i] = k == 0 ? (float) random.nextGaussian() : (float) Math.abs(random.nextGaussian());
             }
             w.encodeFrom(k, expected[k]);
         }
-        plainWords.putInt(4 * Math.toIntExact(plain.blockStart(1)), 0x7FC00001); // a NaN pattern in foreign state
+        plainWords.putInt(4 * Math.toIntExact(plain.groupStart(1)), 0x7FC00001); // a NaN pattern in foreign state
 
         ByteBuffer eightWords = buffer(eight);
         assertTrue(eight.convertFrom(plain, plainWords, eightWords).isEmpty());
         ByteBuffer back = buffer(plain);
         assertTrue(plain.convertFrom(eight, eightWords, back).isEmpty());
 
-        OptimizerState roundTrip = plain.blocks().get(0).state(plain.blockWords(back, 0), 0);
+        OptimizerState roundTrip = plain.groups().get(0).state(plain.groupWords(back, 0), 0);
         float[] values = new float[5000];
         for (int k = 0; k < 2; k++) {
             roundTrip.decodeInto(k, values);
@@ -69,12 +69,12 @@ class PackedStateLayoutTest {
                 assertEquals(expected[k][i], values[i], 0.015f * scale, "statistic " + k + " element " + i);
             }
         }
-        assertEquals(0x7FC00001, back.getInt(4 * Math.toIntExact(plain.blockStart(1))), "foreign words copied bit for bit");
+        assertEquals(0x7FC00001, back.getInt(4 * Math.toIntExact(plain.groupStart(1))), "foreign words copied bit for bit");
     }
 
     @Test
     void reportsParametersTheSourceDoesNotHave() {
-        PackedStateLayout other = new PackedStateLayout(List.of(new PackedStateLayout.Block("Adam", ADAM,
+        PackedStateLayout other = new PackedStateLayout(List.of(new PackedStateLayout.Group("Adam", ADAM,
                 List.of(new PackedStateLayout.Param("9_W", 5000, 32, 256)))));
         assertEquals(List.of("0_W", "0_b", "1_W"), layout(8).convertFrom(other, buffer(other), buffer(layout(8))));
     }

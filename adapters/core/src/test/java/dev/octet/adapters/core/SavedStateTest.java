@@ -28,13 +28,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SavedStateTest {
 
-    private static final PackedStateLayout LAYOUT = new PackedStateLayout(List.of(new PackedStateLayout.Block("Adam",
+    private static final PackedStateLayout LAYOUT = new PackedStateLayout(List.of(new PackedStateLayout.Group("Adam",
             List.of(StatisticKind.SIGNED, StatisticKind.UNSIGNED), List.of(
                     new PackedStateLayout.Param("0_W", 5000, 8, 256), new PackedStateLayout.Param("0_b", 100, 32, 0)))));
 
     private static ByteBuffer words(PackedStateLayout layout) {
         ByteBuffer words = ByteBuffer.allocate(Math.toIntExact(4 * layout.words())).order(ByteOrder.nativeOrder());
-        var state = layout.blocks().get(0).state(layout.blockWords(words, 0), 0);
+        var state = layout.groups().get(0).state(layout.groupWords(words, 0), 0);
         float[] values = new float[5000];
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) Math.sin(i);
@@ -44,7 +44,7 @@ class SavedStateTest {
     }
 
     private static List<SavedState.Parameter> shapes(PackedStateLayout layout) {
-        return layout.blocks().stream().flatMap(b -> b.params().stream())
+        return layout.groups().stream().flatMap(b -> b.params().stream())
                 .map(p -> new SavedState.Parameter(new long[] {p.elements()}, 7)).toList();
     }
 
@@ -119,7 +119,7 @@ class SavedStateTest {
         byte[] entry = resource("dl4j-v1-updaterState.bin");
         SavedState.Content content = read(entry);
         assertEquals(List.of("0_W", "1_W", "1_RW", "1_b", "2_W", "2_b"),
-                content.layout().blocks().stream().flatMap(b -> b.params().stream()).map(PackedStateLayout.Param::name).toList());
+                content.layout().groups().stream().flatMap(b -> b.params().stream()).map(PackedStateLayout.Param::name).toList());
         assertEquals(11_840 / 4, content.layout().words(), "the start-up report's 11,840 bytes");
         assertEquals(26_880 / 4, content.float32().layout().words(), "and 26,880 float32");
         assertEquals(content.words(), SavedState.read(entry, optimizer -> null).words(), "read whole, the same");
@@ -137,14 +137,14 @@ class SavedStateTest {
         assertEquals(SavedState.DJL, content.framework());
         assertEquals("Adam", content.optimizer());
         assertEquals(3, content.step());
-        PackedStateLayout.Block block = content.layout().blocks().get(0);
+        PackedStateLayout.Group block = content.layout().groups().get(0);
         assertEquals(List.of("01TrainableWordEmbedding_embedding", "03Linear_weight", "03Linear_bias", "05Linear_weight",
                 "05Linear_bias"), block.params().stream().map(PackedStateLayout.Param::name).toList());
         assertEquals(List.of(32, 8, 32, 8, 32), block.params().stream().map(PackedStateLayout.Param::bits).toList());
         assertEquals(new SavedState.Parameter(new long[] {32, 16}, 3), content.parameters().get(1));
         assertEquals(11_712 / 4, content.layout().words(), "the start-up report's 11,712 bytes");
         float[] moments = new float[512];
-        block.state(content.layout().blockWords(content.words(), 0), 1).decodeInto(0, moments);
+        block.state(content.layout().groupWords(content.words(), 0), 1).decodeInto(0, moments);
         assertTrue(java.util.stream.IntStream.range(0, 512).anyMatch(i -> moments[i] != 0f), "trained moments");
         String unknown = assertThrows(IOException.class, () -> SavedState.read(file, optimizer -> null)).getMessage();
         assertTrue(unknown.contains("without naming their kinds"), unknown);

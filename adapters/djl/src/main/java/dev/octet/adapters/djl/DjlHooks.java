@@ -4,6 +4,7 @@ import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
 import ai.djl.training.TrainingConfig;
+import ai.djl.training.optimizer.Optimizer;
 import ai.djl.util.Utils;
 import dev.octet.adapters.core.HookFailures;
 import dev.octet.adapters.core.OctetRuntime;
@@ -62,39 +63,38 @@ public final class DjlHooks {
     }
 
     /** At the end of {@code Trainer(Model, TrainingConfig)}. */
-    public static void trainerCreated(Object model, Object config) {
+    public static void trainerCreated(Model model, TrainingConfig config) {
         if (ASIDE.contains(model)) {
             return;
         }
         try {
-            Model m = (Model) model;
-            DjlStableEmbeddings.mark(m);
-            Object optimizer = ((TrainingConfig) config).getOptimizer();
+            DjlStableEmbeddings.mark(model);
+            Object optimizer = config.getOptimizer();
             DjlOptimizerMath math = optimizer == null ? null : DjlOptimizerMath.of(optimizer);
             if (math == null) {
                 if (optimizer != null && DjlOptimizerMath.Kind.of(optimizer) == null) {
-                    OctetRuntime.warnOnce("djl-optimizer:" + optimizer.getClass().getName() + ":" + m.getName() + ":"
-                            + System.identityHashCode(m), "DJL optimizer " + optimizer.getClass().getName() + " (model "
-                            + m.getName() + ") is not one octet knows; DJL keeps its own state");
+                    OctetRuntime.warnOnce("djl-optimizer:" + optimizer.getClass().getName() + ":" + model.getName() + ":"
+                            + System.identityHashCode(model), "DJL optimizer " + optimizer.getClass().getName() + " (model "
+                            + model.getName() + ") is not one octet knows; DJL keeps its own state");
                 }
                 return;
             }
             OctetDjlOptimizer previous = BY_OPTIMIZER.get(optimizer);
             OctetDjlOptimizer o;
-            if (previous != null && previous.trains(m)) {
+            if (previous != null && previous.trains(model)) {
                 // A new trainer from the same configuration: DJL's optimizer object keeps its state and
                 // update counts across trainers (keyed by parameter ids, which do not change), so octet
                 // keeps its own.
                 o = previous;
             } else {
-                o = new OctetDjlOptimizer(math, m);
+                o = new OctetDjlOptimizer(math, model);
                 if (previous != null) {
                     // The same optimizer object on another model: DJL starts fresh state for the new
                     // parameter ids, but its t (the largest update count it has seen) goes on.
                     o.numUpdate = previous.numUpdate;
                 }
             }
-            DjlLoads loads = loadsOf(m);
+            DjlLoads loads = loadsOf(model);
             loads.trainerCreated();
             o.loads = loads;
             // Registered last: a failure above leaves nothing of octet's behind for this trainer.
@@ -109,7 +109,7 @@ public final class DjlHooks {
      * Replaces the body of {@code LocalParameterServer.update(id, grads, params)} when octet runs the
      * optimizer: returns true when it updated the parameter (and zeroed its gradient), false to let DJL.
      */
-    public static boolean update(Object optimizer, String parameterId, Object[] grads, Object[] params) {
+    public static boolean update(Optimizer optimizer, String parameterId, NDArray[] grads, NDArray[] params) {
         OctetDjlOptimizer o = BY_OPTIMIZER.get(optimizer);
         if (o == null) {
             return false;
@@ -118,15 +118,9 @@ public final class DjlHooks {
             restoreIfDjlTrainsALoad(o, parameterId, params[0]);
             o.planIfNeeded(REPORT);
             if (params.length > 1) {
-                NDArray[] g = new NDArray[grads.length];
-                NDArray[] p = new NDArray[params.length];
-                for (int i = 0; i < p.length; i++) {
-                    g[i] = (NDArray) grads[i];
-                    p[i] = (NDArray) params[i];
-                }
-                return o.updateReplicas(parameterId, g, p, REPORT);
+                return o.updateReplicas(parameterId, grads, params, REPORT);
             }
-            return o.update(parameterId, (NDArray) grads[0], (NDArray) params[0], REPORT);
+            return o.update(parameterId, grads[0], params[0], REPORT);
         } catch (RuntimeException | LinkageError e) {
             standAside("update", e, o.model(), o);
             return false;
@@ -199,18 +193,17 @@ public final class DjlHooks {
     }
 
     /** At the end of {@code BaseModel.save(modelPath, newModelName)}: octet's state beside the parameter file. */
-    public static void modelSaved(Object model, Path modelPath, String newModelName) {
+    public static void modelSaved(Model model, Path modelPath, String newModelName) {
         OctetDjlOptimizer o = BY_MODEL.get(model);
         if (o == null) {
             return;
         }
-        Model m = (Model) model;
-        String name = newModelName == null || newModelName.isEmpty() ? m.getName() : newModelName;
+        String name = newModelName == null || newModelName.isEmpty() ? model.getName() : newModelName;
         try {
-            String epochValue = m.getProperty("Epoch");
+            String epochValue = model.getProperty("Epoch");
             int epoch = epochValue == null ? Utils.getCurrentEpoch(modelPath, name) : Integer.parseInt(epochValue);
             Path paramFile = modelPath.resolve(String.format(Locale.ROOT, "%s-%04d.params", name, epoch));
-            Path held = o.planned() || o.loads == null ? null : o.loads.heldLoad(m);
+            Path held = o.planned() || o.loads == null ? null : o.loads.heldLoad(model);
             if (held != null && Files.isRegularFile(held)) {
                 // Saved before any step, with the arrays a load made: the state that goes with them is the one
                 // loaded with them, as it was (which arrays DJL then trains, and so which state, the first step decides).
@@ -230,19 +223,19 @@ public final class DjlHooks {
     }
 
     /** At the end of {@code BaseModel.readParameters(paramFile, options)}. */
-    public static void parametersRead(Object model, Path paramFile) {
+    public static void parametersRead(Model model, Path paramFile) {
         try {
-            loadsOf((Model) model).loaded((Model) model, paramFile, DjlStateFile.beside(paramFile));
-            DjlStableEmbeddings.mark((Model) model);
+            loadsOf(model).loaded(model, paramFile, DjlStateFile.beside(paramFile));
+            DjlStableEmbeddings.mark(model);
         } catch (RuntimeException | LinkageError e) {
             standAside("load", e, model, BY_MODEL.get(model));
         }
     }
 
     /** At the end of {@code Parameter.load(manager, stream)}: the parameter's new array came from a stream. */
-    public static void parameterLoaded(Object parameter) {
+    public static void parameterLoaded(Parameter parameter) {
         try {
-            DjlParameterLoads.loaded((Parameter) parameter);
+            DjlParameterLoads.loaded(parameter);
         } catch (RuntimeException | LinkageError e) {
             // No model to tie it to: only what a later restore can tell apart is at stake, which it checks itself.
             HookFailures.standAside("DJL", "parameter load", e, "octet may not tell a Block.loadParameters of this job"

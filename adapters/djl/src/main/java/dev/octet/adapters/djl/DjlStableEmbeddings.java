@@ -14,7 +14,7 @@ import java.util.Set;
 import java.util.WeakHashMap;
 
 /**
- * Stable embeddings (SPEC section 5) for the DJL embedding blocks the policy names
+ * Stable embeddings (docs/technique.md section 5) for the DJL embedding blocks the policy names
  * ({@code stableEmbeddings}, matched against the block's layer name, e.g. {@code 01TrainableWordEmbedding}):
  * Xavier-uniform initialisation of the table (DJL's {@code XavierInitializer(UNIFORM, AVG, 3)}, which is
  * {@code U(-sqrt(6 / (rows + columns)), +...)}), a layer normalisation (no learned scale or shift)

@@ -18,7 +18,7 @@ import java.util.Map;
  * {@code name-0001.params.octet}). DJL saves parameters only; this file holds the rest of what
  * training needs to go on exactly: DJL's update counts and, per parameter, the statistics as stored
  * (8-bit codes and absmax, or float32), in octet's one saved-state format ({@link SavedState}: the
- * optimizer, every parameter with its shape and format, a checksum), one block of the optimizer's
+ * optimizer, every parameter with its shape and format, a checksum), one update group of the optimizer's
  * statistics holding every parameter.
  *
  * <p>Restoring is all or nothing: a missing file, one whose checksum, format version, optimizer or
@@ -44,11 +44,11 @@ final class DjlStateFile {
             params.add(new PackedStateLayout.Param(e.name, e.length(), e.quantized() ? 8 : 32, e.quantized() ? e.blockSize() : 0));
             parameters.add(new SavedState.Parameter(e.shape, o.counts.getOrDefault(e.name, 0)));
         }
-        PackedStateLayout.Block block = new PackedStateLayout.Block(o.math.name(), List.of(o.math.statistics()), params);
-        PackedStateLayout layout = new PackedStateLayout(List.of(block));
+        PackedStateLayout.Group group = new PackedStateLayout.Group(o.math.name(), List.of(o.math.statistics()), params);
+        PackedStateLayout layout = new PackedStateLayout(List.of(group));
         ByteBuffer words = SavedState.allocate(layout.words());
         for (int p = 0; p < entries.size(); p++) {
-            block.state(words, p).copyFrom(entries.get(p).hostState()); // as stored: codes and absmax, or floats
+            group.state(words, p).copyFrom(entries.get(p).hostState()); // as stored: codes and absmax, or floats
         }
         SavedState.writeFile(file, new SavedState.Content(SavedState.DJL, o.math.name(), o.numUpdate, layout, parameters, words));
     }
@@ -82,13 +82,13 @@ final class DjlStateFile {
         if (!saved.optimizer().equals(o.math.name())) {
             return file + " holds " + saved.optimizer() + " state, but the job now trains with " + o.math.name();
         }
-        PackedStateLayout.Block block = saved.layout().blocks().get(0);
+        PackedStateLayout.Group group = saved.layout().groups().get(0);
         Map<String, OctetDjlOptimizer.Entry> entries = o.byName;
-        if (saved.layout().blocks().size() != 1 || block.params().size() != entries.size()) {
+        if (saved.layout().groups().size() != 1 || group.params().size() != entries.size()) {
             return file + " holds " + saved.layout().paramCount() + " parameters, the model trains " + entries.size() + " (stale)";
         }
-        for (int p = 0; p < block.params().size(); p++) {
-            String name = block.params().get(p).name();
+        for (int p = 0; p < group.params().size(); p++) {
+            String name = group.params().get(p).name();
             long[] shape = saved.parameters().get(p).shape();
             OctetDjlOptimizer.Entry e = entries.get(name);
             if (e == null || !Arrays.equals(e.shape, shape)) {
@@ -96,14 +96,14 @@ final class DjlStateFile {
                         + (e == null ? " is not in the model" : " is " + Arrays.toString(e.shape) + " now") + " (stale)";
             }
         }
-        if (!block.kinds().equals(List.of(kinds))) {
-            return file + " holds the statistics " + block.kinds() + " per parameter, " + o.math.name() + " keeps "
+        if (!group.kinds().equals(List.of(kinds))) {
+            return file + " holds the statistics " + group.kinds() + " per parameter, " + o.math.name() + " keeps "
                     + Arrays.toString(kinds);
         }
-        for (int p = 0; p < block.params().size(); p++) {
-            String name = block.params().get(p).name();
+        for (int p = 0; p < group.params().size(); p++) {
+            String name = group.params().get(p).name();
             // As saved, or converted where the policy now stores the parameter otherwise.
-            entries.get(name).restore(block.state(saved.layout().blockWords(saved.words(), 0), p));
+            entries.get(name).restore(group.state(saved.layout().groupWords(saved.words(), 0), p));
             o.counts.put(name, Math.toIntExact(saved.parameters().get(p).updates()));
         }
         o.numUpdate = Math.toIntExact(saved.step());

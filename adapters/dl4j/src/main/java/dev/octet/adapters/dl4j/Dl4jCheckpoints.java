@@ -63,7 +63,7 @@ public final class Dl4jCheckpoints {
             return;
         }
         // DL4J's layout carries no shapes or update counts: each parameter is its element count, 0 updates.
-        List<SavedState.Parameter> parameters = layout.blocks().stream().flatMap(b -> b.params().stream())
+        List<SavedState.Parameter> parameters = layout.groups().stream().flatMap(b -> b.params().stream())
                 .map(p -> new SavedState.Parameter(new long[] {p.elements()}, 0)).toList();
         SavedState.write(out, new SavedState.Content(SavedState.DL4J, "", 0, layout, parameters, Dl4jMemory.bytes(array)));
     }

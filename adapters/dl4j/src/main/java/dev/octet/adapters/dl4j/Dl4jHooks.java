@@ -35,7 +35,7 @@ import org.slf4j.helpers.NOPLogger;
 /**
  * The calls the agent weaves into DL4J's updater construction ({@code BaseMultiLayerUpdater}'s
  * constructor and {@code UpdaterBlock.init}). While DL4J lays out its updater, octet decides per
- * parameter and tells DL4J the (smaller) state size; when DL4J creates each block's updater, octet
+ * parameter and tells DL4J the (smaller) state size; when DL4J creates each update group's updater (its UpdaterBlock's), octet
  * creates its own over the same view. Everything runs on the thread that builds the updater.
  *
  * <p>Failures follow {@link HookFailures}: octet decides every parameter of the network before DL4J asks
@@ -76,8 +76,8 @@ public final class Dl4jHooks {
         boolean aside;
         /** Whether octet answered a state size other than DL4J's: from then on DL4J cannot take the network back. */
         boolean resized;
-        /** The blocks with state, in the order of DL4J's view. */
-        final List<PackedStateLayout.Block> blocks = new ArrayList<>();
+        /** The update groups with state, in the order of DL4J's view. */
+        final List<PackedStateLayout.Group> groups = new ArrayList<>();
         Trainable currentTrainable;
         TrainingConfig currentLayer;
         String currentVariable;
@@ -221,10 +221,10 @@ public final class Dl4jHooks {
             return;
         }
         INDArray view = built.getStateViewArray();
-        if (!layout.aside && layout.blocks.stream().anyMatch(PackedStateLayout.Block::managed)) {
+        if (!layout.aside && layout.groups.stream().anyMatch(PackedStateLayout.Group::managed)) {
             // Without it, a checkpoint would write octet's words as DL4J's floats: not a step that may fail quietly.
             try {
-                Dl4jCheckpoints.register(view, new PackedStateLayout(layout.blocks));
+                Dl4jCheckpoints.register(view, new PackedStateLayout(layout.groups));
             } catch (RuntimeException | LinkageError e) {
                 throw HookFailures.cannotGoBack("DL4J", "checkpoint registration", e, "it laid out this network's optimizer state");
             }
@@ -313,11 +313,11 @@ public final class Dl4jHooks {
     }
 
     /**
-     * Replaces the body of {@code UpdaterBlock.init()} when octet handles the block's updater;
-     * returns false to let DL4J create its own. {@code current} is the block's updater field (its getter
+     * Replaces the body of {@code UpdaterBlock.init()} when octet handles the group's updater;
+     * returns false to let DL4J create its own. {@code current} is the group's updater field (its getter
      * would call {@code init()} again).
      */
-    public static boolean initBlock(Object updaterBlock, Object current) {
+    public static boolean initUpdateGroup(Object updaterBlock, Object current) {
         if (current != null) {
             return false;
         }
@@ -326,22 +326,22 @@ public final class Dl4jHooks {
             return false;
         }
         try {
-            return initBlock(layout, (UpdaterBlock) updaterBlock);
+            return initUpdateGroup(layout, (UpdaterBlock) updaterBlock);
         } catch (RuntimeException | LinkageError e) {
             if (layout.resized) {
-                throw HookFailures.cannotGoBack("DL4J", "updater block", e, "it laid out this network's optimizer state for 8 bits");
+                throw HookFailures.cannotGoBack("DL4J", "update group", e, "it laid out this network's optimizer state for 8 bits");
             }
-            // Every state size so far was DL4J's own: DL4J's updaters can take over from this block on.
+            // Every state size so far was DL4J's own: DL4J's updaters can take over from this group on.
             layout.aside = true;
-            HookFailures.standAside("DL4J", "updater block", e, "DL4J's own updaters keep this network's remaining optimizer state, 32-bit");
+            HookFailures.standAside("DL4J", "update group", e, "DL4J's own updaters keep this network's remaining optimizer state, 32-bit");
             return false;
         }
     }
 
-    private static boolean initBlock(Layout layout, UpdaterBlock block) {
+    private static boolean initUpdateGroup(Layout layout, UpdaterBlock group) {
         List<ParamPlan> plans = new ArrayList<>();
         List<INDArray> paramViews = new ArrayList<>();
-        for (UpdaterBlock.ParamState ps : block.getLayersAndVariablesInBlock()) {
+        for (UpdaterBlock.ParamState ps : group.getLayersAndVariablesInBlock()) {
             ParamPlan plan = layout.find(ps.getLayer().getConfig(), ps.getParamName());
             if (plan == null) {
                 return false;
@@ -352,21 +352,21 @@ public final class Dl4jHooks {
         ParamPlan first = plans.get(0);
         String updaterName = first.updater.getClass().getSimpleName();
         if (!first.handledByOctet()) {
-            long words = block.getUpdaterViewOffsetEnd() - block.getUpdaterViewOffsetStart();
+            long words = group.getUpdaterViewOffsetEnd() - group.getUpdaterViewOffsetStart();
             if (words > 0) {
-                layout.blocks.add(PackedStateLayout.Block.foreign(updaterName, first.name, words));
+                layout.groups.add(PackedStateLayout.Group.foreign(updaterName, first.name, words));
             }
             return false;
         }
-        PackedStateLayout.Block packed = new PackedStateLayout.Block(updaterName, List.of(first.math.statistics(first.updater)),
+        PackedStateLayout.Group packed = new PackedStateLayout.Group(updaterName, List.of(first.math.statistics(first.updater)),
                 plans.stream().map(ParamPlan::packed).toList());
-        layout.blocks.add(packed);
+        layout.groups.add(packed);
         List<IUpdater> configs = plans.stream().map(p -> p.config).toList();
-        block.setGradientUpdater(layout.gpu != null
-                ? new OctetCudaBlockUpdater(first.updater, configs, first.math, packed, paramViews, block.getUpdaterView(),
-                        block.isUpdaterViewRequiresInitialization(), layout.gpu)
-                : new OctetBlockUpdater(first.updater, configs, first.math, packed, paramViews, block.getUpdaterView(),
-                        block.isUpdaterViewRequiresInitialization()));
+        group.setGradientUpdater(layout.gpu != null
+                ? new OctetCudaGroupUpdater(first.updater, configs, first.math, packed, paramViews, group.getUpdaterView(),
+                        group.isUpdaterViewRequiresInitialization(), layout.gpu)
+                : new OctetGroupUpdater(first.updater, configs, first.math, packed, paramViews, group.getUpdaterView(),
+                        group.isUpdaterViewRequiresInitialization()));
         return true;
     }
 

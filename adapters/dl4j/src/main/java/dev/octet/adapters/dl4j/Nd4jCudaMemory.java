@@ -24,7 +24,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Not run: no machine here has ND4J's CUDA backend (its natives are far larger than what the GPU
  * machine can be sent). What rests on it is tested with JCuda buffers standing in for ND4J's
- * ({@code CudaPackedBlockGpuTest}).
+ * ({@code CudaUpdateGroupGpuTest}).
  */
 final class Nd4jCudaMemory {
 

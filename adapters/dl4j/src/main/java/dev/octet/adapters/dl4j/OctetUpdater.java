@@ -11,10 +11,10 @@ import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
- * What octet's updaters of a DL4J update block (on the CPU, on the GPU) share: DL4J's configuration of
- * the block; the configurations its parameters step with (DL4J's, or a copy with a policy rule's
+ * What octet's updaters of a DL4J update group (on the CPU, on the GPU) share: DL4J's configuration of
+ * the group; the configurations its parameters step with (DL4J's, or a copy with a policy rule's
  * overrides), each parameter pointing at one of the distinct ones, its slot; and a state bound once when
- * the block is created, which DL4J's float-array accessors cannot see into (DL4J's updater code calls
+ * the group is created, which DL4J's float-array accessors cannot see into (DL4J's updater code calls
  * none of them on octet's updaters).
  */
 abstract class OctetUpdater implements GradientUpdater<IUpdater> {
@@ -24,13 +24,13 @@ abstract class OctetUpdater implements GradientUpdater<IUpdater> {
 
     private final IUpdater config;
     private final Dl4jUpdaterMath math;
-    /** The distinct configurations of the block's parameters. */
+    /** The distinct configurations of the group's parameters. */
     private final IUpdater[] configs;
     /** Per parameter, the index of its configuration in {@link #configs}. */
     final int[] slots;
 
     /**
-     * @param config DL4J's configuration of the block (what {@link #getConfig} answers)
+     * @param config DL4J's configuration of the group (what {@link #getConfig} answers)
      * @param paramConfigs per parameter, the configuration octet steps it with
      */
     OctetUpdater(IUpdater config, List<IUpdater> paramConfigs, Dl4jUpdaterMath math) {
@@ -70,7 +70,7 @@ abstract class OctetUpdater implements GradientUpdater<IUpdater> {
 
     @Override
     public final void setStateViewArray(INDArray viewArray, long[] gradientShape, char gradientOrder, boolean initialize) {
-        throw new UnsupportedOperationException("octet binds its state view when the updater block is created");
+        throw new UnsupportedOperationException("octet binds its state view when the update group is created");
     }
 
     @Override

@@ -91,7 +91,7 @@ class Dl4jHookFailuresTest {
         Dl4jHooks.constructionStarts(network(true), null);
         assertEquals(2 * ELEMENTS, stateSize(layer("dense", false)), "DL4J's own size for Adam");
         assertEquals(2 * ELEMENTS, stateSize(layer("dense2", false)));
-        assertFalse(Dl4jHooks.initBlock(new Object(), null), "DL4J creates its own updater");
+        assertFalse(Dl4jHooks.initUpdateGroup(new Object(), null), "DL4J creates its own updater");
         Dl4jHooks.constructionEnds(null, null);
         String out = err.printed();
         assertTrue(out.contains("[octet] WARNING: octet's DL4J updater layout hook failed (java.lang.IllegalStateException: params"
@@ -104,7 +104,7 @@ class Dl4jHookFailuresTest {
         Dl4jHooks.constructionStarts(network(false), null);
         assertEquals(2 * ELEMENTS, stateSize(layer("embed", true)));
         assertEquals(2 * ELEMENTS, stateSize(layer("dense", false)), "octet stands aside for the rest of the network too");
-        assertFalse(Dl4jHooks.initBlock(new Object(), null));
+        assertFalse(Dl4jHooks.initUpdateGroup(new Object(), null));
         assertTrue(err.printed().contains("octet's DL4J state size hook failed (java.lang.IllegalStateException: layer name failed);"
                 + " DL4J's own updater keeps this network's optimizer state, 32-bit"), err.printed());
     }

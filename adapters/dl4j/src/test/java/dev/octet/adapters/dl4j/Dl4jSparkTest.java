@@ -28,7 +28,7 @@ import org.nd4j.linalg.learning.config.Adam;
 class Dl4jSparkTest {
 
     /** Adam's two statistics: an 8-bit weight of 1,000 elements and a float32 bias of 10. */
-    private static final PackedStateLayout LAYOUT = new PackedStateLayout(List.of(new PackedStateLayout.Block("Adam",
+    private static final PackedStateLayout LAYOUT = new PackedStateLayout(List.of(new PackedStateLayout.Group("Adam",
             List.of(StatisticKind.SIGNED, StatisticKind.UNSIGNED),
             List.of(new PackedStateLayout.Param("W", 1000, 8, 256), new PackedStateLayout.Param("b", 10, 32, 256)))));
 

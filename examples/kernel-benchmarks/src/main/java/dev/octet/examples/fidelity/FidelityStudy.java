@@ -35,7 +35,7 @@ import org.jfree.data.xy.YIntervalSeries;
 import org.jfree.data.xy.YIntervalSeriesCollection;
 
 /**
- * The fidelity study of issue 16 (docs/fidelity): trains the examples' char-LMs in child JVMs, with and
+ * The fidelity study (docs/fidelity): trains the examples' char-LMs in child JVMs, with and
  * without {@code -javaagent:octet-agent.jar}, over several seeds, and writes a Markdown report and PNG
  * plots. Run from the project root after {@code mvn -B -DskipTests install}:
  *
@@ -272,7 +272,7 @@ public final class FidelityStudy {
             System.out.printf(Locale.ROOT, "[%d/%d] %s: %s%n", index, plan.size(), run.key(), String.join(" ", command(run)));
             ProcessBuilder pb = new ProcessBuilder(command(run)).redirectErrorStream(true).redirectOutput(log.toFile());
             // One thread each (OpenMP for ND4J and PyTorch, octet's pool): on a shared machine, OpenMP threads
-            // that outnumber the free cores spin and made a DL4J step ten times slower (measured 2026-12-02).
+            // that outnumber the free cores spin, and made a DL4J step ten times slower when measured.
             pb.environment().put("OMP_NUM_THREADS", "1");
             long t0 = System.nanoTime();
             Process p = pb.start();

@@ -36,13 +36,13 @@ import org.junit.jupiter.api.Test;
  * CUDA backend would hand them over): one flat parameter array and one flat gradient array holding the
  * block's parameters one after another, and the block's state words laid out by
  * {@link PackedStateLayout}: large parameters 8-bit (two block sizes), small ones float32. The GPU
- * step ({@link CudaPackedBlock}) and the CPU path the DL4J adapter takes on the CPU backend
- * ({@link PackedStateLayout.Block#state} and the fused update, the update written into the gradient)
+ * step ({@link CudaUpdateGroup}) and the CPU path the DL4J adapter takes on the CPU backend
+ * ({@link PackedStateLayout.Group#state} and the fused update, the update written into the gradient)
  * run the same steps from the same fresh state; the updates and the state words must agree. Two
  * rules share the block (as a policy's per-parameter overrides make them), and the gradient moves
  * between steps (the block then rebuilds its launch tables).
  */
-class CudaPackedBlockGpuTest {
+class CudaUpdateGroupGpuTest {
 
     private static CudaBackend cuda;
     private static final long[] SIZES = {70_001, 300, 10_000, 1, 5_000};
@@ -91,7 +91,7 @@ class CudaPackedBlockGpuTest {
             total += (int) SIZES[j];
         }
         List<StatisticKind> kinds = List.of(rules.apply(1).statistics());
-        PackedStateLayout.Block block = new PackedStateLayout.Block("test", kinds, params);
+        PackedStateLayout.Group block = new PackedStateLayout.Group("test", kinds, params);
         String what = rules.apply(1).getClass().getSimpleName();
 
         ByteBuffer hostWords = ByteBuffer.allocate(Math.toIntExact(4 * block.words())).order(ByteOrder.nativeOrder());
@@ -120,7 +120,7 @@ class CudaPackedBlockGpuTest {
             offset += SIZES[j];
         }
         StepOptions intoGradient = StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT);
-        try (CudaPackedBlock gpu = new CudaPackedBlock(cuda, block, dw, addresses, SLOTS)) {
+        try (CudaUpdateGroup gpu = new CudaUpdateGroup(cuda, block, dw, addresses, SLOTS)) {
             cuda.copyToDevice(dp, p);
             gpu.initialize(initial);
             compareWords(block, hostWords, dw, what + " fresh state");
@@ -161,7 +161,7 @@ class CudaPackedBlockGpuTest {
     }
 
     /** The device's state words against the host's: codes at most one apart, floats within 1e-6. */
-    private static void compareWords(PackedStateLayout.Block block, ByteBuffer hostWords, long deviceWords, String what) {
+    private static void compareWords(PackedStateLayout.Group block, ByteBuffer hostWords, long deviceWords, String what) {
         byte[] bytes = new byte[hostWords.capacity()];
         cuda.copyToHost(bytes, 0, bytes.length, deviceWords);
         ByteBuffer deviceCopy = ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder());

@@ -17,19 +17,19 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One {@link PackedStateLayout.Block} whose parameters, gradient and state words live in GPU memory that
+ * One {@link PackedStateLayout.Group} whose parameters, gradient and state words live in GPU memory that
  * a framework owns: each parameter's statistics are used in place, where the layout puts them in the
  * state words (8-bit codes and absmax, or float32 for the parameters the policy keeps 32-bit), and a
  * step is one {@link CudaTensorGroup} step per rule and state format on the framework's stream (one in
- * all, unless the policy gives the block's parameters different hyperparameters, block sizes or
- * precisions). The CPU path reads the same words through {@link PackedStateLayout.Block#state}, so checkpoints do not care which
+ * all, unless the policy gives the group's parameters different hyperparameters, block sizes or
+ * precisions). The CPU path reads the same words through {@link PackedStateLayout.Group#state}, so checkpoints do not care which
  * one wrote them. Nothing here knows a framework: its adapter supplies device addresses and a stream,
  * and keeps the framework's own bookkeeping of which copy of its memory is current.
  */
-public final class CudaPackedBlock implements AutoCloseable {
+public final class CudaUpdateGroup implements AutoCloseable {
 
     private final CudaBackend cuda;
-    private final PackedStateLayout.Block block;
+    private final PackedStateLayout.Group group;
     private final long stateWords;
     private final long[] params;
     private final int[] ruleSlots;
@@ -38,32 +38,32 @@ public final class CudaPackedBlock implements AutoCloseable {
     private long gradient;
     private final List<SlotGroup> groups = new ArrayList<>();
 
-    /** The tensors of one rule slot and one state format (8-bit at one block size, or float32). */
+    /** The tensors of one rule slot and one state format (8-bit at one group size, or float32). */
     private record SlotGroup(int slot, CudaTensorGroup tensors) {
     }
 
     /**
-     * @param stateWords device address of the block's state words (4-byte aligned)
-     * @param params device address of each parameter of the block, in the block's order
+     * @param stateWords device address of the group's state words (4-byte aligned)
+     * @param params device address of each parameter of the group, in the group's order
      * @param ruleSlots per parameter, which of the rules given to {@link #step} moves it
      */
-    public CudaPackedBlock(CudaBackend cuda, PackedStateLayout.Block block, long stateWords, long[] params,
+    public CudaUpdateGroup(CudaBackend cuda, PackedStateLayout.Group group, long stateWords, long[] params,
             int[] ruleSlots) {
-        if (!block.managed() || params.length != block.params().size() || ruleSlots.length != params.length) {
-            throw new IllegalArgumentException("a block octet manages, with one address and rule slot per parameter");
+        if (!group.managed() || params.length != group.params().size() || ruleSlots.length != params.length) {
+            throw new IllegalArgumentException("a group octet manages, with one address and rule slot per parameter");
         }
         this.cuda = cuda;
-        this.block = block;
+        this.group = group;
         this.stateWords = stateWords;
         this.params = params.clone();
         this.ruleSlots = ruleSlots.clone();
-        StatisticKind[] kinds = block.kinds().toArray(new StatisticKind[0]);
+        StatisticKind[] kinds = group.kinds().toArray(new StatisticKind[0]);
         for (int p = 0; p < params.length; p++) {
-            PackedStateLayout.Param param = block.params().get(p);
+            PackedStateLayout.Param param = group.params().get(p);
             long[] codes = new long[kinds.length];
             long[] absmax = new long[kinds.length];
             for (int s = 0; s < kinds.length; s++) {
-                codes[s] = stateWords + 4 * block.statisticStart(p, s);
+                codes[s] = stateWords + 4 * group.statisticStart(p, s);
                 absmax[s] = codes[s] + 4 * param.codeWords();
             }
             states.add(param.quantized()
@@ -73,15 +73,15 @@ public final class CudaPackedBlock implements AutoCloseable {
     }
 
     /**
-     * Writes a fresh state into the block's words: every statistic of parameter {@code p} at
+     * Writes a fresh state into the group's words: every statistic of parameter {@code p} at
      * {@code initial[p]} (zero for most optimizers; the framework's own starting value for the others).
      * Synchronous.
      */
     public void initialize(float[] initial) {
-        ByteBuffer words = ByteBuffer.allocateDirect(Math.toIntExact(4 * block.words())).order(ByteOrder.nativeOrder());
+        ByteBuffer words = ByteBuffer.allocateDirect(Math.toIntExact(4 * group.words())).order(ByteOrder.nativeOrder());
         for (int p = 0; p < params.length; p++) {
             if (initial[p] != 0f) {
-                OptimizerState state = block.state(words, p);
+                OptimizerState state = group.state(words, p);
                 for (int s = 0; s < state.statistics(); s++) {
                     state.fill(s, initial[p]);
                 }
@@ -91,8 +91,8 @@ public final class CudaPackedBlock implements AutoCloseable {
     }
 
     /**
-     * Queues one step over the block on {@code stream}, each parameter moved by {@code rules[} its slot
-     * {@code ]}; {@code gradient} is the device address of the block's gradient (its parameters'
+     * Queues one step over the group on {@code stream}, each parameter moved by {@code rules[} its slot
+     * {@code ]}; {@code gradient} is the device address of the group's gradient (its parameters'
      * gradients one after another).
      */
     public void step(UpdateRule[] rules, StepOptions options, long gradient, long stream) {
@@ -105,7 +105,7 @@ public final class CudaPackedBlock implements AutoCloseable {
             Map<List<Integer>, List<CudaTensorGroup.Entry>> byKey = new LinkedHashMap<>();
             long offset = 0;
             for (int p = 0; p < params.length; p++) {
-                PackedStateLayout.Param param = block.params().get(p);
+                PackedStateLayout.Param param = group.params().get(p);
                 List<Integer> key = List.of(ruleSlots[p], param.quantized() ? param.blockSize() : 0);
                 byKey.computeIfAbsent(key, k -> new ArrayList<>())
                         .add(new CudaTensorGroup.Entry(params[p], gradient + 4 * offset, states.get(p)));

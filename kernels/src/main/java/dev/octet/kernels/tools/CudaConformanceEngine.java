@@ -1,4 +1,4 @@
-package dev.octet.kernels.cuda;
+package dev.octet.kernels.tools;
 
 import dev.octet.kernels.QuantizationMap;
 import dev.octet.kernels.QuantizedState;
@@ -6,6 +6,10 @@ import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.StepOptions;
 import dev.octet.kernels.UpdateRule;
 import dev.octet.kernels.conformance.Conformance;
+import dev.octet.kernels.cuda.CudaBackend;
+import dev.octet.kernels.cuda.CudaQuantizedState;
+import dev.octet.kernels.cuda.CudaQuantizer;
+import dev.octet.kernels.cuda.CudaTensorGroup;
 import java.util.List;
 
 /**

@@ -1,25 +1,25 @@
 package dev.octet.adapters.dl4j;
 
-import dev.octet.adapters.core.CudaPackedBlock;
+import dev.octet.adapters.core.CudaUpdateGroup;
 import dev.octet.adapters.core.PackedStateLayout;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
- * {@link OctetBlockUpdater} for ND4J's CUDA backend: the same formula and the same state layout in the
+ * {@link OctetGroupUpdater} for ND4J's CUDA backend: the same formula and the same state layout in the
  * same state view, updated by octet's CUDA kernels in the GPU's copy of DL4J's arrays, on ND4J's own
  * stream (so the kernel runs after the ops that made the gradient and before DL4J's subtraction). The
  * update goes into the gradient, as DL4J's own updaters write it.
  */
-final class OctetCudaBlockUpdater extends OctetUpdater {
+final class OctetCudaGroupUpdater extends OctetUpdater {
 
     private final Nd4jCudaMemory nd4j;
     private final INDArray stateView;
     private final INDArray[] paramViews;
-    private final CudaPackedBlock block;
+    private final CudaUpdateGroup group;
 
-    OctetCudaBlockUpdater(IUpdater config, List<IUpdater> paramConfigs, Dl4jUpdaterMath math, PackedStateLayout.Block layout,
+    OctetCudaGroupUpdater(IUpdater config, List<IUpdater> paramConfigs, Dl4jUpdaterMath math, PackedStateLayout.Group layout,
             List<INDArray> paramViews, INDArray stateView, boolean initialize, Nd4jCudaMemory nd4j) {
         super(config, paramConfigs, math);
         this.nd4j = nd4j;
@@ -31,13 +31,13 @@ final class OctetCudaBlockUpdater extends OctetUpdater {
         for (int j = 0; j < params.length; j++) {
             params[j] = nd4j.address(this.paramViews[j]);
         }
-        this.block = new CudaPackedBlock(nd4j.cuda(), layout, nd4j.address(stateView), params, slots);
+        this.group = new CudaUpdateGroup(nd4j.cuda(), layout, nd4j.address(stateView), params, slots);
         if (initialize) {
             float[] initial = new float[slots.length];
             for (int j = 0; j < initial.length; j++) {
                 initial[j] = initialValue(j);
             }
-            block.initialize(initial);
+            group.initialize(initial);
             nd4j.deviceWrote(stateView);
         }
     }
@@ -47,7 +47,7 @@ final class OctetCudaBlockUpdater extends OctetUpdater {
         nd4j.onDevice(gradient);
         nd4j.onDevice(stateView);
         nd4j.onDevice(paramViews);
-        block.step(rules(iteration, epoch), WRITE_UPDATE, nd4j.address(gradient), nd4j.stream());
+        group.step(rules(iteration, epoch), WRITE_UPDATE, nd4j.address(gradient), nd4j.stream());
         nd4j.deviceWrote(gradient);
         nd4j.deviceWrote(stateView);
     }

@@ -13,23 +13,23 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
- * Stands in for DL4J's own updater of one update block: the same formula, with each parameter's
+ * Stands in for DL4J's own updater of one update group: the same formula, with each parameter's
  * statistics stored in DL4J's state view either 8-bit block-wise or as float32, as the policy
  * decided, and each parameter's hyperparameters as DL4J's configuration with the policy's overrides
  * for it. Like DL4J's updaters it writes the update into the gradient; DL4J subtracts it.
  *
  * <p>The view is laid out as {@link PackedStateLayout} says: per statistic, then per parameter, which
- * for a block of float32 parameters is exactly DL4J's own layout.
+ * for a group of float32 parameters is exactly DL4J's own layout.
  */
-final class OctetBlockUpdater extends OctetUpdater {
+final class OctetGroupUpdater extends OctetUpdater {
 
     private final List<Segment> segments = new ArrayList<>();
 
-    /** One parameter of the block: where its gradient sits in the block's gradient, its state, its rule's slot. */
+    /** One parameter of the group: where its gradient sits in the group's gradient, its state, its rule's slot. */
     private record Segment(FloatBuffer params, int gradientOffset, int length, OptimizerState state, int slot) {
     }
 
-    OctetBlockUpdater(IUpdater config, List<IUpdater> paramConfigs, Dl4jUpdaterMath math, PackedStateLayout.Block block,
+    OctetGroupUpdater(IUpdater config, List<IUpdater> paramConfigs, Dl4jUpdaterMath math, PackedStateLayout.Group group,
             List<INDArray> paramViews, INDArray stateView, boolean initialize) {
         super(config, paramConfigs, math);
         if (initialize) {
@@ -37,8 +37,8 @@ final class OctetBlockUpdater extends OctetUpdater {
         }
         ByteBuffer view = Dl4jMemory.bytes(stateView.reshape(stateView.length()));
         int gradientOffset = 0;
-        for (int j = 0; j < block.params().size(); j++) {
-            OptimizerState state = block.state(view, j);
+        for (int j = 0; j < group.params().size(); j++) {
+            OptimizerState state = group.state(view, j);
             float initial = initialValue(j);
             if (initialize && initial != 0f) {
                 for (int k = 0; k < state.statistics(); k++) {

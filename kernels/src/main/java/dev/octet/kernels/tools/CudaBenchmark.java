@@ -1,24 +1,26 @@
-package dev.octet.kernels.cuda;
+package dev.octet.kernels.tools;
 
 import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.StepOptions;
+import dev.octet.kernels.cuda.Cuda;
+import dev.octet.kernels.cuda.CudaBackend;
+import dev.octet.kernels.cuda.CudaQuantizedState;
+import dev.octet.kernels.cuda.CudaTensorGroup;
 import dev.octet.kernels.rules.AdamRule;
 import dev.octet.kernels.rules.ReferenceOptimizers;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import jcuda.driver.CUevent;
-import jcuda.driver.JCudaDriver;
 
 /**
- * The GPU benchmark of issue 6: octet's 8-bit Adam over float32 parameters, per 2^30 parameters, as one
+ * The GPU benchmark: octet's 8-bit Adam over float32 parameters, per 2^30 parameters, as one
  * tensor and as 256 tensors (one launch), against a device-to-device copy of the parameters (the
  * bandwidth ceiling). Data is random and made on the device; the state is stepped before timing, so no
  * number is taken on zeros. Each figure is the median of {@code repeats} steps timed with CUDA events.
  * PyTorch's fused Adam is timed by {@code kernels/src/test/gpu/bench_torch.py} in the same run.
  *
- * <pre>java -cp octet-kernels.jar:jcuda.jar:jcuda-natives.jar dev.octet.kernels.cuda.CudaBenchmark [log2 params] [repeats] [block sizes, e.g. 256,1024]</pre>
+ * <pre>java -cp octet-kernels.jar:jcuda.jar:jcuda-natives.jar dev.octet.kernels.tools.CudaBenchmark [log2 params] [repeats] [block sizes, e.g. 256,1024]</pre>
  */
 public final class CudaBenchmark {
 
@@ -57,46 +59,29 @@ public final class CudaBenchmark {
         rows.forEach(System.out::println);
     }
 
-    private static float time(long stream, Runnable work, int repeats, float[] samples) {
-        CUevent start = new CUevent();
-        CUevent stop = new CUevent();
-        JCudaDriver.cuEventCreate(start, 0);
-        JCudaDriver.cuEventCreate(stop, 0);
+    /** The median of {@code repeats} timings of {@code work}, after three untimed runs. */
+    private static float time(CudaBackend cuda, long stream, Runnable work, int repeats) {
         for (int i = 0; i < 3; i++) {
             work.run();
         }
+        float[] samples = new float[repeats];
         for (int i = 0; i < repeats; i++) {
-            CudaBackend.check(JCudaDriver.cuEventRecord(start, CudaBackend.stream(stream)), "cuEventRecord");
-            work.run();
-            CudaBackend.check(JCudaDriver.cuEventRecord(stop, CudaBackend.stream(stream)), "cuEventRecord");
-            CudaBackend.check(JCudaDriver.cuEventSynchronize(stop), "cuEventSynchronize");
-            float[] ms = {0};
-            JCudaDriver.cuEventElapsedTime(ms, start, stop);
-            samples[i] = ms[0];
+            samples[i] = cuda.elapsedMs(stream, work);
         }
-        JCudaDriver.cuEventDestroy(start);
-        JCudaDriver.cuEventDestroy(stop);
-        float[] sorted = Arrays.copyOf(samples, repeats);
-        Arrays.sort(sorted);
-        return sorted[repeats / 2];
+        Arrays.sort(samples);
+        return samples[repeats / 2];
     }
 
     private static double copy(CudaBackend cuda, long n, long stream, int repeats) {
         long a = cuda.allocate(4 * n);
         long b = cuda.allocate(4 * n);
         try {
-            fill(cuda, a, n, 1, 1f, stream);
-            float[] samples = new float[repeats];
-            return time(stream, () -> CudaBackend.check(JCudaDriver.cuMemcpyDtoDAsync(CudaBackend.ptr(b), CudaBackend.ptr(a),
-                    4 * n, CudaBackend.stream(stream)), "cuMemcpyDtoDAsync"), repeats, samples);
+            cuda.fillRandom(a, n, 1, 1f, stream);
+            return time(cuda, stream, () -> cuda.copyAsync(b, a, 4 * n, stream), repeats);
         } finally {
             cuda.free(a);
             cuda.free(b);
         }
-    }
-
-    static void fill(CudaBackend cuda, long address, long n, int seed, float scale, long stream) {
-        cuda.launch("octet_fill_random", 4 * cuda.multiprocessors(), 256, stream, address, n, seed, scale);
     }
 
     private static double adam(CudaBackend cuda, long total, int tensors, int blockSize, long stream, int repeats) {
@@ -110,8 +95,8 @@ public final class CudaBenchmark {
                 long g = cuda.allocate(4 * n);
                 memory.add(p);
                 memory.add(g);
-                fill(cuda, p, n, 2 * i + 11, 1f, stream);
-                fill(cuda, g, n, 2 * i + 12, 1e-2f, stream);
+                cuda.fillRandom(p, n, 2 * i + 11, 1f, stream);
+                cuda.fillRandom(g, n, 2 * i + 12, 1e-2f, stream);
                 CudaQuantizedState s = CudaQuantizedState.allocate(cuda, n, blockSize, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
                 states.add(s);
                 entries.add(new CudaTensorGroup.Entry(p, g, s));
@@ -126,8 +111,7 @@ public final class CudaBenchmark {
                 for (int i = 0; i < 5; i++) {
                     one.run();      // a state that is not zeros
                 }
-                float[] samples = new float[repeats];
-                return time(stream, one, repeats, samples);
+                return time(cuda, stream, one, repeats);
             }
         } finally {
             cuda.synchronize(stream);
