@@ -17,13 +17,11 @@ import dev.octet.kernels.QuantizedState;
 import dev.octet.kernels.StatisticKind;
 import dev.octet.kernels.StepOptions;
 import dev.octet.kernels.UpdateRule;
-import dev.octet.kernels.cuda.CudaFloat32State;
 import dev.octet.kernels.cuda.CudaQuantizedState;
 import dev.octet.kernels.cuda.CudaRule;
 import dev.octet.kernels.cuda.CudaState;
 import dev.octet.policy.Decision;
 import dev.octet.policy.ParameterInfo;
-import java.lang.ref.Cleaner;
 import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -139,33 +137,8 @@ final class OctetDjlOptimizer {
     private boolean planned;
     /** The state file to restore when planning (set when DJL trains the arrays a load made). */
     Path pendingRestore;
-    /** What octet holds on one GPU for this optimizer: the way to DJL's tensors there, the step's launches. */
-    private record OnGpu(DjlDeviceMemory memory, DjlGpuSteps steps) {
-    }
-
-    /** By GPU, once octet opened it for this optimizer; a null value: octet cannot use that GPU (said once). */
-    private final Map<Device, OnGpu> gpus = new HashMap<>();
-    /** The GPU memory this optimizer allocated, freed once the optimizer is unreachable (DJL has no end). */
-    private GpuMemory gpuOwned;
-
-    private static final Cleaner CLEANER = Cleaner.create();
-
-    /** GPU state and launch tables to free, on every GPU; holds nothing that keeps the optimizer reachable. */
-    private static final class GpuMemory implements Runnable {
-        private final List<DjlGpuSteps> steps = new ArrayList<>();
-        private final List<CudaState> states = new ArrayList<>();
-
-        @Override
-        public synchronized void run() {
-            try {
-                steps.forEach(DjlGpuSteps::close); // each waits for its device's launches first
-                states.forEach(CudaState::close);
-            } catch (RuntimeException | LinkageError e) {
-                OctetRuntime.warnOnce("djl-gpu-free", "octet could not free the GPU memory of an optimizer no longer"
-                        + " used (" + e + ")");
-            }
-        }
-    }
+    /** The GPUs this optimizer keeps state on. */
+    private final DjlGpus gpus;
 
     /** The loads of the model this optimizer trains. */
     DjlLoads loads;
@@ -174,6 +147,7 @@ final class OctetDjlOptimizer {
         this.math = math;
         this.model = new WeakReference<>(model);
         this.modelName = model.getName();
+        this.gpus = new DjlGpus(this, modelName, subject());
     }
 
     /**
@@ -277,17 +251,11 @@ final class OctetDjlOptimizer {
         int n = Math.toIntExact(array.size());
         Device device = array.getDevice();
         if (device.isGpu()) {
-            OnGpu onGpu = onGpu(array);
+            DjlGpus.OnGpu onGpu = gpus.on(array);
             if (onGpu == null) {
                 return null;
             }
-            CudaState gpu = decision.bits() == 8
-                    ? CudaQuantizedState.allocate(onGpu.memory().cuda, n, decision.blockSize(), kinds)
-                    : CudaFloat32State.allocate(onGpu.memory().cuda, n, kinds);
-            synchronized (gpuOwned) {
-                gpuOwned.states.add(gpu);
-            }
-            return new Entry(name, shape, decision, null, gpu, layerType, device);
+            return new Entry(name, shape, decision, null, gpus.allocate(onGpu, decision, n, kinds), layerType, device);
         }
         OptimizerState state = decision.bits() == 8
                 ? QuantizedState.allocateDirect(n, decision.blockSize(), kinds)
@@ -320,39 +288,7 @@ final class OctetDjlOptimizer {
 
     /** Whether octet can keep state for a tensor on {@code array}'s device. */
     private boolean canHold(NDArray array) {
-        return array.getDataType() == DataType.FLOAT32 && (!array.getDevice().isGpu() || onGpu(array) != null);
-    }
-
-    /**
-     * octet's hold on {@code sample}'s GPU, opened and checked once per GPU; null (with one warning, or an
-     * error where the policy says {@code onError: fail}) when octet cannot update tensors there.
-     */
-    private synchronized OnGpu onGpu(NDArray sample) {
-        Device device = sample.getDevice();
-        if (!gpus.containsKey(device)) {
-            DjlDeviceMemory.Opened opened = DjlDeviceMemory.open(sample);
-            OnGpu onGpu = null;
-            if (opened.memory() == null) {
-                String message = "the parameters of model " + modelName + " are on " + sample.getDevice()
-                        + ", where octet cannot keep their optimizer state: " + opened.problem()
-                        + "; DJL's own optimizer keeps its 32-bit state there";
-                if (OctetRuntime.policy().onError() == dev.octet.policy.Policy.OnError.FAIL) {
-                    throw new IllegalStateException(message + " (the policy says onError: fail)");
-                }
-                OctetRuntime.warnOnce("djl-gpu:" + subject() + ":" + sample.getDevice(), message);
-            } else {
-                onGpu = new OnGpu(opened.memory(), new DjlGpuSteps(opened.memory().cuda));
-                if (gpuOwned == null) {
-                    gpuOwned = new GpuMemory();
-                    CLEANER.register(this, gpuOwned);
-                }
-                synchronized (gpuOwned) {
-                    gpuOwned.steps.add(onGpu.steps());
-                }
-            }
-            gpus.put(device, onGpu);
-        }
-        return gpus.get(device);
+        return array.getDataType() == DataType.FLOAT32 && (!array.getDevice().isGpu() || gpus.on(array) != null);
     }
 
     boolean planned() {
@@ -429,7 +365,7 @@ final class OctetDjlOptimizer {
         }
         for (NDArray sum : sums) {
             if (sum.getDevice().isGpu()) {
-                onGpu(sum).steps().closeAfterLaunch(List.of(sum)); // its device's launch reads it
+                gpus.on(sum).steps().closeAfterLaunch(List.of(sum)); // its device's launch reads it
             } else {
                 sum.close(); // read already: by the CPU update, and by the copies to GPUs (from pageable memory)
             }
@@ -489,7 +425,7 @@ final class OctetDjlOptimizer {
      * ends ({@link #launchGpuSteps}), or at once when the job calls the parameter server itself.
      */
     private boolean updateOnGpu(Entry e, String parameterId, NDArray grad, NDArray weight, NDArray ownGradient) {
-        OnGpu onGpu = onGpu(weight);
+        DjlGpus.OnGpu onGpu = gpus.on(weight);
         long params;
         long gradient;
         long own;
@@ -514,9 +450,7 @@ final class OctetDjlOptimizer {
         if (!CudaRule.supports(rule)) {
             throw new IllegalStateException("no CUDA kernel for " + rule.getClass().getName());
         }
-        synchronized (this) {
-            onGpu.steps().add(e, params, gradient, rule);
-        }
+        gpus.record(onGpu, e, params, gradient, rule);
         if (own != 0) {
             // Queued before the launch, which reads the gradients' sum, not this.
             onGpu.memory().cuda.zero(own, 4 * ownGradient.size(), 0);
@@ -530,12 +464,8 @@ final class OctetDjlOptimizer {
      * Launches the GPU updates recorded in this step, on each GPU (DJL's PyTorch optimizers leave the
      * gradient zeroed).
      */
-    synchronized void launchGpuSteps() {
-        for (OnGpu onGpu : gpus.values()) {
-            if (onGpu != null) {
-                onGpu.steps().launch(ZERO_GRADIENT);
-            }
-        }
+    void launchGpuSteps() {
+        gpus.launch(ZERO_GRADIENT);
     }
 
     /** DJL's {@code updateCount}: per parameter from {@code beginNumUpdate + 1}, the global maximum returned. */
@@ -585,7 +515,7 @@ final class OctetDjlOptimizer {
                     e.bytes()));
         }
         List<String> onGpus = entries.stream().filter(e -> e.gpu != null).map(e -> e.device).distinct()
-                .map(d -> d + ": " + gpus.get(d).memory().cuda.description()).toList();
+                .map(gpus::describe).toList();
         if (!onGpus.isEmpty()) {
             report.where((entries.stream().allMatch(e -> e.gpu != null) ? "in GPU memory (" : "in host and GPU memory (")
                     + String.join("; ", onGpus) + ")");
