@@ -57,10 +57,7 @@ public final class DjlInstrumentationModule implements InstrumentationModule {
         return Types.all();
     }
 
-    /**
-     * The declarations, in a class of their own: the dormant agent loads this module to read its framework,
-     * and verifying code that builds ByteBuddy matchers would load ByteBuddy's types with it.
-     */
+    /** The declarations, in a class of their own ({@link InstrumentationModule#typeInstrumentations} says why). */
     private static final class Types {
 
         static List<TypeInstrumentation> all() {
