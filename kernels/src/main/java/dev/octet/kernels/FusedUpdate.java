@@ -44,15 +44,9 @@ public final class FusedUpdate {
     /** Applies one step of {@code rule} to a tensor: {@code params}, {@code grad} and {@code state} align. */
     public static void apply(FloatBuffer params, FloatBuffer grad, OptimizerState state, UpdateRule rule,
             StepOptions options, KernelPool pool) {
-        int length = state.length();
-        if (params.capacity() < length || grad.capacity() < length) {
-            throw new IllegalArgumentException("params and gradient must hold " + length + " elements");
-        }
-        if (!Arrays.equals(rule.statistics(), state.kinds())) {
-            throw new IllegalArgumentException("the rule keeps " + Arrays.toString(rule.statistics())
-                    + " but the state holds " + Arrays.toString(state.kinds()));
-        }
+        check(params, grad, state, rule);
         Step step = new Step(params, grad, state, rule, options);
+        int length = state.length();
         int blockSize = state.blockSize();
         int blocks = (length + blockSize - 1) / blockSize;
         int blocksPerTask = Math.max(1, MIN_ELEMENTS_PER_TASK / blockSize);
@@ -83,6 +77,99 @@ public final class FusedUpdate {
             Scratch s = SCRATCH.get().ensure(blockSize);
             for (int b = from; b < to; b++) {
                 updateBlock(step, stepScale, b, s);
+            }
+        });
+    }
+
+    private static void check(FloatBuffer params, FloatBuffer grad, OptimizerState state, UpdateRule rule) {
+        int length = state.length();
+        if (params.capacity() < length || grad.capacity() < length) {
+            throw new IllegalArgumentException("params and gradient must hold " + length + " elements");
+        }
+        if (!Arrays.equals(rule.statistics(), state.kinds())) {
+            throw new IllegalArgumentException("the rule keeps " + Arrays.toString(rule.statistics())
+                    + " but the state holds " + Arrays.toString(state.kinds()));
+        }
+    }
+
+    /**
+     * Applies one step to each of several tensors ({@code params[t]}, {@code grads[t]}, {@code states[t]}
+     * and {@code rules[t]} align): exactly what {@link #apply} does to each, block for block, but as one
+     * parallel call over all their blocks. A model of many small tensors then pays one hand-off to the
+     * pool per step instead of one per tensor, and its small tensors run in parallel too, where
+     * {@link #apply} runs each of them on the calling thread. A rule with a trust ratio
+     * ({@link UpdateRule#maxUpdateNormRatio}) needs its tensor's norms first: such tensors go through
+     * {@link #apply} one at a time.
+     */
+    public static void applyAll(FloatBuffer[] params, FloatBuffer[] grads, OptimizerState[] states, UpdateRule[] rules,
+            StepOptions options, KernelPool pool) {
+        int tensors = states.length;
+        if (params.length != tensors || grads.length != tensors || rules.length != tensors) {
+            throw new IllegalArgumentException("one parameter buffer, gradient, state and rule per tensor");
+        }
+        Step[] steps = new Step[tensors];
+        // firstBlock[t]: tensor t's first block in the sequence of all the tensors' blocks.
+        int[] firstBlock = new int[tensors + 1];
+        int count = 0;
+        long elements = 0;
+        int largestBlock = 0;
+        for (int t = 0; t < tensors; t++) {
+            OptimizerState state = states[t];
+            if (rules[t].maxUpdateNormRatio() > 0f) {
+                apply(params[t], grads[t], state, rules[t], options, pool);
+                firstBlock[t] = count;
+                continue;
+            }
+            check(params[t], grads[t], state, rules[t]);
+            steps[t] = new Step(params[t], grads[t], state, rules[t], options);
+            firstBlock[t] = count;
+            count += (state.length() + state.blockSize() - 1) / state.blockSize();
+            elements += state.length();
+            largestBlock = Math.max(largestBlock, state.blockSize());
+        }
+        firstBlock[tensors] = count;
+        int blockSize = largestBlock;
+        // Ranges of about equal elements (block sizes differ between tensors), at least MIN_ELEMENTS_PER_TASK each.
+        int ranges = (int) Math.min(pool.threads() * 4L, Math.max(1, elements / MIN_ELEMENTS_PER_TASK));
+        int[] rangeStart = new int[ranges + 1];
+        long done = 0;
+        int range = 1;
+        for (int t = 0; t < tensors && range < ranges; t++) {
+            if (steps[t] == null) {
+                continue;
+            }
+            OptimizerState state = steps[t].state();
+            for (int b = 0, n = firstBlock[t + 1] - firstBlock[t]; b < n && range < ranges; b++) {
+                done += Math.min(state.blockSize(), state.length() - b * state.blockSize());
+                if (done * ranges >= elements * range) {
+                    rangeStart[range++] = firstBlock[t] + b + 1;
+                }
+            }
+        }
+        for (; range <= ranges; range++) {
+            rangeStart[range] = count;
+        }
+        pool.forRanges(ranges, 1, (from, to) -> {
+            Scratch s = SCRATCH.get().ensure(blockSize);
+            int end = rangeStart[to];
+            int b = rangeStart[from];
+            if (b >= end) {
+                return;
+            }
+            // The tensor of block b: the last one starting at or before it (tensors without blocks are skipped).
+            int t = Arrays.binarySearch(firstBlock, 0, tensors, b);
+            if (t < 0) {
+                t = -t - 2;
+            }
+            while (firstBlock[t + 1] <= b) {
+                t++;
+            }
+            for (; b < end; b++) {
+                while (firstBlock[t + 1] <= b) {
+                    t++;
+                }
+                Step step = steps[t];
+                updateBlock(step, step.rule().stepScale(), b - firstBlock[t], s);
             }
         });
     }

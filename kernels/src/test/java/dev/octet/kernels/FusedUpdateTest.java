@@ -249,4 +249,92 @@ class FusedUpdateTest {
         assertThrows(IllegalArgumentException.class, () -> FusedUpdate.apply(FloatBuffer.allocate(10),
                 FloatBuffer.allocate(10), state, ReferenceOptimizers.adam(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1)));
     }
+
+    /**
+     * Many tensors in one call, as a DL4J update block hands them over: sizes from 0 to above a
+     * parallel task, 8-bit in three block sizes and float32, a non-finite gradient, a trust-ratio rule
+     * (which goes through apply alone), and a tensor of another optimizer. Every parameter, update and
+     * code must equal what apply gives each tensor on its own, on one thread and on several.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3, 8})
+    void applyAllEqualsApplyPerTensorBitForBit(int threads) {
+        int[] sizes = {96, 0, 1024, 6144, 65_536, 70_001, 262_144, 5000, 24_576, 1, 100_000};
+        int[] blockSizes = {0, 256, 0, 2048, 256, 64, 2048, 4096, 256, 0, 256}; // 0: float32 state
+        Random random = new Random(31);
+        int tensors = sizes.length;
+        float[][] p = new float[tensors][];
+        float[][] g = new float[tensors][];
+        UpdateRule[] rules = new UpdateRule[tensors];
+        for (int t = 0; t < tensors; t++) {
+            p[t] = gaussian(random, sizes[t], 1);
+            g[t] = gaussian(random, sizes[t], 0.1);
+            rules[t] = t == 7 ? ReferenceOptimizers.lamb(1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, 3)
+                    : t == 9 ? ReferenceOptimizers.momentum(1e-2f, 0.9f, 0f, 3, false)
+                    : ReferenceOptimizers.adam(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 3);
+        }
+        g[4][300] = Float.NaN;
+        g[6][5] = Float.POSITIVE_INFINITY;
+        for (StepOptions options : new StepOptions[] {StepOptions.DEFAULT,
+                StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT),
+                StepOptions.DEFAULT.withOutput(StepOptions.Output.APPLY_TO_PARAMS_ZEROING_GRADIENT)}) {
+            OptimizerState[] alone = new OptimizerState[tensors];
+            OptimizerState[] together = new OptimizerState[tensors];
+            float[][] pAlone = new float[tensors][];
+            float[][] gAlone = new float[tensors][];
+            FloatBuffer[] pTogether = new FloatBuffer[tensors];
+            FloatBuffer[] gTogether = new FloatBuffer[tensors];
+            for (int t = 0; t < tensors; t++) {
+                StatisticKind[] kinds = rules[t].statistics();
+                alone[t] = blockSizes[t] == 0 ? Float32State.allocate(sizes[t], kinds)
+                        : QuantizedState.allocate(sizes[t], blockSizes[t], kinds);
+                together[t] = blockSizes[t] == 0 ? Float32State.allocate(sizes[t], kinds)
+                        : QuantizedState.allocate(sizes[t], blockSizes[t], kinds);
+                pAlone[t] = p[t].clone();
+                gAlone[t] = g[t].clone();
+                pTogether[t] = FloatBuffer.wrap(p[t].clone());
+                gTogether[t] = FloatBuffer.wrap(g[t].clone());
+            }
+            KernelPool pool = KernelPool.ofThreads(threads);
+            for (int step = 0; step < 2; step++) { // the second step starts from non-zero state
+                for (int t = 0; t < tensors; t++) {
+                    FusedUpdate.apply(FloatBuffer.wrap(pAlone[t]), FloatBuffer.wrap(gAlone[t]), alone[t], rules[t],
+                            options, KernelPool.ofThreads(1));
+                }
+                FusedUpdate.applyAll(pTogether, gTogether, together, rules, options, pool);
+            }
+            for (int t = 0; t < tensors; t++) {
+                String what = options.output() + ", tensor " + t;
+                assertArrayEquals(pAlone[t], pTogether[t].array(), 0f, what + ": parameters");
+                assertArrayEquals(gAlone[t], gTogether[t].array(), 0f, what + ": gradient or update");
+                for (int k = 0; k < alone[t].statistics(); k++) {
+                    if (alone[t] instanceof QuantizedState q) {
+                        assertArrayEquals(codes(q, k), codes((QuantizedState) together[t], k), what + ": codes");
+                        float[] a = new float[QuantizedState.blocks(sizes[t], q.blockSize())];
+                        float[] b = a.clone();
+                        q.absmax(k).get(0, a);
+                        ((QuantizedState) together[t]).absmax(k).get(0, b);
+                        assertArrayEquals(a, b, 0f, what + ": absmax");
+                    } else {
+                        float[] a = new float[sizes[t]];
+                        float[] b = new float[sizes[t]];
+                        ((Float32State) alone[t]).values(k).get(0, a);
+                        ((Float32State) together[t]).values(k).get(0, b);
+                        assertArrayEquals(a, b, 0f, what + ": float32 state");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void applyAllRejectsMismatchedArraysAndARuleThatDoesNotFit() {
+        var state = QuantizedState.allocate(10, 256, StatisticKind.SIGNED);
+        var adam = ReferenceOptimizers.adam(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1);
+        FloatBuffer[] one = {FloatBuffer.allocate(10)};
+        assertThrows(IllegalArgumentException.class, () -> FusedUpdate.applyAll(one, one, new OptimizerState[] {state},
+                new UpdateRule[] {adam}, StepOptions.DEFAULT, KernelPool.shared()));
+        assertThrows(IllegalArgumentException.class, () -> FusedUpdate.applyAll(one, new FloatBuffer[0],
+                new OptimizerState[] {state}, new UpdateRule[] {adam}, StepOptions.DEFAULT, KernelPool.shared()));
+    }
 }

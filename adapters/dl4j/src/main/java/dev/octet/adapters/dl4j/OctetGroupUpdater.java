@@ -54,10 +54,20 @@ final class OctetGroupUpdater extends OctetUpdater {
     @Override
     public void applyUpdater(INDArray gradient, int iteration, int epoch) {
         FloatBuffer grad = Dl4jMemory.floats(gradient);
-        UpdateRule[] rules = rules(iteration, epoch);
-        for (Segment s : segments) {
-            FusedUpdate.apply(s.params(), grad.slice(s.gradientOffset(), s.length()), s.state(), rules[s.slot()],
-                    WRITE_UPDATE, KernelPool.shared());
+        UpdateRule[] slotRules = rules(iteration, epoch);
+        int count = segments.size();
+        FloatBuffer[] params = new FloatBuffer[count];
+        FloatBuffer[] grads = new FloatBuffer[count];
+        OptimizerState[] states = new OptimizerState[count];
+        UpdateRule[] rules = new UpdateRule[count];
+        for (int j = 0; j < count; j++) {
+            Segment s = segments.get(j);
+            params[j] = s.params();
+            grads[j] = grad.slice(s.gradientOffset(), s.length());
+            states[j] = s.state();
+            rules[j] = slotRules[s.slot()];
         }
+        // One parallel call for the whole block: its small tensors share the pool instead of each running alone.
+        FusedUpdate.applyAll(params, grads, states, rules, WRITE_UPDATE, KernelPool.shared());
     }
 }

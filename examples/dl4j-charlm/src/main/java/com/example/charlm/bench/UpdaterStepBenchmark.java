@@ -28,8 +28,12 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * Knows nothing of octet: {@link #main} with {@code table} runs it in child JVMs with and without
  * {@code -javaagent:octet-agent.jar}, at 1 and 2 threads, and prints the comparison.
  *
- * <p>{@code java -cp <job class path> com.example.charlm.bench.UpdaterStepBenchmark table <octet-agent.jar>}
- * (models: {@code example}, the demo's; {@code large}, 14.6M parameters; {@code xl}, 54M).
+ * <p>{@code java -cp <job class path> com.example.charlm.bench.UpdaterStepBenchmark table <octet-agent.jar> [models] [iterations]}
+ * (models, separated by commas, default {@code example,large,xl}: {@code example}, the demo's; {@code small}, 325K
+ * parameters in 26 small tensors; {@code large}, 14.6M parameters; {@code xl}, 54M; iterations measured, default 20).
+ *
+ * <p>Each JVM first warms up for at least 5 steps and 3 seconds, so that a small model is measured after the
+ * JIT has compiled the step (a few hundred steps of the demo's model), as in a job of thousands of steps.
  */
 public final class UpdaterStepBenchmark {
 
@@ -38,11 +42,13 @@ public final class UpdaterStepBenchmark {
 
     public static void main(String[] args) throws Exception {
         if (args.length >= 2 && args[0].equals("table")) {
-            table(args[1]);
+            table(args[1], args.length > 2 ? List.of(args[2].split(",")) : List.of("example", "large", "xl"),
+                    args.length > 3 ? Integer.parseInt(args[3]) : 20);
         } else if (args.length >= 1) {
             measure(args[0], args.length > 1 ? Integer.parseInt(args[1]) : 20);
         } else {
-            System.err.println("usage: UpdaterStepBenchmark table <octet-agent.jar> | <example|large> [iterations]");
+            System.err.println("usage: UpdaterStepBenchmark table <octet-agent.jar> [models] [iterations]"
+                    + " | <example|small|large|xl> [iterations]");
             System.exit(2);
         }
     }
@@ -50,6 +56,16 @@ public final class UpdaterStepBenchmark {
     static MultiLayerNetwork network(String model) {
         MultiLayerConfiguration conf = switch (model) {
             case "example" -> CharLanguageModel.configurationForBenchmark();
+            case "small" -> {
+                // Many small tensors: twelve 160x160 dense layers (8-bit weights, float32 biases) and an output layer.
+                var list = new NeuralNetConfiguration.Builder().seed(1).updater(new Adam(1e-3))
+                        .weightInit(WeightInit.XAVIER).list();
+                for (int i = 0; i < 12; i++) {
+                    list.layer(new DenseLayer.Builder().nIn(160).nOut(160).activation(Activation.RELU).build());
+                }
+                yield list.layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).activation(Activation.SOFTMAX)
+                        .nIn(160).nOut(100).build()).build();
+            }
             case "large" -> new NeuralNetConfiguration.Builder().seed(1).updater(new Adam(1e-3))
                     .weightInit(WeightInit.XAVIER).list()
                     .layer(new DenseLayer.Builder().nIn(1024).nOut(4096).activation(Activation.RELU).build())
@@ -64,7 +80,7 @@ public final class UpdaterStepBenchmark {
                     .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).activation(Activation.SOFTMAX)
                             .nIn(4096).nOut(1000).build())
                     .build();
-            default -> throw new IllegalArgumentException("model is example, large or xl, not " + model);
+            default -> throw new IllegalArgumentException("model is example, small, large or xl, not " + model);
         };
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();
@@ -82,8 +98,11 @@ public final class UpdaterStepBenchmark {
         INDArray randomGradient = Nd4j.rand(gradient.dataType(), gradient.shape()).subi(0.5).muli(0.01);
         long[] times = new long[iterations];
         long[] subtractTimes = new long[iterations];
-        int warmup = 5;
-        for (int it = 0; it < warmup + iterations; it++) {
+        int warmup = 0;
+        for (long until = System.nanoTime() + 3_000_000_000L; warmup < 5 || System.nanoTime() < until; warmup++) {
+            step(updater, params, gradient, randomGradient, warmup);
+        }
+        for (int it = warmup; it < warmup + iterations; it++) {
             gradient.assign(randomGradient); // not timed: a fresh gradient, as backprop would leave
             Nd4j.getExecutioner().commit();
             long t0 = System.nanoTime();
@@ -106,6 +125,17 @@ public final class UpdaterStepBenchmark {
                 subtractTimes[iterations / 2], peakResidentKiB());
     }
 
+    /** One untimed step of the warm-up, as the measured ones. */
+    private static void step(BaseMultiLayerUpdater<?> updater, INDArray params, INDArray gradient, INDArray randomGradient,
+            int it) {
+        gradient.assign(randomGradient);
+        for (UpdaterBlock block : updater.getUpdaterBlocks()) {
+            block.update(it, 0);
+        }
+        params.subi(gradient.reshape(params.shape()));
+        Nd4j.getExecutioner().commit();
+    }
+
     /** The process's peak resident memory (VmHWM), in KiB; -1 where /proc is not there. */
     static long peakResidentKiB() {
         try {
@@ -120,12 +150,12 @@ public final class UpdaterStepBenchmark {
             double nsSubtract, long peakRssKiB) {
     }
 
-    static void table(String agentJar) throws Exception {
+    static void table(String agentJar, List<String> models, int iterations) throws Exception {
         List<Result> results = new ArrayList<>();
-        for (String model : List.of("example", "large", "xl")) {
+        for (String model : models) {
             for (int threads : new int[] {1, 2}) {
                 for (boolean octet : new boolean[] {false, true}) {
-                    results.add(run(agentJar, model, octet, threads));
+                    results.add(run(agentJar, model, octet, threads, iterations));
                 }
             }
         }
@@ -143,7 +173,7 @@ public final class UpdaterStepBenchmark {
         }
     }
 
-    private static Result run(String agentJar, String model, boolean octet, int threads) throws Exception {
+    private static Result run(String agentJar, String model, boolean octet, int threads, int iterations) throws Exception {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         if (octet) {
@@ -155,6 +185,7 @@ public final class UpdaterStepBenchmark {
         command.add(System.getProperty("java.class.path"));
         command.add(UpdaterStepBenchmark.class.getName());
         command.add(model);
+        command.add(String.valueOf(iterations));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().put("OMP_NUM_THREADS", String.valueOf(threads));
         Process p = pb.start();
