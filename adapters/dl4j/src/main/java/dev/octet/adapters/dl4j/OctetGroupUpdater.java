@@ -67,7 +67,7 @@ final class OctetGroupUpdater extends OctetUpdater {
             states[j] = s.state();
             rules[j] = slotRules[s.slot()];
         }
-        // One parallel call for the whole block: its small tensors share the pool instead of each running alone.
+        // One parallel call for the whole update group: its small tensors share the pool instead of each running alone.
         FusedUpdate.applyAll(params, grads, states, rules, WRITE_UPDATE, KernelPool.shared());
     }
 }
