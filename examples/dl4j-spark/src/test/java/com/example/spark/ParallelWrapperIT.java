@@ -16,15 +16,18 @@ import org.junit.jupiter.api.Test;
  * with its own updater, whose states DL4J averages every few minibatches. Under octet that average is
  * the mean of the decoded statistics, re-quantized into every replica (never a mean of codes).
  *
- * <p>What counts: the loss of the job without the agent, within 5%, with a float32 policy and with 8-bit
- * state, and octet's layout in the network after the fit. Not closer: ParallelWrapper is not deterministic
- * itself. Its second worker copies the network when its thread starts, while the first may already train
- * it (DL4J's own "FIXME ... avoid RC at originalModel relocation" in {@code DefaultTrainer.run}). Measured
- * here, full-data loss after the second epoch: without the agent 0.5746 and 0.5600 in two runs, with a
- * float32 policy 0.5716, with 8-bit state 0.5602.
+ * <p>What counts: the loss of the job without the agent, within {@link #SPREAD}, with a float32 policy and
+ * with 8-bit state, and octet's layout in the network after the fit. Not closer: ParallelWrapper is not
+ * deterministic itself. Its second worker copies the network when its thread starts, while the first may
+ * already train it (DL4J's own "FIXME ... avoid RC at originalModel relocation" in {@code DefaultTrainer.run}).
+ * Measured here, full-data loss after the second epoch: without the agent 0.5746 and 0.5600 in two runs,
+ * with a float32 policy (DL4J's own layout and arithmetic) 0.5716 and, in another run, 0.5907 against that
+ * run's 0.5600 without the agent (5.5% apart); with 8-bit state 0.5602.
  */
 class ParallelWrapperIT {
 
+    /** DL4J's own run-to-run spread here (measured above: 5.5% between a float32 run and a run without the agent). */
+    private static final double SPREAD = 0.10;
     private static final Pattern FULL_LOSS = Pattern.compile("full data ([0-9.]+)\\)");
     private static final Pattern STATE = Pattern.compile("updater state ([0-9,]+) floats");
     private static final List<String> LAUNCH = List.of("-cp", "target/classes" + java.io.File.pathSeparator + "target/lib/*",
@@ -64,7 +67,7 @@ class ParallelWrapperIT {
             double reference = plain.fullLoss().get(e);
             for (Job j : List.of(f32, octet)) {
                 double loss = j.fullLoss().get(e);
-                assertTrue(Math.abs(loss - reference) <= 0.05 * reference, "epoch " + (e + 1) + ": " + loss + " with "
+                assertTrue(Math.abs(loss - reference) <= SPREAD * reference, "epoch " + (e + 1) + ": " + loss + " with "
                         + (j == f32 ? "a float32 policy" : "8-bit state") + ", " + reference + " without the agent");
             }
         }
