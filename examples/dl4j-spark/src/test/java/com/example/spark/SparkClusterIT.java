@@ -135,8 +135,8 @@ class SparkClusterIT {
      * the agent, octet's report once in each executor JVM, and on the driver after the fit octet's layout
      * holding the average DL4J computed: decoded by {@code convert}, the same size as the state of the job
      * without the agent (codes averaged or assigned as floats would be garbage; a lost state, zero). A float32
-     * policy (DL4J's own layout, moved by DL4J's own code) is held to the same bound: only the deterministic
-     * parameter averaging can hold it to the digit.
+     * policy is not run here: it keeps DL4J's own layout, moved by DL4J's own code, and this bound could not
+     * tell it from DL4J anyway; the deterministic parameter averaging holds it to 1e-6 above.
      */
     @Test
     void gradientSharing() throws Exception {
@@ -151,12 +151,6 @@ class SparkClusterIT {
         assertLossNotAbove(plain, graph, SHARED_SPREAD);
         assertReportOncePerExecutor(graph, "170,016 bytes -> 47,776 bytes");
         assertStateLike(plain.saved(), graph.saved());
-
-        Job graphFloat32 = job("shared-graph-f32", policy("float32", "version: 1\ndefaults:\n  bits: 32\n"),
-                SHARED, "--graph", "--epochs", "2");
-        assertEquals(plain.stateFloats(), graphFloat32.stateFloats(), "float32 policy: DL4J's own layout on the driver");
-        assertReportOncePerExecutor(graphFloat32, "170,016 bytes -> 170,016 bytes");
-        assertLossNotAbove(plain, graphFloat32, SHARED_SPREAD);
     }
 
     /**
