@@ -21,7 +21,7 @@ import java.util.TreeSet;
  * property octet does not know, or a value of the wrong kind, is one error naming the setting, what is
  * wrong and what it takes (with the nearest known name for a misspelled one). An agent argument's value
  * may be put in double quotes to hold commas ({@code policy="a,b.yaml"}). Settings the kernels read
- * themselves ({@code threads}, {@code cuda.*}, {@code cpu.codec}) are handed on as system properties when they were given
+ * themselves ({@code threads}, {@code cuda.*}, {@code cpu.codec}, {@code dl4j.fusedStep}) are handed on as system properties when they were given
  * another way.
  */
 record AgentConfig(Map<String, String> agentArguments, Map<String, String> systemProperties, Map<String, String> environment) {
@@ -71,11 +71,12 @@ record AgentConfig(Map<String, String> agentArguments, Map<String, String> syste
             "threads", Kind.THREADS,
             "cuda.device", Kind.DEVICE,
             "cuda.fatbin", Kind.PATH,
-            "cuda.threads", Kind.CTA_THREADS);
+            "cuda.threads", Kind.CTA_THREADS,
+            "dl4j.fusedStep", Kind.BOOLEAN);
 
     /** Settings that code outside the agent (the kernels) reads from system properties. */
     private static final List<String> HANDED_ON = List.of("threads", "debug", "cuda.device", "cuda.fatbin", "cuda.threads",
-            "cpu.codec");
+            "cpu.codec", "dl4j.fusedStep");
 
     /**
      * Reads and checks every setting; {@code modules} are the instrumentation modules' names (each has

@@ -262,7 +262,7 @@ public final class FusedUpdate {
         float[] p = s.params;
         float[] d = s.direction;
         StepOptions.Output output = step.options().output();
-        if (output != StepOptions.Output.WRITE_UPDATE_TO_GRADIENT) {
+        if (output == StepOptions.Output.APPLY_TO_PARAMS || output == StepOptions.Output.APPLY_TO_PARAMS_ZEROING_GRADIENT) {
             for (int i = 0; i < n; i++) {
                 p[i] = (p[i] * before - stepScale * d[i]) * after;
             }
@@ -294,6 +294,12 @@ public final class FusedUpdate {
                 }
             }
             step.grad().put(start, update, 0, n);
+            if (output == StepOptions.Output.WRITE_UPDATE_TO_GRADIENT_AND_APPLY) {
+                for (int i = 0; i < n; i++) {
+                    p[i] -= update[i];
+                }
+                step.params().put(start, p, 0, n);
+            }
         }
         for (int k = 0; k < state.statistics(); k++) {
             state.store(k, start, n, s.stats[k], s.largest[k], step.keepPositive()[k], s.codes);

@@ -45,6 +45,12 @@ public record StepOptions(float gradScale, float gradClip, Output output) {
          * Parameters are left alone and the gradient buffer receives the update to subtract
          * ({@code p_old - p_new}), as DL4J's updaters do before its step function applies it.
          */
-        WRITE_UPDATE_TO_GRADIENT
+        WRITE_UPDATE_TO_GRADIENT,
+        /**
+         * As {@link #WRITE_UPDATE_TO_GRADIENT}, and the parameters then lose that update in the same pass
+         * ({@code p - u}, in float, exactly what DL4J's step function computes), so that DL4J's own second
+         * pass over parameters and update can be left out.
+         */
+        WRITE_UPDATE_TO_GRADIENT_AND_APPLY
     }
 }

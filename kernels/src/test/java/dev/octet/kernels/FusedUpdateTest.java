@@ -209,6 +209,37 @@ class FusedUpdateTest {
         }
     }
 
+    /**
+     * DL4J's step folded into the pass: the gradient receives what {@code WRITE_UPDATE_TO_GRADIENT} writes,
+     * and the parameters become {@code p - update}, as DL4J's step function leaves them, bit for bit (with an
+     * L2 term, so that the update is not just a scaled direction; a skipped element's parameter stays).
+     */
+    @Test
+    void writingTheUpdateAndApplyingItIsWhatDl4jsStepDoesAfterwards() {
+        int n = 5000;
+        Random random = new Random(12);
+        float[] p = gaussian(random, n, 1);
+        float[] g = gaussian(random, n, 0.1);
+        g[40] = Float.POSITIVE_INFINITY;
+        var rule = ReferenceOptimizers.adam(1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, 1);
+        float[] written = g.clone();
+        QuantizedState writtenState = QuantizedState.allocate(n, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
+        FusedUpdate.apply(FloatBuffer.wrap(p.clone()), FloatBuffer.wrap(written), writtenState, rule,
+                StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT), KernelPool.shared());
+        float[] params = p.clone();
+        float[] update = g.clone();
+        QuantizedState fusedState = QuantizedState.allocate(n, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
+        FusedUpdate.apply(FloatBuffer.wrap(params), FloatBuffer.wrap(update), fusedState, rule,
+                StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT_AND_APPLY), KernelPool.shared());
+        assertArrayEquals(written, update, 0f);
+        for (int i = 0; i < n; i++) {
+            assertEquals(Float.floatToIntBits(p[i] - written[i]), Float.floatToIntBits(params[i]), "p - update at " + i);
+        }
+        assertEquals(p[40], params[40], 0f);
+        assertArrayEquals(codes(writtenState, 0), codes(fusedState, 0));
+        assertArrayEquals(codes(writtenState, 1), codes(fusedState, 1));
+    }
+
     @Test
     void zeroingTheGradientMovesParametersAlikeAndLeavesZeros() {
         int n = 5000; // not a multiple of the block
@@ -277,6 +308,7 @@ class FusedUpdateTest {
         g[6][5] = Float.POSITIVE_INFINITY;
         for (StepOptions options : new StepOptions[] {StepOptions.DEFAULT,
                 StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT),
+                StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT_AND_APPLY),
                 StepOptions.DEFAULT.withOutput(StepOptions.Output.APPLY_TO_PARAMS_ZEROING_GRADIENT)}) {
             OptimizerState[] alone = new OptimizerState[tensors];
             OptimizerState[] together = new OptimizerState[tensors];

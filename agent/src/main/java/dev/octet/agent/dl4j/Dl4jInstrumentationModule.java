@@ -20,12 +20,16 @@ import net.bytebuddy.matcher.ElementMatcher;
  * Deeplearning4j: while {@code BaseMultiLayerUpdater} lays out the updater state of a
  * {@code MultiLayerNetwork} or {@code ComputationGraph}, octet decides per parameter and sizes the
  * state view for 8-bit storage; {@code UpdaterBlock.init} then gets octet's updater over that view;
- * {@code ModelSerializer} saves and restores that state through octet, bit for bit. Where DL4J moves
+ * {@code ModelSerializer} saves and restores that state through octet, bit for bit; the optimizer's
+ * {@code params -= update} is done in octet's pass where nothing comes between. Where DL4J moves
  * state between JVMs or averages it (dl4j-spark's two training masters, ParallelWrapper), it leaves
  * decoded and comes back re-quantized. Only the DL4J versions its gate names are touched; others run as
  * without the agent.
  */
 public final class Dl4jInstrumentationModule implements InstrumentationModule {
+
+    private static final String OPTIMIZER = "org.deeplearning4j.optimize.solvers.BaseOptimizer";
+    private static final String STEP = "org.deeplearning4j.optimize.stepfunctions.NegativeGradientStepFunction";
 
     /** Versions octet supports, and what it relies on where a version is not recorded. */
     private static final Framework DL4J = Framework.named("Deeplearning4j",
@@ -34,6 +38,8 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
             .reliesOn(Requirement.method("org.deeplearning4j.nn.updater.BaseMultiLayerUpdater", "<init>", 2),
                     Requirement.method("org.deeplearning4j.nn.updater.BaseMultiLayerUpdater", "setStateViewArray", 1),
                     Requirement.method("org.deeplearning4j.nn.updater.UpdaterBlock", "init", 0),
+                    Requirement.method(OPTIMIZER, "updateGradientAccordingToParams", 4),
+                    Requirement.method(STEP, "step", 2),
                     Requirement.method("org.deeplearning4j.nn.api.TrainingConfig", "getUpdaterByParam", 1),
                     Requirement.method("org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer", "instantiate", 6),
                     Requirement.method("org.deeplearning4j.util.ModelSerializer", "writeModel", 3),
@@ -83,6 +89,11 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
                             .advice(named("setStateViewArray").and(takesArguments(1)), StateRestoreAdvice.class),
                     TypeInstrumentation.of(named("org.deeplearning4j.nn.updater.UpdaterBlock"))
                             .advice(named("init").and(takesArguments(0)), UpdateGroupInitAdvice.class),
+                    // DL4J's params -= update, done in octet's pass where nothing comes between (Dl4jFusedStep).
+                    TypeInstrumentation.of(named(OPTIMIZER))
+                            .advice(named("updateGradientAccordingToParams").and(takesArguments(4)), OptimizerUpdateAdvice.class),
+                    TypeInstrumentation.of(named(STEP))
+                            .advice(named("step").and(takesArguments(2)), FusedStepAdvice.class),
                     // Stable embeddings: the layer configurations DL4J creates embedding layers from.
                     TypeInstrumentation.of(named("org.deeplearning4j.nn.conf.layers.EmbeddingLayer")
                                     .or(named("org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer")))

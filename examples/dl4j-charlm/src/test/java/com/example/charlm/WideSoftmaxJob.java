@@ -28,7 +28,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * follow a Zipf law, so that most classes are rare. Adam. Plain DL4J, no octet.
  *
  * <p>Options: {@code in} (1024), {@code classes} (16385), {@code batch} (32), {@code steps} (20),
- * {@code lr} (1e-3), {@code seed} (7), {@code dtype} (the network's data type, FLOAT), {@code save} (the
+ * {@code lr} (1e-3), {@code seed} (7), {@code dtype} (the network's data type, FLOAT), {@code weight-decay} (0:
+ * none; DL4J's {@code WeightDecay}, added to the update after the updater), {@code save} (the
  * network, with its updater); and an injected
  * outlier: at step {@code inject-step}, a fraction {@code inject-fraction} of the gradient's elements
  * (chosen at random) is set to {@code +-inject-value} as the updater sees it (DL4J divides the gradient
@@ -61,6 +62,7 @@ public final class WideSoftmaxJob {
                 .seed(seed)
                 .dataType(DataType.valueOf(options.getOrDefault("dtype", "FLOAT")))
                 .updater(new Adam(lr))
+                .weightDecay(Double.parseDouble(options.getOrDefault("weight-decay", "0")))
                 .weightInit(WeightInit.XAVIER)
                 .list()
                 .layer(new DenseLayer.Builder().nIn(64).nOut(in).activation(Activation.TANH).build())

@@ -207,6 +207,8 @@ public record CudaRule(Op op, byte[] args, StatisticKind[] statistics, boolean[]
                     case APPLY_TO_PARAMS -> 0;
                     case WRITE_UPDATE_TO_GRADIENT -> 1;
                     case APPLY_TO_PARAMS_ZEROING_GRADIENT -> 2;
+                    case WRITE_UPDATE_TO_GRADIENT_AND_APPLY -> throw new IllegalArgumentException(
+                            "the GPU kernels write DL4J's update or apply it, not both");
                 })
                 .putFloat(floor.coefficient())
                 .putFloat(prep.rescale()).putFloat(prep.clip()).putInt(prep.oneSided() ? 1 : 0)

@@ -28,6 +28,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.regularization.Regularization;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.helpers.NOPLogger;
@@ -366,8 +367,44 @@ public final class Dl4jHooks {
                 ? new OctetCudaGroupUpdater(first.updater, configs, first.math, packed, paramViews, group.getUpdaterView(),
                         group.isUpdaterViewRequiresInitialization(), layout.gpu)
                 : new OctetGroupUpdater(first.updater, configs, first.math, packed, paramViews, group.getUpdaterView(),
-                        group.isUpdaterViewRequiresInitialization()));
+                        group.isUpdaterViewRequiresInitialization(), regularizedAfterTheUpdater(group)));
         return true;
+    }
+
+    /** Whether DL4J adds a regularization term (weight decay) to any of the group's updates after its updater. */
+    private static boolean regularizedAfterTheUpdater(UpdaterBlock group) {
+        for (UpdaterBlock.ParamState ps : group.getLayersAndVariablesInBlock()) {
+            List<Regularization> terms = ps.getLayer().getConfig().getRegularizationByParam(ps.getParamName());
+            if (terms != null && terms.stream().anyMatch(r -> r.applyStep() != Regularization.ApplyStep.BEFORE_UPDATER)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A line for the job's log (or standard error, as the report), about how octet runs. */
+    static void tell(String line) {
+        REPORT.accept(line);
+    }
+
+    /** Woven into the start of {@code BaseOptimizer.updateGradientAccordingToParams}: {@link Dl4jFusedStep}. */
+    public static void optimizerUpdateStarts(Object optimizer, Object stepFunction, Object accumulator, Object updater,
+            Object graphUpdater, Object gradient, Object model) {
+        try {
+            Dl4jFusedStep.updateStarts(optimizer, stepFunction, accumulator, updater, graphUpdater, gradient, model);
+        } catch (RuntimeException | LinkageError e) {
+            // Not fused: DL4J's own step applies the update, as without octet.
+        }
+    }
+
+    /** Woven into the end of {@code BaseOptimizer.updateGradientAccordingToParams}. */
+    public static void optimizerUpdateEnds(Object gradient, Object model, Throwable thrown) {
+        Dl4jFusedStep.updateEnds(gradient, model, thrown != null);
+    }
+
+    /** Woven into {@code NegativeGradientStepFunction.step(x, line)}: true leaves the call out (done in octet's pass). */
+    public static boolean stepDone(Object params, Object update) {
+        return Dl4jFusedStep.stepDone(params, update);
     }
 
 

@@ -13,9 +13,11 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
-import org.deeplearning4j.nn.updater.UpdaterBlock;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.optimize.api.ConvexOptimizer;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -23,8 +25,9 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
- * The time of DL4J's updater step (every update block's {@code applyUpdater} and regularization, then
- * {@code params -= update}, as its step function does) and the bytes of updater state, for a network.
+ * The time of DL4J's updater step as {@code fit} runs it after backpropagation (its optimizer's
+ * {@code updateGradientAccordingToParams}: every update block's {@code applyUpdater} and regularization;
+ * then its step function's {@code params -= update}) and the bytes of updater state, for a network.
  * Knows nothing of octet: {@link #main} with {@code table} runs it in child JVMs with and without
  * {@code -javaagent:octet-agent.jar}, at 1 and 2 threads, and prints the comparison.
  *
@@ -95,23 +98,22 @@ public final class UpdaterStepBenchmark {
         INDArray gradient = net.getFlattenedGradients();
         BaseMultiLayerUpdater<?> updater = (BaseMultiLayerUpdater<?>) net.getUpdater();
         INDArray state = updater.getStateViewArray();
+        ConvexOptimizer optimizer = net.getOptimizer();
         INDArray randomGradient = Nd4j.rand(gradient.dataType(), gradient.shape()).subi(0.5).muli(0.01);
         long[] times = new long[iterations];
         long[] subtractTimes = new long[iterations];
         int warmup = 0;
         for (long until = System.nanoTime() + 3_000_000_000L; warmup < 5 || System.nanoTime() < until; warmup++) {
-            step(updater, params, gradient, randomGradient, warmup);
+            step(optimizer, net, params, gradient, randomGradient);
         }
         for (int it = warmup; it < warmup + iterations; it++) {
             gradient.assign(randomGradient); // not timed: a fresh gradient, as backprop would leave
             Nd4j.getExecutioner().commit();
             long t0 = System.nanoTime();
-            for (UpdaterBlock block : updater.getUpdaterBlocks()) {
-                block.update(it, 0);
-            }
+            optimizer.updateGradientAccordingToParams(new DefaultGradient(gradient), net, 1, LayerWorkspaceMgr.noWorkspaces());
             Nd4j.getExecutioner().commit();
             long t1 = System.nanoTime();
-            params.subi(gradient.reshape(params.shape()));
+            optimizer.getStepFunction().step(params, gradient.reshape(gradient.length()));
             Nd4j.getExecutioner().commit();
             if (it >= warmup) {
                 times[it - warmup] = System.nanoTime() - t0;
@@ -126,13 +128,11 @@ public final class UpdaterStepBenchmark {
     }
 
     /** One untimed step of the warm-up, as the measured ones. */
-    private static void step(BaseMultiLayerUpdater<?> updater, INDArray params, INDArray gradient, INDArray randomGradient,
-            int it) {
+    private static void step(ConvexOptimizer optimizer, MultiLayerNetwork net, INDArray params, INDArray gradient,
+            INDArray randomGradient) {
         gradient.assign(randomGradient);
-        for (UpdaterBlock block : updater.getUpdaterBlocks()) {
-            block.update(it, 0);
-        }
-        params.subi(gradient.reshape(params.shape()));
+        optimizer.updateGradientAccordingToParams(new DefaultGradient(gradient), net, 1, LayerWorkspaceMgr.noWorkspaces());
+        optimizer.getStepFunction().step(params, gradient.reshape(gradient.length()));
         Nd4j.getExecutioner().commit();
     }
 

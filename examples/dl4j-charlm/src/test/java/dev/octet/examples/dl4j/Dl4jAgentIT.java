@@ -41,6 +41,8 @@ class Dl4jAgentIT {
             "--chars", "300000", "--every", "5");
 
     private static Path work;
+    /** What the agent says once per JVM when DL4J's step runs in octet's pass. */
+    private static final String FUSED_STEP = "octet: DL4J's step (params -= update) runs in octet's update pass";
 
     @BeforeAll
     static void workDir() throws IOException {
@@ -496,6 +498,8 @@ class Dl4jAgentIT {
     @ParameterizedTest
     @ValueSource(strings = {"false", "true"})
     void checkpointRoundTripIsBitIdenticalToTrainingStraightThrough(String graph) throws Exception {
+        // Also: the straight run's params -= update in octet's pass (Dl4jFusedStep) leaves, bit for bit, what
+        // DL4J's own step function leaves.
         Path straight = work.resolve("straight-" + graph + ".zip");
         Path half = work.resolve("half-" + graph + ".zip");
         Path resumed = work.resolve("resumed-" + graph + ".zip");
@@ -503,9 +507,17 @@ class Dl4jAgentIT {
         Run b = job(List.of(agent()), List.of(), "--graph", graph, "--steps", "10", "--save", half.toString());
         Run c = job(List.of(agent()), List.of(), "--graph", graph, "--steps", "10", "--load", half.toString(), "--save",
                 resumed.toString());
-        for (Run r : List.of(a, b, c)) {
+        // The straight run with DL4J's step function doing params -= update instead of octet's pass.
+        Path dl4jStep = work.resolve("dl4j-step-" + graph + ".zip");
+        Run d = job(List.of(agent(), "-Doctet.dl4j.fusedStep=false"), List.of(), "--graph", graph, "--steps", "20", "--save",
+                dl4jStep.toString());
+        for (Run r : List.of(a, b, c, d)) {
             assertEquals(0, r.exitCode(), r.output());
         }
+        assertEquals(1, a.count(FUSED_STEP), a.output());
+        assertEquals(0, d.count(FUSED_STEP), d.output());
+        assertArrayEquals(entry(dl4jStep, "coefficients.bin"), entry(straight, "coefficients.bin"), "fused step: parameters");
+        assertArrayEquals(entry(dl4jStep, "updaterState.bin"), entry(straight, "updaterState.bin"), "fused step: state");
         if (graph.equals("true")) {
             assertTrue(a.output().contains("octet: optimizer state of ComputationGraphUpdater"), a.output());
             assertTrue(Pattern.compile("lstm_RW\\s+\\[64, 256]\\s+16,384\\s+Adam\\s+8-bit").matcher(a.output()).find(),
@@ -514,6 +526,35 @@ class Dl4jAgentIT {
         assertEquals(a.losses().subList(2, 4), c.losses(), "losses after the restore");
         assertArrayEquals(entry(straight, "coefficients.bin"), entry(resumed, "coefficients.bin"), "parameters, bit for bit");
         assertArrayEquals(entry(straight, "updaterState.bin"), entry(resumed, "updaterState.bin"), "8-bit state, bit for bit");
+    }
+
+    /**
+     * DL4J adds weight decay to the update after the updater: its step function then stays DL4J's (not in
+     * octet's pass), with the result it has with the fused step turned off; without weight decay the same
+     * job's step is octet's.
+     */
+    @Test
+    void weightDecayAfterTheUpdaterKeepsDl4jsOwnStep() throws Exception {
+        List<String> small = List.of("--in", "64", "--classes", "4097", "--steps", "10");
+        Path decayed = work.resolve("decay.zip");
+        Path decayedDl4jStep = work.resolve("decay-dl4j-step.zip");
+        Run a = wideSoftmax(List.of(agent()), concat(small, "--weight-decay", "0.01", "--save", decayed.toString()));
+        Run b = wideSoftmax(List.of(agent(), "-Doctet.dl4j.fusedStep=false"),
+                concat(small, "--weight-decay", "0.01", "--save", decayedDl4jStep.toString()));
+        Run c = wideSoftmax(List.of(agent()), small.toArray(String[]::new));
+        for (Run r : List.of(a, b, c)) {
+            assertEquals(0, r.exitCode(), r.output());
+        }
+        assertEquals(0, a.count(FUSED_STEP), a.output());
+        assertEquals(1, c.count(FUSED_STEP), c.output());
+        assertArrayEquals(entry(decayedDl4jStep, "coefficients.bin"), entry(decayed, "coefficients.bin"), "parameters");
+        assertArrayEquals(entry(decayedDl4jStep, "updaterState.bin"), entry(decayed, "updaterState.bin"), "state");
+    }
+
+    private static String[] concat(List<String> first, String... more) {
+        List<String> all = new ArrayList<>(first);
+        all.addAll(List.of(more));
+        return all.toArray(String[]::new);
     }
 
     /**

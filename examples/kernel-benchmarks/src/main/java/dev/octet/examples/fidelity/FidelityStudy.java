@@ -19,7 +19,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
@@ -43,8 +47,11 @@ import org.jfree.data.xy.YIntervalSeriesCollection;
  * java -cp examples/kernel-benchmarks/target/kernel-benchmarks.jar dev.octet.examples.fidelity.FidelityStudy \
  *     [--studies ablation,parity,memory] [--seeds 5] [--dl4j-steps 200] [--djl-steps 1500] \
  *     [--dl4j-model "--hidden 128 --seq 32 --batch 32"] [--out docs/fidelity] [--runs target/fidelity-runs] \
- *     [--report-only false]
+ *     [--report-only false] [--frameworks dl4j,djl] [--parallel 1]
  * </pre>
+ *
+ * {@code --frameworks} leaves one example's runs out; {@code --parallel n} runs n children at once (each has
+ * one thread, so n up to the machine's free cores: the runs of a many-core machine finish together).
  *
  * <ul>
  *   <li><b>parity</b>: DL4J and DJL char-LM, each plain (no agent), octet 8-bit (the example's own policy)
@@ -81,9 +88,11 @@ public final class FidelityStudy {
     private final int dl4jSteps;
     private final int djlSteps;
     private final List<String> dl4jModel;
+    private final List<String> frameworks;
+    private final int parallel;
     private final List<Run> plan = new ArrayList<>();
     private final long started = System.nanoTime();
-    private int done;
+    private final AtomicInteger done = new AtomicInteger();
 
     /** One child JVM: its key (file names), framework, configuration, seed and command line. */
     record Run(String key, String framework, String config, int seed, int steps, List<String> jvm, List<String> cp,
@@ -124,6 +133,8 @@ public final class FidelityStudy {
         this.dl4jSteps = Integer.parseInt(options.getOrDefault("dl4j-steps", "200"));
         this.djlSteps = Integer.parseInt(options.getOrDefault("djl-steps", "1500"));
         this.dl4jModel = List.of(options.getOrDefault("dl4j-model", "--hidden 128 --seq 32 --batch 32").trim().split("\\s+"));
+        this.frameworks = List.of(options.getOrDefault("frameworks", "dl4j,djl").split(","));
+        this.parallel = Integer.parseInt(options.getOrDefault("parallel", "1"));
     }
 
     public static void main(String[] args) throws Exception {
@@ -184,15 +195,25 @@ public final class FidelityStudy {
                         List.of("large", "5")));
             }
         }
-        System.out.printf(Locale.ROOT, "fidelity study: %d child JVMs (%s), DL4J %d steps (%s), DJL %d steps, %d seeds; "
-                + "logs in %s%n", plan.size(), String.join(",", studies), dl4jSteps, String.join(" ", dl4jModel), djlSteps,
-                seeds, runs);
+        plan.removeIf(run -> !frameworks.contains(run.framework()));
+        System.out.printf(Locale.ROOT, "fidelity study: %d child JVMs (%s), DL4J %d steps (%s), DJL %d steps, %d seeds, "
+                + "%d at a time; logs in %s%n", plan.size(), String.join(",", studies), dl4jSteps, String.join(" ", dl4jModel),
+                djlSteps, seeds, parallel, runs);
         List<Result> results = new ArrayList<>();
-        for (Run run : plan) {
-            Result r = run(run);
-            if (r != null) {
-                results.add(r);
+        ExecutorService pool = Executors.newFixedThreadPool(parallel);
+        try {
+            List<Future<Result>> running = new ArrayList<>();
+            for (Run run : plan) {
+                running.add(pool.submit(() -> run(run)));
             }
+            for (Future<Result> f : running) {
+                Result r = f.get();
+                if (r != null) {
+                    results.add(r);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
         }
         StringBuilder md = new StringBuilder();
         header(md, studies);
@@ -262,7 +283,7 @@ public final class FidelityStudy {
         Path log = runs.resolve(run.key() + ".log");
         Path peak = runs.resolve(run.key() + ".peak");
         Path time = runs.resolve(run.key() + ".time");
-        int index = ++done;
+        int index = done.incrementAndGet();
         boolean finished = Files.isRegularFile(peak) && Files.isRegularFile(time);
         if (!finished && Boolean.parseBoolean(options.getOrDefault("report-only", "false"))) {
             System.out.printf(Locale.ROOT, "[%d/%d] %s: not run (--report-only)%n", index, plan.size(), run.key());
