@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Runs the fidelity study's DL4J runs on the lent many-core machine, from the project root there, with
-# what stage-fidelity.sh packed. Three steps, one device call each (a call may carry 64 MiB and run 10
-# minutes; the study runs on in its own process session between calls of the same warm machine):
+# Runs the fidelity study's DL4J runs on the lent many-core machine with what stage-fidelity.sh packed.
+# Three steps, one device call each (a call may carry 64 MiB and run 10 minutes; the study runs on in its
+# own process session between calls of the same warm machine):
 #   run-fidelity.sh unpack                 (carry .device-fidelity-a) the runtime and ND4J's native library
 #   run-fidelity.sh start SECONDS ARGS...  (carry .device-fidelity-b) the rest; starts FidelityStudy ARGS
 #                                          and watches it for SECONDS
 #   run-fidelity.sh watch SECONDS          watches again
 # Every call leaves the study's output and its runs folder under $OUT (target/fidelity-runs there).
+# Run from the project root (where the device tool runs commands).
 set -euo pipefail
-cd "$(dirname "$0")/.."
 root=$PWD
 x=$root/.device-fidelity
 out=${OUT:-/tmp/out}

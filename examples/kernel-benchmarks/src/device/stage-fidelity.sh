@@ -3,7 +3,7 @@
 # neither Java nor Maven nor a network (the lent GPU machine: 16 cores), into two folders the device tool
 # carries one call after the other (each call may carry 64 MiB):
 #   .device-fidelity-a: a Java runtime and ND4J's native library (xz; 300 MB as a plain jar, 27 MB packed)
-#   .device-fidelity-b: the char-LM's other jars, its classes, the agent, the study, and the scripts
+#   .device-fidelity-b: the char-LM's other jars, its classes, the agent and the study
 # Run from the project root after `mvn -B -DskipTests install`:
 #   examples/kernel-benchmarks/src/device/stage-fidelity.sh
 set -euo pipefail
@@ -50,5 +50,4 @@ cp -r "$root/examples/dl4j-charlm/target/classes" "$tmp/b/classes"
 cp "$root/agent/target/octet-agent.jar" "$tmp/b/agent/"
 cp "$root/examples/kernel-benchmarks/target/kernel-benchmarks.jar" "$tmp/b/"
 tar -C "$tmp" -cf - b | xz -T0 -9 > "$b/b.tar.xz"
-cp "$here/run-fidelity.sh" "$b/"
 du -sh "$a" "$b"
