@@ -26,7 +26,7 @@ tar -C "$tmp" -cf - jre | xz -T0 -6 > "$a/jre.tar.xz"
 # ND4J's CPU backend with its native library stripped of symbols it does not export, stored (not
 # deflated) in the jar so that xz packs it.
 lib=$root/examples/dl4j-charlm/target/lib
-nd4j=$(cd "$lib" && ls nd4j-native-*-linux-x86_64.jar)
+nd4j=$(cd "$lib" && ls nd4j-native-[0-9]*-linux-x86_64.jar)
 mkdir "$tmp/nd4j" && (cd "$tmp/nd4j" && unzip -q "$lib/$nd4j" && find . -name '*.so*' -exec strip --strip-unneeded {} \; \
   && zip -q -0 -r "$tmp/$nd4j" .)
 xz -T0 -9 -c "$tmp/$nd4j" > "$a/$nd4j.xz"
