@@ -118,7 +118,7 @@ final class Dl4jFusedStep {
         s.stepParams = s.params;
         s.stepGradient = address(((Gradient) gradient).gradient());
         if (TOLD.compareAndSet(false, true)) {
-            Dl4jHooks.tell("octet: DL4J's step (params -= update) runs in octet's update pass (once per JVM: this network is the first)");
+            Dl4jHooks.tell("octet: DL4J's step (params -= update) runs in octet's update pass (said once per JVM)");
         }
     }
 

@@ -396,7 +396,8 @@ public final class FidelityStudy {
                 .append(Runtime.getRuntime().availableProcessors()).append(" cores. Studies: ")
                 .append(String.join(", ", studies)).append("; ").append(seeds).append(" seeds; DL4J char-LM ")
                 .append(dl4jSteps).append(" steps (`").append(String.join(" ", dl4jModel)).append("`), DJL char-LM ")
-                .append(djlSteps).append(" steps (the demo's model). Every child JVM: `-Xmx1g`, `OMP_NUM_THREADS=1` (and `-Doctet.threads=1` under the agent).\n\n");
+                .append(djlSteps).append(" steps (the demo's model). Every child JVM: `-Xmx1g`, `OMP_NUM_THREADS=1` (and `-Doctet.threads=1` under the agent); ")
+                .append(parallel).append(" at a time.\n\n");
         md.append("Final loss: the mean of the per-step training loss over the last 10% of steps. Held-out loss: the")
                 .append(" mean loss over ").append(HELDOUT_BATCHES).append(" fixed batches of the 200,000 characters that")
                 .append(" follow the 2,000,000 trained on (the same batches for every run). Divergence: a NaN or infinite")

@@ -34,9 +34,11 @@ import org.nd4j.linalg.schedule.StepSchedule;
  * DL4J's {@code GradientUpdater} and through octet's fused update over float32 state, step by step, with
  * schedules; the updates written into the gradient and the state after each step. (DL4J 1.0.0-M2.1 cannot
  * instantiate its own AdaBelief updater, so AdaBelief is checked only by the child-JVM tests' step bound.)
- * The slow child-JVM tests (Dl4jAgentIT) check the same through whole training runs.
+ * The slow child-JVM tests (Dl4jAgentIT) check the same through whole training runs. Here, beside the
+ * example, rather than in the adapter's unit tests, so that CI's rerun against DL4J 1.0.0-M2 checks every
+ * updater's math there too, in seconds.
  */
-class Dl4jUpdaterMathTest {
+class Dl4jUpdaterMathIT {
 
     private static final int N = 1000;
     private static final int STEPS = 6;
