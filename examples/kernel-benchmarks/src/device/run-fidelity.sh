@@ -6,11 +6,14 @@
 #   run-fidelity.sh start SECONDS ARGS...  (carry .device-fidelity-b) the rest; starts FidelityStudy ARGS
 #                                          and watches it for SECONDS
 #   run-fidelity.sh watch SECONDS          watches again
-# Every call leaves the study's output and its runs folder under $OUT (target/fidelity-runs there).
-# Run from the project root (where the device tool runs commands).
+# Every call leaves the study's output and its runs folder under $OUT (target/fidelity-runs there). The
+# report and its charts are written afterwards where the runs come back (FidelityStudy --report-only true):
+# the lent machine lacks the font libraries Java's chart drawing loads (libharfbuzz).
+# Run from the project root (where the device tool runs commands). What is unpacked goes under target/:
+# the device tool keeps target/ between calls of one warm machine, not other ignored top-level folders.
 set -euo pipefail
 root=$PWD
-x=$root/.device-fidelity
+x=$root/target/device-fidelity
 out=${OUT:-/tmp/out}
 mkdir -p "$x" "$out"
 

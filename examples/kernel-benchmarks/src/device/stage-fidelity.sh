@@ -12,7 +12,7 @@ root=$(cd "$here/../../../.." && pwd)
 a=$root/.device-fidelity-a
 b=$root/.device-fidelity-b
 rm -rf "$a" "$b" && mkdir -p "$a" "$b"
-for d in /.device-fidelity-a/ /.device-fidelity-b/ /.device-fidelity/; do
+for d in /.device-fidelity-a/ /.device-fidelity-b/; do
   grep -qx "$d" "$root/.git/info/exclude" 2>/dev/null || echo "$d" >> "$root/.git/info/exclude"
 done
 tmp=$(mktemp -d)

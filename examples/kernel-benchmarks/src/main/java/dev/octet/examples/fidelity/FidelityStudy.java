@@ -47,11 +47,13 @@ import org.jfree.data.xy.YIntervalSeriesCollection;
  * java -cp examples/kernel-benchmarks/target/kernel-benchmarks.jar dev.octet.examples.fidelity.FidelityStudy \
  *     [--studies ablation,parity,memory] [--seeds 5] [--dl4j-steps 200] [--djl-steps 1500] \
  *     [--dl4j-model "--hidden 128 --seq 32 --batch 32"] [--out docs/fidelity] [--runs target/fidelity-runs] \
- *     [--report-only false] [--frameworks dl4j,djl] [--parallel 1]
+ *     [--report-only false] [--frameworks dl4j,djl] [--parallel 1] [--ran-on "this machine"]
  * </pre>
  *
  * {@code --frameworks} leaves one example's runs out; {@code --parallel n} runs n children at once (each has
- * one thread, so n up to the machine's free cores: the runs of a many-core machine finish together).
+ * one thread, so n up to the machine's free cores: the runs of a many-core machine finish together);
+ * {@code --ran-on} names the machine in the report, when it is written ({@code --report-only true}) from runs
+ * made on another.
  *
  * <ul>
  *   <li><b>parity</b>: DL4J and DJL char-LM, each plain (no agent), octet 8-bit (the example's own policy)
@@ -392,8 +394,8 @@ public final class FidelityStudy {
         md.append("# Fidelity study: training runs\n\n");
         md.append("Written by `FidelityStudy` (examples/kernel-benchmarks), ")
                 .append(ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z", Locale.ROOT)))
-                .append(", on ").append(System.getProperty("os.arch")).append(" with ")
-                .append(Runtime.getRuntime().availableProcessors()).append(" cores. Studies: ")
+                .append(", runs made on ").append(options.getOrDefault("ran-on", System.getProperty("os.arch") + " with "
+                        + Runtime.getRuntime().availableProcessors() + " cores")).append(". Studies: ")
                 .append(String.join(", ", studies)).append("; ").append(seeds).append(" seeds; DL4J char-LM ")
                 .append(dl4jSteps).append(" steps (`").append(String.join(" ", dl4jModel)).append("`), DJL char-LM ")
                 .append(djlSteps).append(" steps (the demo's model). Every child JVM: `-Xmx1g`, `OMP_NUM_THREADS=1` (and `-Doctet.threads=1` under the agent); ")
