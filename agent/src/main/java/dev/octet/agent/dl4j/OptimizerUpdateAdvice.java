@@ -21,7 +21,7 @@ final class OptimizerUpdateAdvice {
     }
 
     @Advice.OnMethodExit(onThrowable = Throwable.class)
-    static void exit(@Advice.Argument(0) Object gradient, @Advice.Argument(1) Object model, @Advice.Thrown Throwable thrown) {
-        Dl4jHooks.optimizerUpdateEnds(gradient, model, thrown);
+    static void exit(@Advice.Argument(0) Object gradient, @Advice.Thrown Throwable thrown) {
+        Dl4jHooks.optimizerUpdateEnds(gradient, thrown);
     }
 }

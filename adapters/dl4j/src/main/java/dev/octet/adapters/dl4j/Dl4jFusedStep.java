@@ -101,7 +101,7 @@ final class Dl4jFusedStep {
      * At the end of the optimizer's update: when every parameter got its update, the step function's coming
      * call is left out; a partial one cannot be repaired, and stops the job rather than step twice.
      */
-    static void updateEnds(Object gradient, Object model, boolean failed) {
+    static void updateEnds(Object gradient, boolean failed) {
         Dl4jFusedStep s = CURRENT.get();
         if (!s.armed) {
             return;

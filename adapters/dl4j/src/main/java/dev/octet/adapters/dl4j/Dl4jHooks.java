@@ -398,8 +398,8 @@ public final class Dl4jHooks {
     }
 
     /** Woven into the end of {@code BaseOptimizer.updateGradientAccordingToParams}. */
-    public static void optimizerUpdateEnds(Object gradient, Object model, Throwable thrown) {
-        Dl4jFusedStep.updateEnds(gradient, model, thrown != null);
+    public static void optimizerUpdateEnds(Object gradient, Throwable thrown) {
+        Dl4jFusedStep.updateEnds(gradient, thrown != null);
     }
 
     /** Woven into {@code NegativeGradientStepFunction.step(x, line)}: true leaves the call out (done in octet's pass). */
