@@ -28,6 +28,14 @@ package dev.octet.kernels;
  * positive value never stays on the zero code); keepSign caps a negative lane's code below the zero code.
  * On the unsigned map every negative value (and -0.0) has code 0, its smallest entry being 0.
  *
+ * <p><b>Regions from the exponent</b> (the 16-lane loop): counting the thresholds below {@code y} takes
+ * a compare per threshold. Instead, {@code y}'s exponent picks one of 16 <em>buckets</em> of two binades
+ * each; the thresholds sit more than three binades apart (one per decade), so a bucket holds at most one,
+ * and the region is the bucket's count of thresholds below it plus one where {@code y} is above the
+ * bucket's own threshold: two register permutes and a compare for any number of regions. The top code
+ * is region 8 there (slope 0, its one code), so it needs no test of its own. The construction checks
+ * that no bucket holds two thresholds; the result is the same count, for every float.
+ *
  * <p>Only the two dynamic maps get a lattice; any other map uses the table search.
  */
 final class NearestCodeLattice {
@@ -37,6 +45,10 @@ final class NearestCodeLattice {
     static final float TWO_DELTA = 2 * DELTA;
     /** Regions: the zero code and up to 7 decades; the top code (1.0) is a separate test ({@link #topThreshold}). */
     static final int REGIONS = 8;
+    /** The top code's region in the bucket search (the region tables' entry after the decades). */
+    static final int TOP_REGION = REGIONS;
+    /** Buckets of the exponent search, two binades each. */
+    static final int BUCKETS = 16;
 
     final int zeroCode;
     /** Positive lanes: region += (y > positiveThresholds[k]) for k < REGIONS - 1. */
@@ -46,14 +58,22 @@ final class NearestCodeLattice {
     /** The thresholds' bits (all >= +0, so their int order is their float order). */
     final int[] positiveThresholdBits = new int[REGIONS - 1];
     final int[] negativeThresholdBits = new int[REGIONS - 1];
-    /** positiveThresholdBits ^ negativeThresholdBits (0 where both are the same). */
-    final int[] thresholdFlip = new int[REGIONS - 1];
     /** Whether positiveThresholds[k] == negativeThresholds[k] (no per-lane choice needed). */
     final boolean[] sameThreshold = new boolean[REGIONS - 1];
     /** Above this (positive lanes) / negativeTopThreshold (negative lanes): the top code. */
     final float topThreshold;
     final float negativeTopThreshold;
-    /** Per region, padded to 16 lanes: first code, u's slope and offset, the last offset in the region. */
+    /**
+     * The exponent search: {@code y}'s bucket is {@code clamp((bits(y) >>> 24) - firstBucket, 0, 15)};
+     * its region is {@code bucketBelow[b] + (bits(y) > bucketThreshold[b])} ({@code bucketNegativeThreshold}
+     * for negative lanes; a bucket without a threshold holds {@code Integer.MAX_VALUE}).
+     */
+    int firstBucket;
+    final int[] bucketBelow = new int[BUCKETS];
+    final int[] bucketThreshold = new int[BUCKETS];
+    final int[] bucketNegativeThreshold = new int[BUCKETS];
+    /** Per region, padded to 16 lanes (region 8: the top code, for the bucket search only): first code,
+     * u's slope and offset, the last offset in the region. */
     final int[] base = new int[16];
     final float[] slope = new float[16];
     final float[] offset = new float[16];
@@ -124,7 +144,6 @@ final class NearestCodeLattice {
         for (int k = 0; k < REGIONS - 1; k++) {
             l.positiveThresholdBits[k] = Float.floatToRawIntBits(l.positiveThresholds[k]);
             l.negativeThresholdBits[k] = Float.floatToRawIntBits(l.negativeThresholds[k]);
-            l.thresholdFlip[k] = l.positiveThresholdBits[k] ^ l.negativeThresholdBits[k];
             l.sameThreshold[k] = Float.floatToRawIntBits(l.positiveThresholds[k])
                     == Float.floatToRawIntBits(l.negativeThresholds[k]);
         }
@@ -155,11 +174,69 @@ final class NearestCodeLattice {
                 }
             }
         }
+        l.base[TOP_REGION] = 255;
         for (int r = 0; r < 16; r++) {
             l.slopeBits[r] = Float.floatToRawIntBits(l.slope[r]);
             l.offsetBits[r] = Float.floatToRawIntBits(l.offset[r]);
         }
-        return l;
+        return l.buildBuckets() ? l : null;
+    }
+
+    /**
+     * The exponent search's tables: the thresholds (the top one last) sorted into buckets of two binades,
+     * the first bucket just below the smallest positive threshold (bucket 0 also takes every smaller
+     * magnitude, bucket 15 every larger one). False if a bucket would hold two thresholds of a sign, or
+     * if the signs' counts below a bucket differ (one count table serves both).
+     */
+    private boolean buildBuckets() {
+        int[] positive = new int[REGIONS];
+        int[] negative = new int[REGIONS];
+        System.arraycopy(positiveThresholdBits, 0, positive, 0, REGIONS - 1);
+        System.arraycopy(negativeThresholdBits, 0, negative, 0, REGIONS - 1);
+        positive[REGIONS - 1] = Float.floatToRawIntBits(topThreshold);
+        negative[REGIONS - 1] = Float.floatToRawIntBits(zeroCode > 0 ? negativeTopThreshold : topThreshold);
+        int smallest = Integer.MAX_VALUE;
+        for (int t : positive) {
+            if (t > 0) {
+                smallest = Math.min(smallest, t);
+            }
+        }
+        firstBucket = (smallest >>> 24) - 1;
+        for (int b = 0; b < BUCKETS; b++) {
+            long from = b == 0 ? 0 : (long) (firstBucket + b) << 24;
+            long to = b == BUCKETS - 1 ? 1L << 31 : (long) (firstBucket + b + 1) << 24;
+            int belowPositive = 0;
+            int belowNegative = 0;
+            int insidePositive = 0;
+            int insideNegative = 0;
+            bucketThreshold[b] = Integer.MAX_VALUE;
+            bucketNegativeThreshold[b] = Integer.MAX_VALUE;
+            for (int k = 0; k < REGIONS; k++) {
+                if (positive[k] < from) {
+                    belowPositive++;
+                } else if (positive[k] < to) {
+                    insidePositive++;
+                    bucketThreshold[b] = positive[k];
+                }
+                if (negative[k] < from) {
+                    belowNegative++;
+                } else if (negative[k] < to) {
+                    insideNegative++;
+                    bucketNegativeThreshold[b] = negative[k];
+                }
+            }
+            if (insidePositive > 1 || insideNegative > 1 || belowPositive != belowNegative) {
+                return false;
+            }
+            bucketBelow[b] = belowPositive;
+        }
+        return true;
+    }
+
+    /** The region of magnitude bits {@code yBits} as the bucket search finds it (8: the top code). */
+    int bucketRegion(int yBits, boolean negative) {
+        int b = Math.max(0, Math.min(BUCKETS - 1, (yBits >>> 24) - firstBucket));
+        return bucketBelow[b] + (yBits > (negative ? bucketNegativeThreshold : bucketThreshold)[b] ? 1 : 0);
     }
 
     /** The largest float not above {@code x}. */
@@ -192,11 +269,17 @@ final class NearestCodeLattice {
         for (int k = 0; k < REGIONS - 1; k++) {
             r += y > thresholds[k] ? 1 : 0;
         }
+        // (On the unsigned map a negative lane's code is 0 whatever its region; the loops test it as positive.)
+        boolean top = y > (negative && zeroCode > 0 ? negativeTopThreshold : topThreshold);
+        // The 16-lane loop's search finds the same region, the top code as region 8.
+        if (bucketRegion(Float.floatToRawIntBits(y), negative) != (top ? TOP_REGION : r)) {
+            throw new AssertionError("the bucket search disagrees at " + y);
+        }
         float u = u(r, y);
         int t = (int) u;
         boolean flag = u - t < TWO_DELTA;
         int p = base[r] + Math.min(t, lastOffset[r]);
-        if (y > (negative ? negativeTopThreshold : topThreshold)) {
+        if (top) {
             p = 255;
             flag = false;
         }

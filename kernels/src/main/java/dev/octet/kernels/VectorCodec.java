@@ -51,6 +51,79 @@ final class VectorCodec {
      */
     static void encodeNormalized(float[] values, int n, float reciprocal, byte[] codes, QuantizationMap map,
             NearestCodeLattice lattice, byte[] buckets, float[] floors) {
+        if (LANES >= NearestCodeLattice.BUCKETS) {
+            encodeByExponent(values, n, reciprocal, codes, map, lattice, buckets, floors);
+        } else {
+            encodeByThresholds(values, n, reciprocal, codes, map, lattice, buckets, floors);
+        }
+    }
+
+    /**
+     * The search with 16 lanes or more: the region from the exponent ({@link NearestCodeLattice}'s
+     * buckets), every table one register. About 30% faster than {@link #encodeByThresholds} there
+     * (docs/kernels.md); with 8 lanes a 16-entry table takes two permutes and a blend per look-up, which
+     * made it slower than the thresholds' compares, so 8 lanes keep those.
+     */
+    private static void encodeByExponent(float[] values, int n, float reciprocal, byte[] codes, QuantizationMap map,
+            NearestCodeLattice lattice, byte[] buckets, float[] floors) {
+        FloatVector recip = FloatVector.broadcast(F, reciprocal);
+        IntVector bucketBelow = IntVector.fromArray(I, lattice.bucketBelow, 0);
+        IntVector bucketThreshold = IntVector.fromArray(I, lattice.bucketThreshold, 0);
+        IntVector bucketNegativeThreshold = IntVector.fromArray(I, lattice.bucketNegativeThreshold, 0);
+        boolean sameThresholds = java.util.Arrays.equals(lattice.bucketThreshold, lattice.bucketNegativeThreshold);
+        IntVector base = IntVector.fromArray(I, lattice.base, 0);
+        IntVector slopeBits = IntVector.fromArray(I, lattice.slopeBits, 0);
+        IntVector offsetBits = IntVector.fromArray(I, lattice.offsetBits, 0);
+        IntVector lastOffset = IntVector.fromArray(I, lattice.lastOffset, 0);
+        int firstBucket = lattice.firstBucket;
+        int twoZero = 2 * lattice.zeroCode;
+        int negativeMax = lattice.negativeMax;
+        boolean signed = lattice.zeroCode > 0;
+        int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += LANES) {
+            IntVector xBits = FloatVector.fromArray(F, values, i).mul(recip).reinterpretAsInts();
+            VectorMask<Integer> negativeLanes = xBits.lt(0);
+            IntVector yBits = xBits.and(0x7FFFFFFF);
+            // (Look-ups are written out as selectFrom: a helper method of a few lines stops being inlined
+            // once it is compiled on its own, and an API call that is not inlined allocates its vectors.)
+            IntVector bucket = yBits.lanewise(VectorOperators.LSHR, 24).sub(firstBucket).max(0).min(NearestCodeLattice.BUCKETS - 1);
+            IntVector threshold = bucket.selectFrom(bucketThreshold);
+            if (!sameThresholds) {
+                threshold = threshold.blend(bucket.selectFrom(bucketNegativeThreshold), negativeLanes);
+            }
+            // + 1 where y > threshold: the sign bit of threshold - y (both in [0, 2^31): no overflow).
+            IntVector region = bucket.selectFrom(bucketBelow).add(threshold.sub(yBits).lanewise(VectorOperators.LSHR, 31));
+            FloatVector u = yBits.reinterpretAsFloats().fma(region.selectFrom(slopeBits).reinterpretAsFloats(),
+                    region.selectFrom(offsetBits).reinterpretAsFloats());
+            // u = max(u, LOW) as ints: a negative u's bits are negative ints, and for u >= 0 the int order is
+            // the float order. (The top code's region has u = LOW: offset 0, never flagged.)
+            u = u.reinterpretAsInts().max(LOW_BITS).reinterpretAsFloats();
+            // floor(u) and the flag, as in encodeByThresholds.
+            FloatVector rounded = u.sub(0.5f).add(ROUNDING);
+            IntVector t = rounded.reinterpretAsInts().sub(ROUNDING_BITS);
+            FloatVector fraction = u.sub(rounded.sub(ROUNDING));
+            VectorMask<Float> flag = fraction.sub(0.5f + NearestCodeLattice.DELTA).abs()
+                    .compare(VectorOperators.GE, 0.5f - NearestCodeLattice.DELTA);
+            IntVector code = region.selectFrom(base).add(t.min(region.selectFrom(lastOffset)));
+            code = signed
+                    ? code.blend(IntVector.broadcast(I, twoZero).sub(code).max(0).min(negativeMax), negativeLanes)
+                    : code.blend(0, negativeLanes);
+            ((ByteVector) code.convertShape(VectorOperators.I2B, B, 0)).intoArray(codes, i);
+            if (flag.anyTrue()) {
+                for (int lane = 0; lane < LANES; lane++) {
+                    codes[i + lane] = (byte) map.codeOfNormalized(buckets, floors, values[i + lane] * reciprocal);
+                }
+            }
+        }
+        for (; i < n; i++) {
+            codes[i] = (byte) map.codeOfNormalized(buckets, floors, values[i] * reciprocal);
+        }
+    }
+
+    /** The search with 8 lanes: the region as the count of thresholds below y, one compare each. */
+    private static void encodeByThresholds(float[] values, int n, float reciprocal, byte[] codes, QuantizationMap map,
+            NearestCodeLattice lattice, byte[] buckets, float[] floors) {
         FloatVector recip = FloatVector.broadcast(F, reciprocal);
         IntVector base = IntVector.fromArray(I, lattice.base, 0);
         IntVector slopeBits = FloatVector.fromArray(F, lattice.slope, 0).reinterpretAsInts();

@@ -41,7 +41,8 @@ import java.util.regex.Pattern;
  * java -cp ... com.example.djlcharlm.bench.OptimizerStepBenchmark table path/to/octet-agent.jar
  * </pre>
  * runs every case in its own JVM (1 and 2 threads: PyTorch's intra-op threads and OMP_NUM_THREADS for DJL,
- * {@code -Doctet.threads} for octet) and prints one table.
+ * {@code -Doctet.threads} for octet) and prints one table. Started with {@code --add-modules
+ * jdk.incubator.vector}, it starts octet's JVMs with it too, so they run octet's SIMD codec.
  */
 public final class OptimizerStepBenchmark {
 
@@ -158,6 +159,9 @@ public final class OptimizerStepBenchmark {
                     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
                     if (octet) {
                         command.add("-javaagent:" + agentJar);
+                        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+                            command.addAll(List.of("--add-modules", "jdk.incubator.vector"));
+                        }
                     }
                     command.addAll(List.of("-Dai.djl.offline=true", "-DDJL_CACHE_DIR=" + cache, "-DENGINE_CACHE_DIR=" + cache,
                             "-Dai.djl.pytorch.num_threads=" + threads, "-Dai.djl.pytorch.num_interop_threads=1",

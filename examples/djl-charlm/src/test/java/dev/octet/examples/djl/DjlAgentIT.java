@@ -98,6 +98,10 @@ class DjlAgentIT {
     }
 
     static Run start(List<String> jvmArgs, List<String> classPath, String main, String... args) throws Exception {
+        return start(Path.of(System.getProperty("java.home")), jvmArgs, classPath, main, args);
+    }
+
+    static Run start(Path javaHome, List<String> jvmArgs, List<String> classPath, String main, String... args) throws Exception {
         String cache = System.getProperty("octet.djlCache", "target/djl-cache");
         List<String> command = new ArrayList<>();
         // Offline: DJL would otherwise try to download natives and send telemetry. A fixed cache: natives unpack once.
@@ -115,7 +119,7 @@ class DjlAgentIT {
         } else {
             command.addAll(rest);
         }
-        return Run.of(ChildJvm.java(List.of(), command, List.of()));
+        return Run.of(ChildJvm.java(javaHome, List.of(), command, List.of()));
     }
 
     /** A run several tests read, made once. */
@@ -366,6 +370,28 @@ class DjlAgentIT {
                 }
             }
         }
+    }
+
+    /**
+     * The JDK where octet's SIMD codec is fastest (README): the agent instruments DJL there (ByteBuddy
+     * before 1.17 refused Java 25's class files, and octet left the job 32-bit), and the SIMD codec trains
+     * bit for bit as the scalar one on this build's JDK. Skipped, saying so, where no newer JDK is installed.
+     */
+    @Test
+    void onTheNewestJdkWithTheSimdCodecTrainsBitForBitAsTheScalarCodec() throws Exception {
+        Path jdk = ChildJvm.newerJdk().orElse(null);
+        org.junit.jupiter.api.Assumptions.assumeTrue(jdk != null,
+                "no newer JDK at -Doctet.it.newerJdk=" + System.getProperty("octet.it.newerJdk"));
+        Run run = start(jdk, List.of(agent(), "--add-modules", "jdk.incubator.vector"), List.of(jobClassPath()), MAIN,
+                "--steps", "10", "--every", "5");
+        Run scalar = shared("adam-8-10-steps", List.of(agent()), "--steps", "10", "--every", "5");
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("octet: optimizer state of DJL Adam for model charlm"), run.output());
+        assertTrue(run.output().contains("CPU codec: vector (jdk.incubator.vector"), run.output());
+        assertFalse(run.output().contains("[octet] WARNING"), run.output());
+        assertTrue(scalar.output().contains("CPU codec: scalar"), scalar.output());
+        assertEquals(2, scalar.exactLosses().size(), scalar.output());
+        assertEquals(scalar.exactLosses(), run.exactLosses(), "the same losses, to the bit, as the scalar codec's");
     }
 
     @Test

@@ -34,8 +34,14 @@ public final class ChildJvm {
 
     /** Runs {@code java <jvmArgs> <launch> <args>}; {@code launch} is the class path and main class, or {@code -jar}. */
     public static Result java(List<String> jvmArgs, List<String> launch, List<String> args) throws IOException, InterruptedException {
+        return java(Path.of(System.getProperty("java.home")), jvmArgs, launch, args);
+    }
+
+    /** {@link #java(List, List, List)} with the JDK at {@code javaHome}. */
+    public static Result java(Path javaHome, List<String> jvmArgs, List<String> launch, List<String> args)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add(javaHome.resolve("bin").resolve("java").toString());
         command.addAll(jvmArgs);
         command.addAll(launch);
         command.addAll(args);
@@ -49,6 +55,16 @@ public final class ChildJvm {
             throw new IllegalStateException("the job did not finish in " + MINUTES + " minutes: " + command);
         }
         return new Result(p.exitValue(), new String(out));
+    }
+
+    /**
+     * The newest JDK the tests know of besides the one running them: system property {@code octet.it.newerJdk}
+     * (the build sets it to JDK 25's usual place, {@code /usr/lib/jvm/temurin-25-jdk-amd64}), if a JDK is there.
+     */
+    public static java.util.Optional<Path> newerJdk() {
+        String home = System.getProperty("octet.it.newerJdk", "");
+        return home.isEmpty() || !Files.isExecutable(Path.of(home, "bin", "java")) ? java.util.Optional.empty()
+                : java.util.Optional.of(Path.of(home));
     }
 
     /** {@code -javaagent:} with the agent jar the build made (system property {@code octet.agentJar}) and these options. */
