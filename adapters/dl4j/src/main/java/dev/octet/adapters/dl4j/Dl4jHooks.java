@@ -234,6 +234,7 @@ public final class Dl4jHooks {
                 // A dl4j-spark worker builds its network anew every round or fit: the same report once per JVM.
                 if (givenState == null && !Dl4jSpark.inSpark() || REPORTED_IN_SPARK.add(report.render())) {
                     OctetRuntime.publish(report, REPORT);
+                    OpenMpWaitHint.tellOnce();
                 }
                 OctetRuntime.warnUnmatchedRules("this " + (layout.multiLayerNetwork ? "MultiLayerNetwork" : "ComputationGraph"),
                         updater, layout.plans.stream().map(p -> p.info).toList());

@@ -118,6 +118,22 @@ class Dl4jAgentIT {
         double first = (losses.get(0) + losses.get(1)) / 2;
         double last = (losses.get(losses.size() - 1) + losses.get(losses.size() - 2)) / 2;
         assertTrue(last < 0.9 * first, "loss went from " + first + " to " + last);
+        // The harness runs jobs with OMP_WAIT_POLICY=PASSIVE: no advice about it.
+        assertEquals(0, run.count("OMP_WAIT_POLICY is not set"), out);
+    }
+
+    /** Under OpenMP's default wait policy the report comes with one line of advice, once per JVM. */
+    @Test
+    void theDefaultOpenMpWaitPolicyGetsOneLineOfAdvice() throws Exception {
+        String classPath = System.getProperty("octet.jobClasses") + File.pathSeparator + System.getProperty("octet.jobLib")
+                + File.separator + "*";
+        List<String> args = new ArrayList<>(SMALL);
+        args.addAll(List.of("--steps", "3", "--every", "1"));
+        Run run = Run.of(ChildJvm.javaWithout(List.of("OMP_WAIT_POLICY"), List.of(agent()),
+                List.of("-cp", classPath, "com.example.charlm.CharLanguageModel"), args));
+        assertEquals(0, run.exitCode(), run.output());
+        assertEquals(1, run.count("octet: OMP_WAIT_POLICY is not set, so ND4J's idle OpenMP threads spin"), run.output());
+        assertEquals(1, run.count("octet: optimizer state of MultiLayerUpdater"), run.output());
     }
 
     /** With every parameter kept 32-bit, octet's path gives DL4J's own parameters (AdaBelief: see below). */

@@ -40,6 +40,17 @@ public final class ChildJvm {
     /** {@link #java(List, List, List)} with the JDK at {@code javaHome}. */
     public static Result java(Path javaHome, List<String> jvmArgs, List<String> launch, List<String> args)
             throws IOException, InterruptedException {
+        return java(javaHome, List.of(), jvmArgs, launch, args);
+    }
+
+    /** {@link #java(List, List, List)} with these environment variables removed (the harness's own among them). */
+    public static Result javaWithout(List<String> environment, List<String> jvmArgs, List<String> launch, List<String> args)
+            throws IOException, InterruptedException {
+        return java(Path.of(System.getProperty("java.home")), environment, jvmArgs, launch, args);
+    }
+
+    private static Result java(Path javaHome, List<String> unset, List<String> jvmArgs, List<String> launch, List<String> args)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(javaHome.resolve("bin").resolve("java").toString());
         command.addAll(jvmArgs);
@@ -48,6 +59,7 @@ public final class ChildJvm {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().put("OMP_NUM_THREADS", "2");
         pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+        pb.environment().keySet().removeAll(unset);
         Process p = pb.start();
         byte[] out = p.getInputStream().readAllBytes();
         if (!p.waitFor(MINUTES, TimeUnit.MINUTES)) {
