@@ -70,17 +70,26 @@ class Dl4jAgentIT {
 
     /** Runs the job; {@code jvmArgs} go before the main class (the agent among them), {@code args} after. */
     static Run job(List<String> jvmArgs, List<String> classPathPrefix, String... args) throws Exception {
-        List<String> classPath = new ArrayList<>(classPathPrefix);
-        classPath.add(System.getProperty("octet.jobClasses"));
-        classPath.add(System.getProperty("octet.jobLib") + File.separator + "*");
-        return run(jvmArgs, List.of("-cp", String.join(File.pathSeparator, classPath), "com.example.charlm.CharLanguageModel"),
-                args);
+        return run(jvmArgs, jobLaunch(classPathPrefix), args);
     }
 
     private static Run run(List<String> jvmArgs, List<String> launch, String... args) throws Exception {
+        return runJava(jvmArgs, launch, small(args));
+    }
+
+    /** The class path and main class of the char-LM job. */
+    private static List<String> jobLaunch(List<String> classPathPrefix) {
+        List<String> classPath = new ArrayList<>(classPathPrefix);
+        classPath.add(System.getProperty("octet.jobClasses"));
+        classPath.add(System.getProperty("octet.jobLib") + File.separator + "*");
+        return List.of("-cp", String.join(File.pathSeparator, classPath), "com.example.charlm.CharLanguageModel");
+    }
+
+    /** The small model's options, then {@code args}. */
+    private static List<String> small(String... args) {
         List<String> all = new ArrayList<>(SMALL);
         all.addAll(List.of(args));
-        return runJava(jvmArgs, launch, all);
+        return all;
     }
 
     /** The wide-softmax job ({@code WideSoftmaxJob}, test classes). */
@@ -125,12 +134,8 @@ class Dl4jAgentIT {
     /** Under OpenMP's default wait policy the report comes with one line of advice, once per JVM. */
     @Test
     void theDefaultOpenMpWaitPolicyGetsOneLineOfAdvice() throws Exception {
-        String classPath = System.getProperty("octet.jobClasses") + File.pathSeparator + System.getProperty("octet.jobLib")
-                + File.separator + "*";
-        List<String> args = new ArrayList<>(SMALL);
-        args.addAll(List.of("--steps", "3", "--every", "1"));
-        Run run = Run.of(ChildJvm.javaWithout(List.of("OMP_WAIT_POLICY"), List.of(agent()),
-                List.of("-cp", classPath, "com.example.charlm.CharLanguageModel"), args));
+        Run run = Run.of(ChildJvm.javaWithout(List.of("OMP_WAIT_POLICY"), List.of(agent()), jobLaunch(List.of()),
+                small("--steps", "3", "--every", "1")));
         assertEquals(0, run.exitCode(), run.output());
         assertEquals(1, run.count("octet: OMP_WAIT_POLICY is not set, so ND4J's idle OpenMP threads spin"), run.output());
         assertEquals(1, run.count("octet: optimizer state of MultiLayerUpdater"), run.output());
