@@ -47,10 +47,12 @@ import org.jfree.data.xy.YIntervalSeriesCollection;
  * java -cp examples/kernel-benchmarks/target/kernel-benchmarks.jar dev.octet.examples.fidelity.FidelityStudy \
  *     [--studies ablation,parity,memory] [--seeds 5] [--dl4j-steps 200] [--djl-steps 1500] \
  *     [--dl4j-model "--hidden 128 --seq 32 --batch 32"] [--out docs/fidelity] [--runs target/fidelity-runs] \
- *     [--report-only false] [--frameworks dl4j,djl] [--parallel 1] [--ran-on "this machine"]
+ *     [--report-only false] [--frameworks dl4j,djl] [--configs all] [--parallel 1] [--ran-on "this machine"]
  * </pre>
  *
- * {@code --frameworks} leaves one example's runs out; {@code --parallel n} runs n children at once (each has
+ * {@code --frameworks} leaves one example's runs out; {@code --configs} keeps only the named configurations
+ * (e.g. {@code linear-tensor,dynamic-tensor,dynamic-block}: the ablation's variants without the parity runs
+ * it shares); {@code --parallel n} runs n children at once (each has
  * one thread, so n up to the machine's free cores: the runs of a many-core machine finish together);
  * {@code --ran-on} names the machine in the report, when it is written ({@code --report-only true}) from runs
  * made on another.
@@ -91,6 +93,8 @@ public final class FidelityStudy {
     private final int djlSteps;
     private final List<String> dl4jModel;
     private final List<String> frameworks;
+    /** The configurations to run, or null for all. */
+    private final List<String> configs;
     private final int parallel;
     private final List<Run> plan = new ArrayList<>();
     private final long started = System.nanoTime();
@@ -136,6 +140,7 @@ public final class FidelityStudy {
         this.djlSteps = Integer.parseInt(options.getOrDefault("djl-steps", "1500"));
         this.dl4jModel = List.of(options.getOrDefault("dl4j-model", "--hidden 128 --seq 32 --batch 32").trim().split("\\s+"));
         this.frameworks = List.of(options.getOrDefault("frameworks", "dl4j,djl").split(","));
+        this.configs = options.containsKey("configs") ? List.of(options.get("configs").split(",")) : null;
         this.parallel = Integer.parseInt(options.getOrDefault("parallel", "1"));
     }
 
@@ -197,7 +202,7 @@ public final class FidelityStudy {
                         List.of("large", "5")));
             }
         }
-        plan.removeIf(run -> !frameworks.contains(run.framework()));
+        plan.removeIf(run -> !frameworks.contains(run.framework()) || configs != null && !configs.contains(run.config()));
         System.out.printf(Locale.ROOT, "fidelity study: %d child JVMs (%s), DL4J %d steps (%s), DJL %d steps, %d seeds, "
                 + "%d at a time; logs in %s%n", plan.size(), String.join(",", studies), dl4jSteps, String.join(" ", dl4jModel),
                 djlSteps, seeds, parallel, runs);
@@ -396,9 +401,15 @@ public final class FidelityStudy {
                 .append(ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z", Locale.ROOT)))
                 .append(", runs made on ").append(options.getOrDefault("ran-on", System.getProperty("os.arch") + " with "
                         + Runtime.getRuntime().availableProcessors() + " cores")).append(". Studies: ")
-                .append(String.join(", ", studies)).append("; ").append(seeds).append(" seeds; DL4J char-LM ")
-                .append(dl4jSteps).append(" steps (`").append(String.join(" ", dl4jModel)).append("`), DJL char-LM ")
-                .append(djlSteps).append(" steps (the demo's model). Every child JVM: `-Xmx1g`, `OMP_NUM_THREADS=1` (and `-Doctet.threads=1` under the agent); ")
+                .append(String.join(", ", studies)).append(configs == null ? "" : " (configurations " + String.join(", ", configs) + ")")
+                .append("; ").append(seeds).append(" seeds");
+        if (frameworks.contains("dl4j")) {
+            md.append("; DL4J char-LM ").append(dl4jSteps).append(" steps (`").append(String.join(" ", dl4jModel)).append("`)");
+        }
+        if (frameworks.contains("djl")) {
+            md.append("; DJL char-LM ").append(djlSteps).append(" steps (the demo's model)");
+        }
+        md.append(". Every child JVM: `-Xmx1g`, `OMP_NUM_THREADS=1` (and `-Doctet.threads=1` under the agent); ")
                 .append(parallel).append(" at a time.\n\n");
         md.append("Final loss: the mean of the per-step training loss over the last 10% of steps. Held-out loss: the")
                 .append(" mean loss over ").append(HELDOUT_BATCHES).append(" fixed batches of the 200,000 characters that")
@@ -449,9 +460,10 @@ public final class FidelityStudy {
             double[] fin = rs.stream().mapToDouble(Result::finalLoss).toArray();
             double[] held = rs.stream().mapToDouble(Result::heldout).toArray();
             long div = rs.stream().filter(Result::diverged).count();
-            md.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %d | %+.2f%%, %+.2f%% | %.0f |%n", c.getValue(), rs.size(),
-                    stats(fin), stats(held), div, 100 * (mean(fin) / baseFinal - 1), 100 * (mean(held) / baseHeld - 1),
-                    rs.stream().mapToDouble(Result::seconds).average().orElse(0)));
+            String vs = base.isEmpty() ? "(not run)" : String.format(Locale.ROOT, "%+.2f%%, %+.2f%%",
+                    100 * (mean(fin) / baseFinal - 1), 100 * (mean(held) / baseHeld - 1));
+            md.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %d | %s | %.0f |%n", c.getValue(), rs.size(),
+                    stats(fin), stats(held), div, vs, rs.stream().mapToDouble(Result::seconds).average().orElse(0)));
         }
         md.append('\n');
     }
@@ -529,7 +541,12 @@ public final class FidelityStudy {
                 .append(" stable embedding). octet's guards (the statistic floor, positive second moments never rounded to zero)")
                 .append(" apply in every variant. The two references are parity's float32 runs (the same seeds and steps):")
                 .append(" the first three variants compare with the plain job, the last with octet's float32 state and the")
-                .append(" same stable embedding.\n\n");
+                .append(" same stable embedding.");
+        if (select(results, "dl4j", "plain").isEmpty()) {
+            md.append(" This run left out the references and the variant with the stable embedding (`--configs`):")
+                    .append(" they are the parity runs of the same model, seeds and steps, in their own report.");
+        }
+        md.append("\n\n");
         table(md, results, "dl4j", variants, "plain");
         curves(results, "dl4j", variants, "Ablation: DL4J char-LM, 8-bit Adam variants", out.resolve("ablation-dl4j.png"));
         md.append("![ablation loss curves](ablation-dl4j.png)\n\n");
