@@ -330,10 +330,16 @@ public final class FusedUpdate {
     }
 
     /**
-     * Scales and clips the gradient in place and zeroes its non-finite elements (marking them);
+     * Divides, scales and clips the gradient in place and zeroes its non-finite elements (marking them);
      * returns whether there were any.
      */
     private static boolean prepareGradient(float[] g, boolean[] nonFinite, int n, StepOptions options) {
+        float divisor = options.gradDivisor();
+        if (divisor != 1f) {
+            for (int i = 0; i < n; i++) {
+                g[i] /= divisor; // a division, not a product with 1/divisor: the framework's own values, bit for bit
+            }
+        }
         float scale = options.gradScale();
         if (scale != 1f) {
             for (int i = 0; i < n; i++) {

@@ -1,17 +1,22 @@
 package dev.octet.kernels;
 
 /**
- * What the fused update does around the rule: gradient scaling and clipping, and where the result goes.
+ * What the fused update does around the rule: gradient division, scaling and clipping, and where the result goes.
  *
- * @param gradScale multiplies the gradient first (a framework's rescale, a global-norm scale); 1 = none
+ * @param gradDivisor divides the gradient first, exactly ({@code g / gradDivisor} in float: DL4J's division by
+ *     the minibatch, done in the update's pass instead of a pass of its own); 1 = none
+ * @param gradScale multiplies the gradient next (a framework's rescale, a global-norm scale); 1 = none
  * @param gradClip clamps each scaled gradient element to {@code [-gradClip, gradClip]}; 0 = none
  * @param output whether to move the parameters or to write the update into the gradient buffer
  */
-public record StepOptions(float gradScale, float gradClip, Output output) {
+public record StepOptions(float gradDivisor, float gradScale, float gradClip, Output output) {
 
-    public static final StepOptions DEFAULT = new StepOptions(1f, 0f, Output.APPLY_TO_PARAMS);
+    public static final StepOptions DEFAULT = new StepOptions(1f, 1f, 0f, Output.APPLY_TO_PARAMS);
 
     public StepOptions {
+        if (!(gradDivisor > 0f) || !Float.isFinite(gradDivisor)) {
+            throw new IllegalArgumentException("gradDivisor must be finite and > 0, got " + gradDivisor);
+        }
         if (!(gradScale > 0f) || !Float.isFinite(gradScale)) {
             throw new IllegalArgumentException("gradScale must be finite and > 0, got " + gradScale);
         }
@@ -20,16 +25,20 @@ public record StepOptions(float gradScale, float gradClip, Output output) {
         }
     }
 
+    public StepOptions withGradDivisor(float divisor) {
+        return new StepOptions(divisor, gradScale, gradClip, output);
+    }
+
     public StepOptions withGradScale(float scale) {
-        return new StepOptions(scale, gradClip, output);
+        return new StepOptions(gradDivisor, scale, gradClip, output);
     }
 
     public StepOptions withGradClip(float clip) {
-        return new StepOptions(gradScale, clip, output);
+        return new StepOptions(gradDivisor, gradScale, clip, output);
     }
 
     public StepOptions withOutput(Output out) {
-        return new StepOptions(gradScale, gradClip, out);
+        return new StepOptions(gradDivisor, gradScale, gradClip, out);
     }
 
     /** Where a step's result goes. */

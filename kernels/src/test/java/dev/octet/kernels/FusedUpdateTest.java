@@ -240,6 +240,44 @@ class FusedUpdateTest {
         assertArrayEquals(codes(writtenState, 1), codes(fusedState, 1));
     }
 
+    /**
+     * DL4J's division by the minibatch folded into the pass: the same parameters, update and codes as a
+     * gradient divided beforehand ({@code g / 24} in float, as ND4J's {@code divi}; not {@code g * (1/24)},
+     * which differs in the last bit for many elements), with a non-finite element skipped alike.
+     */
+    @Test
+    void dividingTheGradientInThePassIsDividingItBeforehand() {
+        int n = 5000;
+        Random random = new Random(13);
+        float[] p = gaussian(random, n, 1);
+        float[] g = gaussian(random, n, 0.1);
+        g[7] = Float.NaN;
+        float[] divided = new float[n];
+        int notAProduct = 0;
+        for (int i = 0; i < n; i++) {
+            divided[i] = g[i] / 24f;
+            notAProduct += divided[i] != g[i] * (1f / 24f) ? 1 : 0;
+        }
+        assertTrue(notAProduct > 100, "the divisor tells division from a product: " + notAProduct);
+        var rule = ReferenceOptimizers.adam(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1);
+        StepOptions dl4j = StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT_AND_APPLY);
+        float[] before = p.clone();
+        QuantizedState beforeState = QuantizedState.allocate(n, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
+        FusedUpdate.apply(FloatBuffer.wrap(before), FloatBuffer.wrap(divided), beforeState, rule, dl4j, KernelPool.shared());
+        float[] inPass = p.clone();
+        float[] update = g.clone();
+        QuantizedState inPassState = QuantizedState.allocate(n, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
+        FusedUpdate.apply(FloatBuffer.wrap(inPass), FloatBuffer.wrap(update), inPassState, rule, dl4j.withGradDivisor(24f),
+                KernelPool.shared());
+        assertArrayEquals(before, inPass, 0f);
+        assertArrayEquals(divided, update, 0f);
+        assertEquals(p[7], inPass[7], 0f);
+        assertArrayEquals(codes(beforeState, 0), codes(inPassState, 0));
+        assertArrayEquals(codes(beforeState, 1), codes(inPassState, 1));
+        assertThrows(IllegalArgumentException.class, () -> StepOptions.DEFAULT.withGradDivisor(0f));
+        assertThrows(IllegalArgumentException.class, () -> StepOptions.DEFAULT.withGradDivisor(Float.NaN));
+    }
+
     @Test
     void zeroingTheGradientMovesParametersAlikeAndLeavesZeros() {
         int n = 5000; // not a multiple of the block

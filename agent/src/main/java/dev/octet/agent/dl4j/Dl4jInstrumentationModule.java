@@ -21,7 +21,8 @@ import net.bytebuddy.matcher.ElementMatcher;
  * {@code MultiLayerNetwork} or {@code ComputationGraph}, octet decides per parameter and sizes the
  * state view for 8-bit storage; {@code UpdaterBlock.init} then gets octet's updater over that view;
  * {@code ModelSerializer} saves and restores that state through octet, bit for bit; the optimizer's
- * {@code params -= update} is done in octet's pass where nothing comes between. Where DL4J moves
+ * {@code params -= update}, and the updater's division by the minibatch, are done in octet's pass where
+ * nothing comes between. Where DL4J moves
  * state between JVMs or averages it (dl4j-spark's two training masters, ParallelWrapper), it leaves
  * decoded and comes back re-quantized. Only the DL4J versions its gate names are touched; others run as
  * without the agent.
@@ -86,7 +87,9 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
                             .replaceCalls(updaterConstructor, named("getUpdaterByParam"), HOOKS + "updaterByParam")
                             .replaceCalls(updaterConstructor, named("stateSize"), HOOKS + "stateSize")
                             .advice(updaterConstructor, UpdaterConstructionAdvice.class)
-                            .advice(named("setStateViewArray").and(takesArguments(1)), StateRestoreAdvice.class),
+                            .advice(named("setStateViewArray").and(takesArguments(1)), StateRestoreAdvice.class)
+                            // DL4J's division by the minibatch, done in octet's fused pass where nothing reads it before.
+                            .advice(named("divideByMinibatch").and(takesArguments(3)), MinibatchDivisionAdvice.class),
                     TypeInstrumentation.of(named("org.deeplearning4j.nn.updater.UpdaterBlock"))
                             .advice(named("init").and(takesArguments(0)), UpdateGroupInitAdvice.class),
                     // DL4J's params -= update, done in octet's pass where nothing comes between (Dl4jFusedStep).

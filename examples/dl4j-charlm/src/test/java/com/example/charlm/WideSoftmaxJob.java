@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.GradientNormalization;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -29,7 +30,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *
  * <p>Options: {@code in} (1024), {@code classes} (16385), {@code batch} (32), {@code steps} (20),
  * {@code lr} (1e-3), {@code seed} (7), {@code dtype} (the network's data type, FLOAT), {@code weight-decay} (0:
- * none; DL4J's {@code WeightDecay}, added to the update after the updater), {@code save} (the
+ * none; DL4J's {@code WeightDecay}, added to the update after the updater), {@code l2} (0: none; added to the
+ * gradient before the updater), {@code clip} (0: none; DL4J's element-wise gradient clipping, before the
+ * updater), {@code save} (the
  * network, with its updater); and an injected
  * outlier: at step {@code inject-step}, a fraction {@code inject-fraction} of the gradient's elements
  * (chosen at random) is set to {@code +-inject-value} as the updater sees it (DL4J divides the gradient
@@ -63,6 +66,10 @@ public final class WideSoftmaxJob {
                 .dataType(DataType.valueOf(options.getOrDefault("dtype", "FLOAT")))
                 .updater(new Adam(lr))
                 .weightDecay(Double.parseDouble(options.getOrDefault("weight-decay", "0")))
+                .l2(Double.parseDouble(options.getOrDefault("l2", "0")))
+                .gradientNormalization(options.containsKey("clip") ? GradientNormalization.ClipElementWiseAbsoluteValue
+                        : GradientNormalization.None)
+                .gradientNormalizationThreshold(Double.parseDouble(options.getOrDefault("clip", "1")))
                 .weightInit(WeightInit.XAVIER)
                 .list()
                 .layer(new DenseLayer.Builder().nIn(64).nOut(in).activation(Activation.TANH).build())

@@ -196,6 +196,10 @@ public record CudaRule(Op op, byte[] args, StatisticKind[] statistics, boolean[]
             throw new IllegalArgumentException("statistics 1 and 2 share one search table on the GPU: "
                     + "the rule must divide by both or neither");
         }
+        if (options.gradDivisor() != 1f) {
+            throw new IllegalArgumentException("the GPU kernels do not divide the gradient (gradDivisor "
+                    + options.gradDivisor() + "): the framework's own division runs first there");
+        }
         ByteBuffer b = ByteBuffer.allocate(BYTES).order(ByteOrder.LITTLE_ENDIAN);
         b.putFloat(beta1).putFloat(beta2).putFloat(eps).putFloat(rule.stepScale())
                 .putFloat(rule.decayBefore()).putFloat(rule.decayAfter())

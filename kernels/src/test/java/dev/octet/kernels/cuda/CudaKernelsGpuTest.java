@@ -422,9 +422,9 @@ class CudaKernelsGpuTest {
         Random rnd = new Random(3);
         StepOptions[] options = {
             StepOptions.DEFAULT,
-            new StepOptions(0.5f, 0.05f, StepOptions.Output.APPLY_TO_PARAMS),
+            new StepOptions(1f, 0.5f, 0.05f, StepOptions.Output.APPLY_TO_PARAMS),
             StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT),
-            new StepOptions(2f, 0f, StepOptions.Output.WRITE_UPDATE_TO_GRADIENT),
+            new StepOptions(1f, 2f, 0f, StepOptions.Output.WRITE_UPDATE_TO_GRADIENT),
             StepOptions.DEFAULT.withOutput(StepOptions.Output.APPLY_TO_PARAMS_ZEROING_GRADIENT),
         };
         List<IntFunction<UpdateRule>> rules = rules();

@@ -1,7 +1,10 @@
 package dev.octet.adapters.dl4j;
 
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.api.TrainingConfig;
+import org.deeplearning4j.nn.conf.GradientNormalization;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -10,6 +13,7 @@ import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.deeplearning4j.optimize.solvers.StochasticGradientDescent;
 import org.deeplearning4j.optimize.stepfunctions.NegativeGradientStepFunction;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.regularization.Regularization;
 
 /**
  * DL4J's {@code params -= update} folded into octet's pass. After the updaters have written the update
@@ -28,12 +32,21 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * layers are groups of DL4J's own). Whether all of this holds is known before the first group runs, so a
  * step is either fused for every parameter or for none. One optimizer call runs on one thread: the state is
  * per thread. {@code -Doctet.dl4j.fusedStep=false} turns it off (to compare).
+ *
+ * <p>DL4J's division of the gradient by the minibatch ({@code BaseMultiLayerUpdater.divideByMinibatch}, a
+ * pass of its own over the whole gradient before the updaters) moves into octet's pass too, where the step
+ * is fused and nothing reads the divided gradient before octet's groups: no layer normalizes or clips its
+ * gradient, no regularization acts before the updater (L1, L2), and every parameter is divided (BatchNorm's
+ * statistics are not). The groups then divide each element first, {@code g / batchSize} in float, as ND4J's
+ * {@code divi} does. Where DL4J's division is not left out (the advice is not there, the gradient is another
+ * network's), the groups divide by 1: nothing is divided twice or not at all.
  */
 final class Dl4jFusedStep {
 
     static final boolean ENABLED = !"false".equals(System.getProperty("octet.dl4j.fusedStep"));
     private static final ThreadLocal<Dl4jFusedStep> CURRENT = ThreadLocal.withInitial(Dl4jFusedStep::new);
     private static final AtomicBoolean TOLD = new AtomicBoolean();
+    private static final AtomicBoolean TOLD_DIVISION = new AtomicBoolean();
 
     /** Between the start and the end of the optimizer's update: octet's groups apply what they write. */
     private boolean armed;
@@ -41,6 +54,12 @@ final class Dl4jFusedStep {
     private long params;
     private long length;
     private long appliedElements;
+    /** While armed: the network's updater, and whether its division by the minibatch may move into octet's pass. */
+    private Object updater;
+    private long gradient;
+    private boolean divisionFusable;
+    /** What the groups divide the gradient by: the minibatch where DL4J's own division was left out, else 1. */
+    private float divisor = 1f;
     /** After a fused update: the parameters and gradient the step function is about to be given (0: none). */
     private long stepParams;
     private long stepGradient;
@@ -85,6 +104,49 @@ final class Dl4jFusedStep {
         s.armed = true;
         s.params = start;
         s.length = params.length();
+        s.updater = u;
+        s.gradient = address(gradientView);
+        s.divisionFusable = nothingReadsTheDividedGradient(u);
+    }
+
+    /** No gradient normalization, no regularization before the updater, every parameter divided by the minibatch. */
+    private static boolean nothingReadsTheDividedGradient(BaseMultiLayerUpdater<?> u) {
+        for (UpdaterBlock block : u.getUpdaterBlocks()) {
+            for (UpdaterBlock.ParamState ps : block.getLayersAndVariablesInBlock()) {
+                TrainingConfig config = ps.getLayer().getConfig();
+                GradientNormalization normalization = config.getGradientNormalization();
+                List<Regularization> terms = config.getRegularizationByParam(ps.getParamName());
+                if (normalization != null && normalization != GradientNormalization.None
+                        || terms != null && !terms.isEmpty() || !ps.getLayer().updaterDivideByMinibatch(ps.getParamName())) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * In {@code BaseMultiLayerUpdater.divideByMinibatch(external, gradient, batchSize)}: true to leave DL4J's
+     * division out, octet's groups dividing in their pass instead. (DL4J calls the network's own gradient
+     * "external" when its view is another object than the updater's, as it always is in {@code fit}: the
+     * gradient is compared by address, as at the start.)
+     */
+    static boolean divisionTaken(Object updater, Object gradient, int batchSize) {
+        Dl4jFusedStep s = CURRENT.get();
+        if (!s.armed || !s.divisionFusable || updater != s.updater || batchSize < 1) {
+            return false;
+        }
+        INDArray view = ((Gradient) gradient).gradient();
+        if (view == null || address(view) != s.gradient || view.length() != s.length) {
+            return false;
+        }
+        s.divisor = batchSize;
+        return true;
+    }
+
+    /** What this thread's groups divide the gradient by in the fused pass (1: DL4J divided it already). */
+    static float divisor() {
+        return CURRENT.get().divisor;
     }
 
     /** Whether the update groups apply what they write, in this thread's optimizer call now. */
@@ -107,8 +169,9 @@ final class Dl4jFusedStep {
             return;
         }
         long applied = s.appliedElements;
+        boolean divided = s.divisor != 1f;
         s.disarm();
-        if (failed || applied == 0) {
+        if (failed || applied == 0 && !divided) {
             return;
         }
         if (applied != s.length) {
@@ -119,6 +182,10 @@ final class Dl4jFusedStep {
         s.stepGradient = address(((Gradient) gradient).gradient());
         if (TOLD.compareAndSet(false, true)) {
             Dl4jHooks.tell("octet: DL4J's step (params -= update) runs in octet's update pass (said once per JVM)");
+        }
+        if (divided && TOLD_DIVISION.compareAndSet(false, true)) {
+            Dl4jHooks.tell("octet: DL4J's division of the gradient by the minibatch runs in octet's update pass"
+                    + " (said once per JVM)");
         }
     }
 
@@ -143,6 +210,9 @@ final class Dl4jFusedStep {
     private void disarm() {
         armed = false;
         appliedElements = 0;
+        updater = null;
+        divisionFusable = false;
+        divisor = 1f;
     }
 
     /** An array's first element's host address (a view's offset included). */

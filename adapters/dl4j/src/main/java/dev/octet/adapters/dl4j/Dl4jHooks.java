@@ -403,6 +403,18 @@ public final class Dl4jHooks {
         Dl4jFusedStep.updateEnds(gradient, thrown != null);
     }
 
+    /**
+     * Woven into {@code BaseMultiLayerUpdater.divideByMinibatch}: true leaves DL4J's division out (octet's groups
+     * divide in their pass: {@link Dl4jFusedStep}).
+     */
+    public static boolean minibatchDivisionTaken(Object updater, Object gradient, int batchSize) {
+        try {
+            return Dl4jFusedStep.divisionTaken(updater, gradient, batchSize);
+        } catch (RuntimeException | LinkageError e) {
+            return false; // DL4J divides, as without octet
+        }
+    }
+
     /** Woven into {@code NegativeGradientStepFunction.step(x, line)}: true leaves the call out (done in octet's pass). */
     public static boolean stepDone(Object params, Object update) {
         return Dl4jFusedStep.stepDone(params, update);

@@ -94,7 +94,12 @@ final class OctetGroupUpdater extends OctetUpdater {
         }
         boolean fused = Dl4jFusedStep.applies();
         // One parallel call for the whole update group: its small tensors share the pool instead of each running alone.
-        FusedUpdate.applyAll(params, grads, states, rules, fused ? WRITE_AND_APPLY_UPDATE : WRITE_UPDATE, KernelPool.shared());
+        StepOptions options = WRITE_UPDATE;
+        if (fused) {
+            float divisor = Dl4jFusedStep.divisor();
+            options = divisor == 1f ? WRITE_AND_APPLY_UPDATE : WRITE_AND_APPLY_UPDATE.withGradDivisor(divisor);
+        }
+        FusedUpdate.applyAll(params, grads, states, rules, options, KernelPool.shared());
         if (fused) {
             Dl4jFusedStep.applied(elements);
         }

@@ -26,8 +26,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
  * The time of DL4J's updater step as {@code fit} runs it after backpropagation (its optimizer's
- * {@code updateGradientAccordingToParams}: every update block's {@code applyUpdater} and regularization;
- * then its step function's {@code params -= update}) and the bytes of updater state, for a network.
+ * {@code updateGradientAccordingToParams}: the gradient's division by the minibatch (32), every update
+ * block's {@code applyUpdater} and regularization; then its step function's {@code params -= update}) and the bytes of updater state, for a network.
  * Knows nothing of octet: {@link #main} with {@code table} runs it in child JVMs with and without
  * {@code -javaagent:octet-agent.jar}, at 1 and 2 threads, and prints the comparison.
  *
@@ -39,6 +39,9 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * JIT has compiled the step (a few hundred steps of the demo's model), as in a job of thousands of steps.
  */
 public final class UpdaterStepBenchmark {
+
+    /** The minibatch the step is told of (DL4J divides the gradient by it first, as in a fit of 32 examples). */
+    private static final int BATCH = 32;
 
     private UpdaterStepBenchmark() {
     }
@@ -110,7 +113,7 @@ public final class UpdaterStepBenchmark {
             gradient.assign(randomGradient); // not timed: a fresh gradient, as backprop would leave
             Nd4j.getExecutioner().commit();
             long t0 = System.nanoTime();
-            optimizer.updateGradientAccordingToParams(new DefaultGradient(gradient), net, 1, LayerWorkspaceMgr.noWorkspaces());
+            optimizer.updateGradientAccordingToParams(new DefaultGradient(gradient), net, BATCH, LayerWorkspaceMgr.noWorkspaces());
             Nd4j.getExecutioner().commit();
             long t1 = System.nanoTime();
             optimizer.getStepFunction().step(params, gradient.reshape(gradient.length()));
@@ -131,7 +134,7 @@ public final class UpdaterStepBenchmark {
     private static void step(ConvexOptimizer optimizer, MultiLayerNetwork net, INDArray params, INDArray gradient,
             INDArray randomGradient) {
         gradient.assign(randomGradient);
-        optimizer.updateGradientAccordingToParams(new DefaultGradient(gradient), net, 1, LayerWorkspaceMgr.noWorkspaces());
+        optimizer.updateGradientAccordingToParams(new DefaultGradient(gradient), net, BATCH, LayerWorkspaceMgr.noWorkspaces());
         optimizer.getStepFunction().step(params, gradient.reshape(gradient.length()));
         Nd4j.getExecutioner().commit();
     }

@@ -43,6 +43,7 @@ class Dl4jAgentIT {
     private static Path work;
     /** What the agent says once per JVM when DL4J's step runs in octet's pass. */
     private static final String FUSED_STEP = "octet: DL4J's step (params -= update) runs in octet's update pass";
+    private static final String FUSED_DIVISION = "octet: DL4J's division of the gradient by the minibatch runs in octet's update pass";
 
     @BeforeAll
     static void workDir() throws IOException {
@@ -570,6 +571,36 @@ class Dl4jAgentIT {
         assertEquals(1, c.count(FUSED_STEP), c.output());
         assertArrayEquals(entry(decayedDl4jStep, "coefficients.bin"), entry(decayed, "coefficients.bin"), "parameters");
         assertArrayEquals(entry(decayedDl4jStep, "updaterState.bin"), entry(decayed, "updaterState.bin"), "state");
+    }
+
+    /**
+     * DL4J's division of the gradient by the minibatch in octet's pass: with a batch of 24 (its division is
+     * not a product with 1/24), the same parameters and state, byte for byte, as with DL4J's own division and
+     * step ({@code fusedStep=false}). Where something reads the divided gradient before the updater (an L2
+     * term, gradient clipping), DL4J divides as before and the step alone is octet's, again to the byte.
+     */
+    @Test
+    void theMinibatchDivisionInOctetsPassLeavesDl4jsBytes() throws Exception {
+        List<String> small = List.of("--in", "64", "--classes", "4097", "--steps", "8", "--batch", "24");
+        for (List<String> extra : List.of(List.<String>of(), List.of("--l2", "0.001"), List.of("--clip", "0.05"))) {
+            String name = extra.isEmpty() ? "plain" : extra.get(0).substring(2);
+            Path fused = work.resolve("division-" + name + ".zip");
+            Path dl4jsOwn = work.resolve("division-" + name + "-dl4j.zip");
+            List<String> args = new ArrayList<>(small);
+            args.addAll(extra);
+            Run a = wideSoftmax(List.of(agent()), concat(args, "--save", fused.toString()));
+            Run b = wideSoftmax(List.of(agent(), "-Doctet.dl4j.fusedStep=false"), concat(args, "--save", dl4jsOwn.toString()));
+            assertEquals(0, a.exitCode(), a.output());
+            assertEquals(0, b.exitCode(), b.output());
+            assertEquals(1, a.count(FUSED_STEP), a.output());
+            assertEquals(extra.isEmpty() ? 1 : 0, a.count(FUSED_DIVISION), name + ": " + a.output());
+            assertEquals(0, b.count(FUSED_DIVISION), b.output());
+            assertArrayEquals(entry(dl4jsOwn, "coefficients.bin"), entry(fused, "coefficients.bin"), name + ": parameters");
+            assertArrayEquals(entry(dl4jsOwn, "updaterState.bin"), entry(fused, "updaterState.bin"), name + ": state");
+            List<String> steps = a.output().lines().filter(l -> l.startsWith("step ")).toList();
+            assertEquals(8, steps.size(), a.output());
+            assertEquals(b.output().lines().filter(l -> l.startsWith("step ")).toList(), steps, name + ": losses");
+        }
     }
 
     private static String[] concat(List<String> first, String... more) {
