@@ -54,11 +54,20 @@ final class BlockCodec {
                 VectorCodec.encodeNormalized(values, n, reciprocal, codes, map, lattice, buckets, floors);
                 return absmax;
             }
-            for (int i = 0; i < n; i++) {
-                codes[i] = (byte) map.codeOfNormalized(buckets, floors, values[i] * reciprocal);
-            }
+            tableSearch(values, 0, n, reciprocal, codes, map, buckets, floors);
         }
         return absmax;
+    }
+
+    /**
+     * The scalar table search for {@code values[from..to)} times {@code reciprocal}: the scalar codec's whole
+     * block, and the SIMD codec's flagged vectors and the elements after its last vector.
+     */
+    static void tableSearch(float[] values, int from, int to, float reciprocal, byte[] codes, QuantizationMap map,
+            byte[] buckets, float[] floors) {
+        for (int i = from; i < to; i++) {
+            codes[i] = (byte) map.codeOfNormalized(buckets, floors, values[i] * reciprocal);
+        }
     }
 
     /**

@@ -111,10 +111,10 @@ final class VectorCodec {
                     : code.blend(0, negativeLanes);
             ((ByteVector) code.convertShape(VectorOperators.I2B, B, 0)).intoArray(codes, i);
             if (flag.anyTrue()) {
-                tableSearch(values, i, i + LANES, reciprocal, codes, map, buckets, floors);
+                BlockCodec.tableSearch(values, i, i + LANES, reciprocal, codes, map, buckets, floors);
             }
         }
-        tableSearch(values, i, n, reciprocal, codes, map, buckets, floors);
+        BlockCodec.tableSearch(values, i, n, reciprocal, codes, map, buckets, floors);
     }
 
     /** The search with 8 lanes: the region as the count of thresholds below y, one compare each. */
@@ -187,18 +187,10 @@ final class VectorCodec {
             if (flag.anyTrue()) {
                 // Rare (one vector in thousands): the whole vector again with the table search. (Asking which
                 // lanes are flagged, laneIsSet with a variable lane, is not compiled to SIMD code by JDK 17.)
-                tableSearch(values, i, i + LANES, reciprocal, codes, map, buckets, floors);
+                BlockCodec.tableSearch(values, i, i + LANES, reciprocal, codes, map, buckets, floors);
             }
         }
-        tableSearch(values, i, n, reciprocal, codes, map, buckets, floors);
-    }
-
-    /** The scalar table search for {@code values[from..to)}: flagged vectors and the elements after the last vector. */
-    private static void tableSearch(float[] values, int from, int to, float reciprocal, byte[] codes, QuantizationMap map,
-            byte[] buckets, float[] floors) {
-        for (int i = from; i < to; i++) {
-            codes[i] = (byte) map.codeOfNormalized(buckets, floors, values[i] * reciprocal);
-        }
+        BlockCodec.tableSearch(values, i, n, reciprocal, codes, map, buckets, floors);
     }
 
     /**
