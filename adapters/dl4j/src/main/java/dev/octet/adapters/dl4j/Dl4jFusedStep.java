@@ -1,10 +1,7 @@
 package dev.octet.adapters.dl4j;
 
-import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.deeplearning4j.nn.api.Model;
-import org.deeplearning4j.nn.api.TrainingConfig;
-import org.deeplearning4j.nn.conf.GradientNormalization;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -13,7 +10,6 @@ import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.deeplearning4j.optimize.solvers.StochasticGradientDescent;
 import org.deeplearning4j.optimize.stepfunctions.NegativeGradientStepFunction;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.learning.regularization.Regularization;
 
 /**
  * DL4J's {@code params -= update} folded into octet's pass. After the updaters have written the update
@@ -91,12 +87,14 @@ final class Dl4jFusedStep {
         long start = address(params);
         long end = start + 4 * params.length();
         long covered = 0;
+        boolean divisionFusable = true;
         for (UpdaterBlock block : u.getUpdaterBlocks()) {
             if (!(block.getGradientUpdater() instanceof OctetGroupUpdater octet) || !octet.fusable(start, end)
                     || block.skipDueToPretrainConfig(false)) {
                 return;
             }
             covered += block.getParamOffsetEnd() - block.getParamOffsetStart();
+            divisionFusable &= octet.divisible();
         }
         if (covered != params.length()) {
             return;
@@ -106,23 +104,7 @@ final class Dl4jFusedStep {
         s.length = params.length();
         s.updater = u;
         s.gradient = address(gradientView);
-        s.divisionFusable = nothingReadsTheDividedGradient(u);
-    }
-
-    /** No gradient normalization, no regularization before the updater, every parameter divided by the minibatch. */
-    private static boolean nothingReadsTheDividedGradient(BaseMultiLayerUpdater<?> u) {
-        for (UpdaterBlock block : u.getUpdaterBlocks()) {
-            for (UpdaterBlock.ParamState ps : block.getLayersAndVariablesInBlock()) {
-                TrainingConfig config = ps.getLayer().getConfig();
-                GradientNormalization normalization = config.getGradientNormalization();
-                List<Regularization> terms = config.getRegularizationByParam(ps.getParamName());
-                if (normalization != null && normalization != GradientNormalization.None
-                        || terms != null && !terms.isEmpty() || !ps.getLayer().updaterDivideByMinibatch(ps.getParamName())) {
-                    return false;
-                }
-            }
-        }
-        return true;
+        s.divisionFusable = divisionFusable;
     }
 
     /**

@@ -19,6 +19,7 @@ import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.api.Trainable;
 import org.deeplearning4j.nn.api.TrainingConfig;
+import org.deeplearning4j.nn.conf.GradientNormalization;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -368,7 +369,8 @@ public final class Dl4jHooks {
                 ? new OctetCudaGroupUpdater(first.updater, configs, first.math, packed, paramViews, group.getUpdaterView(),
                         group.isUpdaterViewRequiresInitialization(), layout.gpu)
                 : new OctetGroupUpdater(first.updater, configs, first.math, packed, paramViews, group.getUpdaterView(),
-                        group.isUpdaterViewRequiresInitialization(), regularizedAfterTheUpdater(group)));
+                        group.isUpdaterViewRequiresInitialization(), regularizedAfterTheUpdater(group),
+                        divisibleInTheUpdatersPass(group)));
         return true;
     }
 
@@ -381,6 +383,24 @@ public final class Dl4jHooks {
             }
         }
         return false;
+    }
+
+    /**
+     * Whether DL4J's division of the group's gradient by the minibatch can wait for the updater's pass: every
+     * parameter is divided, and nothing reads the divided gradient before the updater (no gradient
+     * normalization or clipping, no regularization term).
+     */
+    private static boolean divisibleInTheUpdatersPass(UpdaterBlock group) {
+        for (UpdaterBlock.ParamState ps : group.getLayersAndVariablesInBlock()) {
+            TrainingConfig config = ps.getLayer().getConfig();
+            GradientNormalization normalization = config.getGradientNormalization();
+            List<Regularization> terms = config.getRegularizationByParam(ps.getParamName());
+            if (normalization != null && normalization != GradientNormalization.None || terms != null && !terms.isEmpty()
+                    || !ps.getLayer().updaterDivideByMinibatch(ps.getParamName())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A line for the job's log (or standard error, as the report), about how octet runs. */

@@ -32,6 +32,11 @@ final class OctetGroupUpdater extends OctetUpdater {
     private final List<Segment> segments = new ArrayList<>();
     /** Whether DL4J adds to this group's update after the updater (weight decay): then its step cannot be fused. */
     private final boolean regularizedAfter;
+    /**
+     * Whether DL4J's division of this group's gradient by the minibatch can move into this pass: every parameter
+     * is divided and nothing reads the divided gradient before the updater (no normalization, no regularization).
+     */
+    private final boolean divisible;
     /** The host addresses the group's parameters span, [first, end). */
     private final long paramsFirst;
     private final long paramsEnd;
@@ -42,9 +47,10 @@ final class OctetGroupUpdater extends OctetUpdater {
     }
 
     OctetGroupUpdater(IUpdater config, List<IUpdater> paramConfigs, Dl4jUpdaterMath math, PackedStateLayout.Group group,
-            List<INDArray> paramViews, INDArray stateView, boolean initialize, boolean regularizedAfter) {
+            List<INDArray> paramViews, INDArray stateView, boolean initialize, boolean regularizedAfter, boolean divisible) {
         super(config, paramConfigs, math);
         this.regularizedAfter = regularizedAfter;
+        this.divisible = divisible;
         long first = Long.MAX_VALUE;
         long end = Long.MIN_VALUE;
         long count = 0;
@@ -108,5 +114,10 @@ final class OctetGroupUpdater extends OctetUpdater {
     /** Whether this group's step can be fused, for a network whose parameters span host addresses [first, end). */
     boolean fusable(long first, long end) {
         return !regularizedAfter && paramsFirst >= first && paramsEnd <= end;
+    }
+
+    /** Whether DL4J's division by the minibatch can move into this group's fused pass. */
+    boolean divisible() {
+        return divisible;
     }
 }
