@@ -208,7 +208,7 @@ public final class FusedUpdate {
             state.load(k, start, n, s.stats[k], s.codes);
         }
         if (step.floor() != StatisticFloor.NONE) {
-            step.floor().apply(s.stats[0], s.stats[1], n);
+            step.floor().apply(s.stats[0], s.stats[1], n, ((QuantizedState) state).ordinaryScales(start));
         }
         step.rule().update(s.params, s.grad, s.stats, s.direction, n);
         if (step.quantized()) {

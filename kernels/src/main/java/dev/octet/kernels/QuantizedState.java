@@ -115,6 +115,21 @@ public final class QuantizedState extends OptimizerState {
         return absmax[statistic].duplicate();
     }
 
+    /**
+     * Whether every statistic of the block at {@code start} has an ordinary scale (finite, not negative, not -0): its
+     * values then decode to numbers, never NaN or -0. Only a damaged state has another scale: octet stores the
+     * largest finite magnitude, and checks a checkpoint's scales when it reads them.
+     */
+    boolean ordinaryScales(int start) {
+        for (FloatBuffer scales : absmax) {
+            float scale = scales.get(start / blockSize);
+            if (!(scale <= Float.MAX_VALUE) || Float.floatToRawIntBits(scale) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     @Override
     void load(int statistic, int start, int n, float[] dst, byte[] codeScratch) {
         codes[statistic].get(start, codeScratch, 0, n);

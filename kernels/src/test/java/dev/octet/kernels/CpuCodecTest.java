@@ -181,6 +181,66 @@ class CpuCodecTest {
         }
     }
 
+    /** What {@link QuantizedState#ordinaryScales} relies on: octet's maps decode to numbers, never NaN or -0. */
+    @Test
+    void octetsMapsHoldNoNanAndNoNegativeZero() {
+        for (QuantizationMap map : new QuantizationMap[] {QuantizationMap.dynamicSigned(), QuantizationMap.dynamicUnsigned(),
+                QuantizationMap.linearSigned(), QuantizationMap.linearUnsigned()}) {
+            for (int c = 0; c < 256; c++) {
+                float v = map.value(c);
+                assertTrue(!Float.isNaN(v) && Float.floatToRawIntBits(v) != Float.floatToRawIntBits(-0f), map + " code " + c + ": " + v);
+            }
+        }
+    }
+
+    @Test
+    void onlyFiniteNonNegativeScalesAreOrdinary() {
+        QuantizedState state = QuantizedState.allocate(512, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
+        float[] ordinary = {0f, Float.MIN_VALUE, 1e-30f, 3f, Float.MAX_VALUE};
+        float[] damaged = {Float.NaN, -0f, -1f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        for (float scale : ordinary) {
+            state.absmax(1).put(1, scale);
+            assertTrue(state.ordinaryScales(256), "scale " + scale);
+        }
+        for (float scale : damaged) {
+            state.absmax(1).put(1, scale);
+            assertTrue(!state.ordinaryScales(256) && state.ordinaryScales(0), "scale " + scale);
+            state.absmax(1).put(1, 1f);
+            state.absmax(0).put(1, scale);
+            assertTrue(!state.ordinaryScales(256), "first statistic's scale " + scale);
+            state.absmax(0).put(1, 1f);
+        }
+    }
+
+    /** The floor's loop for ordinary numbers (Math.max) against the scalar raise, bit for bit, in all three forms. */
+    @Test
+    void theFloorOnOrdinaryNumbersIsTheScalarRaise() {
+        for (StatisticFloor floor : new StatisticFloor[] {StatisticFloor.adam(0.9, 0.999, 7), StatisticFloor.adaMax(0.9, 0.999, 7),
+                StatisticFloor.adaBelief(0.999, 1e-8, 7)}) {
+            float[][] all = blocks();
+            for (int b = 0; b + 1 < all.length; b += 2) {
+                int n = Math.min(all[b].length, all[b + 1].length);
+                float[] first = all[b].clone();
+                float[] second = all[b + 1].clone();
+                for (int i = 0; i < n; i++) {
+                    // Ordinary numbers: no NaN (infinities stay), no -0 in the second statistic.
+                    first[i] = Float.isNaN(first[i]) ? 0.5f : first[i];
+                    second[i] = Float.isNaN(second[i]) ? 2f : second[i] == 0f ? 0f : second[i];
+                }
+                float[] before = second.clone();
+                float[] expected = new float[n];
+                for (int i = 0; i < n; i++) {
+                    expected[i] = floor.raise(first[i], second[i]);
+                }
+                floor.apply(first, second, n, true);
+                for (int i = 0; i < n; i++) {
+                    assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(second[i]),
+                            floor.form() + ", element " + i + ": " + first[i] + ", " + before[i]);
+                }
+            }
+        }
+    }
+
     /** BlockCodec.encode (whichever codec this JVM runs) against the public scalar search, element by element. */
     @ParameterizedTest
     @MethodSource("searches")

@@ -28,12 +28,16 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * The time of DL4J's updater step as {@code fit} runs it after backpropagation (its optimizer's
  * {@code updateGradientAccordingToParams}: the gradient's division by the minibatch (32), every update
  * block's {@code applyUpdater} and regularization; then its step function's {@code params -= update}) and the bytes of updater state, for a network.
- * Knows nothing of octet: {@link #main} with {@code table} runs it in child JVMs with and without
- * {@code -javaagent:octet-agent.jar}, at 1 and 2 threads, and prints the comparison.
+ * Knows nothing of octet: {@link #main} with {@code table} runs it in child JVMs without the agent (DL4J's own Adam)
+ * and with {@code -javaagent:octet-agent.jar} twice, once with octet's scalar CPU codec and once with its SIMD codec
+ * ({@code --add-modules jdk.incubator.vector}), at 1 and 2 threads, in rounds (every variant once per round, so
+ * that a shared machine's changing load falls on all of them alike), and prints the comparison: each variant's median over
+ * the rounds, and every round's figure. The OpenMP wait policy is the parent's ({@code OMP_WAIT_POLICY}).
  *
- * <p>{@code java -cp <job class path> com.example.charlm.bench.UpdaterStepBenchmark table <octet-agent.jar> [models] [iterations]}
+ * <p>{@code java -cp <job class path> com.example.charlm.bench.UpdaterStepBenchmark table <octet-agent.jar> [models] [iterations] [rounds]}
  * (models, separated by commas, default {@code example,large,xl}: {@code example}, the demo's; {@code small}, 325K
- * parameters in 26 small tensors; {@code large}, 14.6M parameters; {@code xl}, 54M; iterations measured, default 20).
+ * parameters in 26 small tensors; {@code large}, 14.6M parameters; {@code xl}, 54M; iterations measured per JVM,
+ * default 20; rounds, default 3).
  *
  * <p>Each JVM first warms up for at least 5 steps and 3 seconds, so that a small model is measured after the
  * JIT has compiled the step (a few hundred steps of the demo's model), as in a job of thousands of steps.
@@ -49,11 +53,11 @@ public final class UpdaterStepBenchmark {
     public static void main(String[] args) throws Exception {
         if (args.length >= 2 && args[0].equals("table")) {
             table(args[1], args.length > 2 ? List.of(args[2].split(",")) : List.of("example", "large", "xl"),
-                    args.length > 3 ? Integer.parseInt(args[3]) : 20);
+                    args.length > 3 ? Integer.parseInt(args[3]) : 20, args.length > 4 ? Integer.parseInt(args[4]) : 3);
         } else if (args.length >= 1) {
             measure(args[0], args.length > 1 ? Integer.parseInt(args[1]) : 20);
         } else {
-            System.err.println("usage: UpdaterStepBenchmark table <octet-agent.jar> [models] [iterations]"
+            System.err.println("usage: UpdaterStepBenchmark table <octet-agent.jar> [models] [iterations] [rounds]"
                     + " | <example|small|large|xl> [iterations]");
             System.exit(2);
         }
@@ -149,39 +153,89 @@ public final class UpdaterStepBenchmark {
         }
     }
 
-    private record Result(String model, boolean octet, int threads, long params, long stateBytes, double nsPerStep,
-            double nsSubtract, long peakRssKiB) {
+    /** Who updates: DL4J's own Adam, or octet with one of its CPU codecs. */
+    private enum Updater {
+        DL4J("DL4J Adam (float32)"),
+        OCTET_SCALAR("octet 8-bit Adam, scalar codec"),
+        OCTET_SIMD("octet 8-bit Adam, SIMD codec");
+
+        final String label;
+
+        Updater(String label) {
+            this.label = label;
+        }
     }
 
-    static void table(String agentJar, List<String> models, int iterations) throws Exception {
+    /** One JVM's result; {@code codec} is the CPU codec octet's start-up report named (null without the agent). */
+    private record Result(String model, Updater updater, int threads, long params, long stateBytes, double nsPerStep,
+            long peakRssKiB, String codec) {
+    }
+
+    static void table(String agentJar, List<String> models, int iterations, int rounds) throws Exception {
         List<Result> results = new ArrayList<>();
-        for (String model : models) {
-            for (int threads : new int[] {1, 2}) {
-                for (boolean octet : new boolean[] {false, true}) {
-                    results.add(run(agentJar, model, octet, threads, iterations));
+        for (int round = 0; round < rounds; round++) {
+            for (String model : models) {
+                for (int threads : new int[] {1, 2}) {
+                    for (Updater updater : Updater.values()) {
+                        results.add(run(agentJar, model, updater, threads, iterations));
+                    }
                 }
             }
         }
+        String policy = System.getenv("OMP_WAIT_POLICY");
         System.out.println();
-        System.out.println("| model | parameters | threads | updater | state bytes | bytes/param | peak RSS MiB | ms/step | ns/param | of which DL4J's params -= update | octet speed-up |");
-        System.out.println("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|");
-        for (Result r : results) {
-            Result dl4j = results.stream().filter(o -> !o.octet() && o.model().equals(r.model()) && o.threads() == r.threads())
-                    .findFirst().orElseThrow();
-            System.out.printf(Locale.ROOT, "| %s | %,d | %d | %s | %,d | %.2f | %,d | %.2f | %.2f | %.2f | %s |%n", r.model(),
-                    r.params(), r.threads(), r.octet() ? "octet 8-bit Adam" : "DL4J Adam (float32)", r.stateBytes(),
-                    (double) r.stateBytes() / r.params(), r.peakRssKiB() / 1024, r.nsPerStep() / 1e6, r.nsPerStep() / r.params(),
-                    r.nsSubtract() / r.params(),
-                    r.octet() ? String.format(Locale.ROOT, "%.2fx", dl4j.nsPerStep() / r.nsPerStep()) : "");
+        System.out.printf(Locale.ROOT, "Java %s, OMP_WAIT_POLICY %s, %d rounds of %d steps a JVM; ms/step is the median of"
+                + " the rounds' medians%n", System.getProperty("java.version"), policy == null ? "not set (OpenMP's default)"
+                : policy, rounds, iterations);
+        System.out.println();
+        System.out.println("| model | parameters | threads | updater | state bytes | bytes/param | peak RSS MiB | ms/step | each round, ms | ns/param | octet speed-up |");
+        System.out.println("|---|---:|---:|---|---:|---:|---:|---:|---|---:|---:|");
+        for (String model : models) {
+            for (int threads : new int[] {1, 2}) {
+                double dl4j = median(results, model, Updater.DL4J, threads);
+                for (Updater updater : Updater.values()) {
+                    List<Result> runs = results.stream()
+                            .filter(r -> r.model().equals(model) && r.updater() == updater && r.threads() == threads).toList();
+                    Result first = runs.get(0);
+                    double ns = median(results, model, updater, threads);
+                    String label = updater.label;
+                    if (updater == Updater.OCTET_SIMD && !first.codec().startsWith("vector")) {
+                        label += " (did not run: " + first.codec() + ")";
+                    }
+                    StringBuilder each = new StringBuilder();
+                    for (Result r : runs) {
+                        each.append(each.length() == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%.2f", r.nsPerStep() / 1e6));
+                    }
+                    System.out.printf(Locale.ROOT, "| %s | %,d | %d | %s | %,d | %.2f | %,d | %.2f | %s | %.2f | %s |%n", model,
+                            first.params(), threads, label, first.stateBytes(), (double) first.stateBytes() / first.params(),
+                            runs.stream().mapToLong(Result::peakRssKiB).max().orElse(0) / 1024, ns / 1e6, each, ns / first.params(),
+                            updater == Updater.DL4J ? "" : String.format(Locale.ROOT, "%.2fx", dl4j / ns));
+                }
+            }
         }
     }
 
-    private static Result run(String agentJar, String model, boolean octet, int threads, int iterations) throws Exception {
+    /** The median over the rounds of one variant's per-JVM median step time. */
+    private static double median(List<Result> results, String model, Updater updater, int threads) {
+        double[] times = results.stream().filter(r -> r.model().equals(model) && r.updater() == updater && r.threads() == threads)
+                .mapToDouble(Result::nsPerStep).sorted().toArray();
+        int n = times.length;
+        return n % 2 == 1 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+    }
+
+    private static Result run(String agentJar, String model, Updater updater, int threads, int iterations) throws Exception {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        if (octet) {
+        if (updater != Updater.DL4J) {
             command.add("-javaagent:" + agentJar);
             command.add("-Doctet.threads=" + threads);
+        }
+        if (updater == Updater.OCTET_SCALAR) {
+            command.add("-Doctet.cpu.codec=scalar");
+        } else if (updater == Updater.OCTET_SIMD) {
+            command.add("--add-modules");
+            command.add("jdk.incubator.vector");
+            command.add("-Doctet.cpu.codec=vector");
         }
         command.add("-Xmx1g"); // ND4J's arrays live outside the heap; a small heap keeps its pages out of the RSS
         command.add("-cp");
@@ -198,8 +252,12 @@ public final class UpdaterStepBenchmark {
         }
         String line = out.lines().filter(l -> l.startsWith("result ")).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no result in:\n" + out));
+        // The start-up report's "  CPU codec: vector (...)" line says which codec octet ran.
+        String codec = updater == Updater.DL4J ? null : out.lines().map(String::trim).filter(l -> l.startsWith("CPU codec: "))
+                .map(l -> l.substring("CPU codec: ".length())).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no CPU codec line in octet's start-up report:\n" + out));
         String[] f = line.split("[ =]");
-        return new Result(model, octet, threads, Long.parseLong(f[2]), Long.parseLong(f[4]), Double.parseDouble(f[6]),
-                Double.parseDouble(f[8]), Long.parseLong(f[10]));
+        return new Result(model, updater, threads, Long.parseLong(f[2]), Long.parseLong(f[4]), Double.parseDouble(f[6]),
+                Long.parseLong(f[10]), codec);
     }
 }
