@@ -603,6 +603,31 @@ class Dl4jAgentIT {
         }
     }
 
+    /**
+     * The SIMD codec (the Vector API module on the command line) trains a DL4J job to the same bytes as the scalar
+     * codec: parameters, 8-bit state and losses, through the fused step, the division by the minibatch and the floor.
+     */
+    @Test
+    void theSimdCodecTrainsBitForBitAsTheScalarCodec() throws Exception {
+        List<String> args = List.of("--in", "64", "--classes", "4097", "--steps", "8", "--batch", "24");
+        Path scalarFile = work.resolve("codec-scalar.zip");
+        Path simdFile = work.resolve("codec-simd.zip");
+        Run scalar = wideSoftmax(List.of(agent(), "-Doctet.cpu.codec=scalar"), concat(args, "--save", scalarFile.toString()));
+        Run simd = wideSoftmax(List.of(agent(), "--add-modules", "jdk.incubator.vector", "-Doctet.cpu.codec=vector"),
+                concat(args, "--save", simdFile.toString()));
+        assertEquals(0, scalar.exitCode(), scalar.output());
+        assertEquals(0, simd.exitCode(), simd.output());
+        assertTrue(scalar.output().contains("CPU codec: scalar (-Doctet.cpu.codec=scalar)"), scalar.output());
+        assertTrue(simd.output().contains("CPU codec: vector (jdk.incubator.vector"), simd.output());
+        assertEquals(1, simd.count(FUSED_STEP), simd.output());
+        assertEquals(1, simd.count(FUSED_DIVISION), simd.output());
+        assertArrayEquals(entry(scalarFile, "coefficients.bin"), entry(simdFile, "coefficients.bin"), "parameters");
+        assertArrayEquals(entry(scalarFile, "updaterState.bin"), entry(simdFile, "updaterState.bin"), "8-bit state");
+        List<String> steps = simd.output().lines().filter(l -> l.startsWith("step ")).toList();
+        assertEquals(8, steps.size(), simd.output());
+        assertEquals(scalar.output().lines().filter(l -> l.startsWith("step ")).toList(), steps, "losses");
+    }
+
     private static String[] concat(List<String> first, String... more) {
         List<String> all = new ArrayList<>(first);
         all.addAll(List.of(more));
