@@ -209,6 +209,23 @@ class FusedUpdateTest {
         }
     }
 
+    /** One step on copies of {@code p} and {@code g} with a fresh two-statistic 8-bit state (blocks of 256): what it leaves. */
+    private record OneStep(float[] params, float[] gradient, QuantizedState state) {
+
+        static OneStep of(float[] p, float[] g, UpdateRule rule, StepOptions options) {
+            OneStep step = new OneStep(p.clone(), g.clone(),
+                    QuantizedState.allocate(p.length, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED));
+            FusedUpdate.apply(FloatBuffer.wrap(step.params), FloatBuffer.wrap(step.gradient), step.state, rule, options,
+                    KernelPool.shared());
+            return step;
+        }
+
+        void assertSameCodes(OneStep other) {
+            assertArrayEquals(codes(state, 0), codes(other.state, 0));
+            assertArrayEquals(codes(state, 1), codes(other.state, 1));
+        }
+    }
+
     /**
      * DL4J's step folded into the pass: the gradient receives what {@code WRITE_UPDATE_TO_GRADIENT} writes,
      * and the parameters become {@code p - update}, as DL4J's step function leaves them, bit for bit (with an
@@ -222,22 +239,16 @@ class FusedUpdateTest {
         float[] g = gaussian(random, n, 0.1);
         g[40] = Float.POSITIVE_INFINITY;
         var rule = ReferenceOptimizers.adam(1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, 1);
-        float[] written = g.clone();
-        QuantizedState writtenState = QuantizedState.allocate(n, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
-        FusedUpdate.apply(FloatBuffer.wrap(p.clone()), FloatBuffer.wrap(written), writtenState, rule,
-                StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT), KernelPool.shared());
-        float[] params = p.clone();
-        float[] update = g.clone();
-        QuantizedState fusedState = QuantizedState.allocate(n, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
-        FusedUpdate.apply(FloatBuffer.wrap(params), FloatBuffer.wrap(update), fusedState, rule,
-                StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT_AND_APPLY), KernelPool.shared());
-        assertArrayEquals(written, update, 0f);
+        OneStep written = OneStep.of(p, g, rule, StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT));
+        OneStep fused = OneStep.of(p, g, rule,
+                StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT_AND_APPLY));
+        assertArrayEquals(written.gradient(), fused.gradient(), 0f);
         for (int i = 0; i < n; i++) {
-            assertEquals(Float.floatToIntBits(p[i] - written[i]), Float.floatToIntBits(params[i]), "p - update at " + i);
+            assertEquals(Float.floatToIntBits(p[i] - written.gradient()[i]), Float.floatToIntBits(fused.params()[i]),
+                    "p - update at " + i);
         }
-        assertEquals(p[40], params[40], 0f);
-        assertArrayEquals(codes(writtenState, 0), codes(fusedState, 0));
-        assertArrayEquals(codes(writtenState, 1), codes(fusedState, 1));
+        assertEquals(p[40], fused.params()[40], 0f);
+        written.assertSameCodes(fused);
     }
 
     /**
@@ -261,19 +272,12 @@ class FusedUpdateTest {
         assertTrue(notAProduct > 100, "the divisor tells division from a product: " + notAProduct);
         var rule = ReferenceOptimizers.adam(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1);
         StepOptions dl4j = StepOptions.DEFAULT.withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT_AND_APPLY);
-        float[] before = p.clone();
-        QuantizedState beforeState = QuantizedState.allocate(n, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
-        FusedUpdate.apply(FloatBuffer.wrap(before), FloatBuffer.wrap(divided), beforeState, rule, dl4j, KernelPool.shared());
-        float[] inPass = p.clone();
-        float[] update = g.clone();
-        QuantizedState inPassState = QuantizedState.allocate(n, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
-        FusedUpdate.apply(FloatBuffer.wrap(inPass), FloatBuffer.wrap(update), inPassState, rule, dl4j.withGradDivisor(24f),
-                KernelPool.shared());
-        assertArrayEquals(before, inPass, 0f);
-        assertArrayEquals(divided, update, 0f);
-        assertEquals(p[7], inPass[7], 0f);
-        assertArrayEquals(codes(beforeState, 0), codes(inPassState, 0));
-        assertArrayEquals(codes(beforeState, 1), codes(inPassState, 1));
+        OneStep before = OneStep.of(p, divided, rule, dl4j);
+        OneStep inPass = OneStep.of(p, g, rule, dl4j.withGradDivisor(24f));
+        assertArrayEquals(before.params(), inPass.params(), 0f);
+        assertArrayEquals(before.gradient(), inPass.gradient(), 0f);
+        assertEquals(p[7], inPass.params()[7], 0f);
+        before.assertSameCodes(inPass);
         assertThrows(IllegalArgumentException.class, () -> StepOptions.DEFAULT.withGradDivisor(0f));
         assertThrows(IllegalArgumentException.class, () -> StepOptions.DEFAULT.withGradDivisor(Float.NaN));
     }
@@ -286,18 +290,11 @@ class FusedUpdateTest {
         float[] g = gaussian(random, n, 0.1);
         g[17] = Float.NaN; // a skipped element's gradient is zeroed too
         var rule = ReferenceOptimizers.adam(1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, 1);
-        float[] applied = p.clone();
-        QuantizedState plainState = QuantizedState.allocate(n, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
-        FusedUpdate.apply(FloatBuffer.wrap(applied), FloatBuffer.wrap(g.clone()), plainState, rule);
-        float[] zeroing = p.clone();
-        float[] gradient = g.clone();
-        QuantizedState zeroingState = QuantizedState.allocate(n, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
-        FusedUpdate.apply(FloatBuffer.wrap(zeroing), FloatBuffer.wrap(gradient), zeroingState, rule,
-                StepOptions.DEFAULT.withOutput(StepOptions.Output.APPLY_TO_PARAMS_ZEROING_GRADIENT), KernelPool.shared());
-        assertArrayEquals(applied, zeroing, 0f);
-        assertArrayEquals(new float[n], gradient, 0f);
-        assertArrayEquals(codes(plainState, 0), codes(zeroingState, 0));
-        assertArrayEquals(codes(plainState, 1), codes(zeroingState, 1));
+        OneStep applied = OneStep.of(p, g, rule, StepOptions.DEFAULT);
+        OneStep zeroing = OneStep.of(p, g, rule, StepOptions.DEFAULT.withOutput(StepOptions.Output.APPLY_TO_PARAMS_ZEROING_GRADIENT));
+        assertArrayEquals(applied.params(), zeroing.params(), 0f);
+        assertArrayEquals(new float[n], zeroing.gradient(), 0f);
+        applied.assertSameCodes(zeroing);
     }
 
     @Test

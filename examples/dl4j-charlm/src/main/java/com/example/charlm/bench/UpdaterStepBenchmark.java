@@ -192,12 +192,11 @@ public final class UpdaterStepBenchmark {
         System.out.println("|---|---:|---:|---|---:|---:|---:|---:|---|---:|---:|");
         for (String model : models) {
             for (int threads : new int[] {1, 2}) {
-                double dl4j = median(results, model, Updater.DL4J, threads);
+                double dl4j = median(runs(results, model, Updater.DL4J, threads));
                 for (Updater updater : Updater.values()) {
-                    List<Result> runs = results.stream()
-                            .filter(r -> r.model().equals(model) && r.updater() == updater && r.threads() == threads).toList();
+                    List<Result> runs = runs(results, model, updater, threads);
                     Result first = runs.get(0);
-                    double ns = median(results, model, updater, threads);
+                    double ns = median(runs);
                     String label = updater.label;
                     if (updater == Updater.OCTET_SIMD && !first.codec().startsWith("vector")) {
                         label += " (did not run: " + first.codec() + ")";
@@ -215,10 +214,14 @@ public final class UpdaterStepBenchmark {
         }
     }
 
-    /** The median over the rounds of one variant's per-JVM median step time. */
-    private static double median(List<Result> results, String model, Updater updater, int threads) {
-        double[] times = results.stream().filter(r -> r.model().equals(model) && r.updater() == updater && r.threads() == threads)
-                .mapToDouble(Result::nsPerStep).sorted().toArray();
+    /** One variant's results, a JVM per round. */
+    private static List<Result> runs(List<Result> results, String model, Updater updater, int threads) {
+        return results.stream().filter(r -> r.model().equals(model) && r.updater() == updater && r.threads() == threads).toList();
+    }
+
+    /** The median over the rounds of the per-JVM median step times. */
+    private static double median(List<Result> runs) {
+        double[] times = runs.stream().mapToDouble(Result::nsPerStep).sorted().toArray();
         int n = times.length;
         return n % 2 == 1 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
     }
