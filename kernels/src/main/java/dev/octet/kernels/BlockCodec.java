@@ -61,12 +61,46 @@ final class BlockCodec {
 
     /**
      * The scalar table search for {@code values[from..to)} times {@code reciprocal}: the scalar codec's whole
-     * block, and the SIMD codec's flagged vectors and the elements after its last vector.
+     * block, and the SIMD codec's flagged vectors and the elements after its last vector. The dynamic maps'
+     * tables are passed on as constants ({@link DynamicTables}); any other map's as they come.
      */
     static void tableSearch(float[] values, int from, int to, float reciprocal, byte[] codes, QuantizationMap map,
             byte[] buckets, float[] floors) {
+        if (floors == DynamicTables.SIGNED_FLOORS) {
+            searchLoop(values, from, to, reciprocal, codes, DynamicTables.SIGNED_BUCKETS, DynamicTables.SIGNED_FLOORS,
+                    DynamicTables.SIGNED_SHIFT);
+        } else if (floors == DynamicTables.SIGNED_FLOORS_KEEPING_SIGN) {
+            searchLoop(values, from, to, reciprocal, codes, DynamicTables.SIGNED_BUCKETS_KEEPING_SIGN,
+                    DynamicTables.SIGNED_FLOORS_KEEPING_SIGN, DynamicTables.SIGNED_SHIFT);
+        } else if (floors == DynamicTables.SIGNED_FLOORS_KEEPING_POSITIVE) {
+            searchLoop(values, from, to, reciprocal, codes, DynamicTables.SIGNED_BUCKETS,
+                    DynamicTables.SIGNED_FLOORS_KEEPING_POSITIVE, DynamicTables.SIGNED_SHIFT);
+        } else if (floors == DynamicTables.SIGNED_FLOORS_KEEPING_SIGN_AND_POSITIVE) {
+            searchLoop(values, from, to, reciprocal, codes, DynamicTables.SIGNED_BUCKETS_KEEPING_SIGN,
+                    DynamicTables.SIGNED_FLOORS_KEEPING_SIGN_AND_POSITIVE, DynamicTables.SIGNED_SHIFT);
+        } else if (floors == DynamicTables.UNSIGNED_FLOORS) {
+            searchLoop(values, from, to, reciprocal, codes, DynamicTables.UNSIGNED_BUCKETS,
+                    DynamicTables.UNSIGNED_FLOORS, DynamicTables.UNSIGNED_SHIFT);
+        } else if (floors == DynamicTables.UNSIGNED_FLOORS_KEEPING_POSITIVE) {
+            searchLoop(values, from, to, reciprocal, codes, DynamicTables.UNSIGNED_BUCKETS,
+                    DynamicTables.UNSIGNED_FLOORS_KEEPING_POSITIVE, DynamicTables.UNSIGNED_SHIFT);
+        } else {
+            searchLoop(values, from, to, reciprocal, codes, buckets, floors, 23 - map.mantissaBits());
+        }
+    }
+
+    /**
+     * {@link QuantizationMap#codeOfNormalized} over a range. Inlined into {@link #tableSearch} with constant
+     * tables, the JIT knows their lengths: a bucket index masked by the table's length (which changes nothing:
+     * the table spans every float's top bits) and a code of 0..255 then need no bounds check, two fewer per element.
+     */
+    private static void searchLoop(float[] values, int from, int to, float reciprocal, byte[] codes, byte[] buckets,
+            float[] floors, int shift) {
+        int mask = buckets.length - 1;
         for (int i = from; i < to; i++) {
-            codes[i] = (byte) map.codeOfNormalized(buckets, floors, values[i] * reciprocal);
+            float x = values[i] * reciprocal;
+            int code = buckets[(Float.floatToRawIntBits(x) >>> shift) & mask] & 0xFF;
+            codes[i] = (byte) (code + (Float.floatToRawIntBits(floors[code] - x) >>> 31));
         }
     }
 
@@ -112,9 +146,41 @@ final class BlockCodec {
 
     /** Decodes {@code codes[0..n)} of a block with this absmax into {@code values[0..n)}. */
     static void decode(byte[] codes, int n, float absmax, QuantizationMap map, float[] values) {
-        float[] table = map.valuesUnsafe();
+        if (map == DynamicTables.SIGNED) {
+            decodeLoop(codes, n, absmax, DynamicTables.SIGNED_VALUES, values);
+        } else if (map == DynamicTables.UNSIGNED) {
+            decodeLoop(codes, n, absmax, DynamicTables.UNSIGNED_VALUES, values);
+        } else {
+            decodeLoop(codes, n, absmax, map.valuesUnsafe(), values);
+        }
+    }
+
+    /** Inlined into {@link #decode} with a constant table of 256 values: the look-up needs no bounds check. */
+    private static void decodeLoop(byte[] codes, int n, float absmax, float[] table, float[] values) {
         for (int i = 0; i < n; i++) {
             values[i] = table[codes[i] & 0xFF] * absmax;
         }
+    }
+
+    /**
+     * The dynamic maps' search and decode tables as static finals: constants to the JIT, lengths included,
+     * where the same arrays reached through a map's fields are not. Every 8-bit statistic uses one of these.
+     */
+    private static final class DynamicTables {
+        static final QuantizationMap SIGNED = QuantizationMap.dynamicSigned();
+        static final QuantizationMap UNSIGNED = QuantizationMap.dynamicUnsigned();
+        static final float[] SIGNED_VALUES = SIGNED.valuesUnsafe();
+        static final float[] UNSIGNED_VALUES = UNSIGNED.valuesUnsafe();
+        static final int SIGNED_SHIFT = 23 - SIGNED.mantissaBits();
+        static final int UNSIGNED_SHIFT = 23 - UNSIGNED.mantissaBits();
+        static final byte[] SIGNED_BUCKETS = SIGNED.buckets(false);
+        static final byte[] SIGNED_BUCKETS_KEEPING_SIGN = SIGNED.buckets(true);
+        static final byte[] UNSIGNED_BUCKETS = UNSIGNED.buckets(false);
+        static final float[] SIGNED_FLOORS = SIGNED.midpointFloors(false, false);
+        static final float[] SIGNED_FLOORS_KEEPING_SIGN = SIGNED.midpointFloors(true, false);
+        static final float[] SIGNED_FLOORS_KEEPING_POSITIVE = SIGNED.midpointFloors(false, true);
+        static final float[] SIGNED_FLOORS_KEEPING_SIGN_AND_POSITIVE = SIGNED.midpointFloors(true, true);
+        static final float[] UNSIGNED_FLOORS = UNSIGNED.midpointFloors(false, false);
+        static final float[] UNSIGNED_FLOORS_KEEPING_POSITIVE = UNSIGNED.midpointFloors(false, true);
     }
 }

@@ -24,8 +24,18 @@ class CpuCodecTest {
 
     /** Every map with every directed rounding it allows. */
     static Stream<Arguments> searches() {
+        return searches(QuantizationMap.dynamicSigned(), QuantizationMap.dynamicUnsigned());
+    }
+
+    /** The dynamic maps' searches (their tables passed as constants) and the ablation's linear maps' (as they come). */
+    static Stream<Arguments> searchesOfEveryMap() {
+        return searches(QuantizationMap.dynamicSigned(), QuantizationMap.dynamicUnsigned(), QuantizationMap.linearSigned(),
+                QuantizationMap.linearUnsigned());
+    }
+
+    private static Stream<Arguments> searches(QuantizationMap... maps) {
         List<Arguments> out = new ArrayList<>();
-        for (QuantizationMap map : new QuantizationMap[] {QuantizationMap.dynamicSigned(), QuantizationMap.dynamicUnsigned()}) {
+        for (QuantizationMap map : maps) {
             for (int v = 0; v < 4; v++) {
                 boolean keepSign = (v & 1) != 0;
                 boolean keepPositive = (v & 2) != 0;
@@ -243,7 +253,7 @@ class CpuCodecTest {
 
     /** BlockCodec.encode (whichever codec this JVM runs) against the public scalar search, element by element. */
     @ParameterizedTest
-    @MethodSource("searches")
+    @MethodSource("searchesOfEveryMap")
     void encodeEqualsTheScalarSearch(QuantizationMap map, boolean keepSign, boolean keepPositive) {
         byte[] codes = new byte[4096];
         for (float[] block : blocks()) {
