@@ -22,7 +22,7 @@ import net.bytebuddy.matcher.ElementMatcher;
  * state view for 8-bit storage; {@code UpdaterBlock.init} then gets octet's updater over that view;
  * {@code ModelSerializer} saves and restores that state through octet, bit for bit; the optimizer's
  * {@code params -= update}, and the updater's division by the minibatch, are done in octet's pass where
- * nothing comes between. Where DL4J moves
+ * nothing comes between, and the regularization passes over groups without a term are left out. Where DL4J moves
  * state between JVMs or averages it (dl4j-spark's two training masters, ParallelWrapper), it leaves
  * decoded and comes back re-quantized. Only the DL4J versions its gate names are touched; others run as
  * without the agent.
@@ -91,7 +91,10 @@ public final class Dl4jInstrumentationModule implements InstrumentationModule {
                             // DL4J's division by the minibatch, done in octet's fused pass where nothing reads it before.
                             .advice(named("divideByMinibatch").and(takesArguments(3)), MinibatchDivisionAdvice.class),
                     TypeInstrumentation.of(named("org.deeplearning4j.nn.updater.UpdaterBlock"))
-                            .advice(named("init").and(takesArguments(0)), UpdateGroupInitAdvice.class),
+                            .advice(named("init").and(takesArguments(0)), UpdateGroupInitAdvice.class)
+                            // DL4J's regularization passes over octet's groups without a term: only views (Dl4jFusedStep).
+                            .advice(named("applyRegularizationAllVariables").and(takesArguments(6)),
+                                    RegularizationPassAdvice.class),
                     // DL4J's params -= update, done in octet's pass where nothing comes between (Dl4jFusedStep).
                     TypeInstrumentation.of(named(OPTIMIZER))
                             .advice(named("updateGradientAccordingToParams").and(takesArguments(4)), OptimizerUpdateAdvice.class),

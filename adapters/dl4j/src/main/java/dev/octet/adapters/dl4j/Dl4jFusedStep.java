@@ -1,5 +1,6 @@
 package dev.octet.adapters.dl4j;
 
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -10,6 +11,7 @@ import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.deeplearning4j.optimize.solvers.StochasticGradientDescent;
 import org.deeplearning4j.optimize.stepfunctions.NegativeGradientStepFunction;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.regularization.Regularization;
 
 /**
  * DL4J's {@code params -= update} folded into octet's pass. After the updaters have written the update
@@ -36,6 +38,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * statistics are not). The groups then divide each element first, {@code g / batchSize} in float, as ND4J's
  * {@code divi} does. Where DL4J's division is not left out (the advice is not there, the gradient is another
  * network's), the groups divide by 1: nothing is divided twice or not at all.
+ *
+ * <p>DL4J's two regularization passes of each update group ({@code UpdaterBlock.applyRegularizationAllVariables},
+ * before and after the updater) make new views of every parameter and its gradient, then apply the terms the
+ * parameter has of that step, usually none. Making those views (ND4J allocates native shape information for each)
+ * cost about two thirds as much as octet's whole 8-bit update of a small network in {@code fit}. A pass is left
+ * out for an octet group (on the CPU or the GPU) none of whose parameters has a term of that step, which changes
+ * nothing it computes. {@code -Doctet.dl4j.fusedStep=false} leaves every pass to DL4J too.
  */
 final class Dl4jFusedStep {
 
@@ -43,6 +52,7 @@ final class Dl4jFusedStep {
     private static final ThreadLocal<Dl4jFusedStep> CURRENT = ThreadLocal.withInitial(Dl4jFusedStep::new);
     private static final AtomicBoolean TOLD = new AtomicBoolean();
     private static final AtomicBoolean TOLD_DIVISION = new AtomicBoolean();
+    private static final AtomicBoolean TOLD_REGULARIZATION = new AtomicBoolean();
 
     /** Between the start and the end of the optimizer's update: octet's groups apply what they write. */
     private boolean armed;
@@ -169,6 +179,29 @@ final class Dl4jFusedStep {
             Dl4jHooks.tell("octet: DL4J's division of the gradient by the minibatch runs in octet's update pass"
                     + " (said once per JVM)");
         }
+    }
+
+    /**
+     * In {@code UpdaterBlock.applyRegularizationAllVariables(step, ...)}: true to leave the pass out, for an octet
+     * group without a regularization term of that step.
+     */
+    static boolean regularizationPassEmpty(Object group, Object step) {
+        UpdaterBlock block = (UpdaterBlock) group;
+        if (!ENABLED || !(block.getGradientUpdater() instanceof OctetUpdater)) {
+            return false;
+        }
+        // Asked at every pass, as DL4J's pass asks: a few list look-ups, no views.
+        for (UpdaterBlock.ParamState ps : block.getLayersAndVariablesInBlock()) {
+            List<Regularization> terms = ps.getLayer().getConfig().getRegularizationByParam(ps.getParamName());
+            if (terms != null && terms.stream().anyMatch(r -> r.applyStep() == step)) {
+                return false;
+            }
+        }
+        if (TOLD_REGULARIZATION.compareAndSet(false, true)) {
+            Dl4jHooks.tell("octet: DL4J's regularization passes are left out for octet's update groups without a"
+                    + " regularization term (said once per JVM)");
+        }
+        return true;
     }
 
     /** In {@code NegativeGradientStepFunction.step(x, line)}: true to leave this call out (its work is done). */

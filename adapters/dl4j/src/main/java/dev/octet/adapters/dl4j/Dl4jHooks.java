@@ -435,6 +435,18 @@ public final class Dl4jHooks {
         }
     }
 
+    /**
+     * Woven into {@code UpdaterBlock.applyRegularizationAllVariables(step, ...)}: true leaves that pass out
+     * ({@link Dl4jFusedStep#regularizationPassEmpty}).
+     */
+    public static boolean regularizationPassEmpty(Object group, Object step) {
+        try {
+            return Dl4jFusedStep.regularizationPassEmpty(group, step);
+        } catch (RuntimeException | LinkageError e) {
+            return false; // DL4J runs the pass, as without octet
+        }
+    }
+
     /** Woven into {@code NegativeGradientStepFunction.step(x, line)}: true leaves the call out (done in octet's pass). */
     public static boolean stepDone(Object params, Object update) {
         return Dl4jFusedStep.stepDone(params, update);

@@ -20,6 +20,7 @@ import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.optimize.api.ConvexOptimizer;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
@@ -40,7 +41,10 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * default 20; rounds, default 3).
  *
  * <p>Each JVM first warms up for at least 5 steps and 3 seconds, so that a small model is measured after the
- * JIT has compiled the step (a few hundred steps of the demo's model), as in a job of thousands of steps.
+ * JIT has compiled the step (a few hundred steps of the demo's model), as in a job of thousands of steps. For the
+ * {@code example} and {@code small} models it then also times whole {@code fit} calls on one minibatch of 32
+ * (forward pass, backpropagation and the updater step, as a job sees them) after 3 more seconds of them: as many
+ * as the updater steps, or as many as take 10 seconds (at least 5).
  */
 public final class UpdaterStepBenchmark {
 
@@ -129,9 +133,43 @@ public final class UpdaterStepBenchmark {
         }
         java.util.Arrays.sort(times);
         java.util.Arrays.sort(subtractTimes);
-        System.out.printf(Locale.ROOT, "result params=%d stateBytes=%d nsPerStep=%d nsSubtract=%d peakRssKiB=%d%n",
+        System.out.printf(Locale.ROOT, "result params=%d stateBytes=%d nsPerStep=%d nsSubtract=%d peakRssKiB=%d nsPerFit=%d%n",
                 net.numParams(), state == null ? 0 : 4 * state.length(), times[iterations / 2],
-                subtractTimes[iterations / 2], peakResidentKiB());
+                subtractTimes[iterations / 2], peakResidentKiB(), medianFitStep(model, net, iterations));
+    }
+
+    /**
+     * The median time of a whole {@code fit} on one minibatch of 32 (forward, backpropagation, the updater step), for
+     * the models small enough to train here; 0 for the others.
+     */
+    private static long medianFitStep(String model, MultiLayerNetwork net, int iterations) {
+        java.util.Random random = new java.util.Random(3);
+        DataSet data;
+        if (model.equals("example")) {
+            int[] text = random.ints(10_000, 0, 95).toArray();
+            data = CharLanguageModel.batch(text, BATCH, 64, random);
+        } else if (model.equals("small")) {
+            INDArray labels = Nd4j.zeros(BATCH, 100);
+            for (int i = 0; i < BATCH; i++) {
+                labels.putScalar(i, random.nextInt(100), 1.0);
+            }
+            data = new DataSet(Nd4j.rand(BATCH, 160), labels);
+        } else {
+            return 0;
+        }
+        for (long until = System.nanoTime() + 3_000_000_000L; System.nanoTime() < until; ) {
+            net.fit(data);
+        }
+        // As many as the updater steps, or what fits in 10 seconds (the demo's model takes most of a second), at least 5.
+        long[] times = new long[iterations];
+        int n = 0;
+        for (long until = System.nanoTime() + 10_000_000_000L; n < iterations && (n < 5 || System.nanoTime() < until); n++) {
+            long t0 = System.nanoTime();
+            net.fit(data);
+            times[n] = System.nanoTime() - t0;
+        }
+        java.util.Arrays.sort(times, 0, n);
+        return times[n / 2];
     }
 
     /** One untimed step of the warm-up, as the measured ones. */
@@ -168,7 +206,7 @@ public final class UpdaterStepBenchmark {
 
     /** One JVM's result; {@code codec} is the CPU codec octet's start-up report named (null without the agent). */
     private record Result(String model, Updater updater, int threads, long params, long stateBytes, double nsPerStep,
-            long peakRssKiB, String codec) {
+            long peakRssKiB, double nsPerFit, String codec) {
     }
 
     static void table(String agentJar, List<String> models, int iterations, int rounds) throws Exception {
@@ -188,15 +226,17 @@ public final class UpdaterStepBenchmark {
                 + " the rounds' medians%n", System.getProperty("java.version"), policy == null ? "not set (OpenMP's default)"
                 : policy, rounds, iterations);
         System.out.println();
-        System.out.println("| model | parameters | threads | updater | state bytes | bytes/param | peak RSS MiB | ms/step | each round, ms | ns/param | octet speed-up |");
-        System.out.println("|---|---:|---:|---|---:|---:|---:|---:|---|---:|---:|");
+        System.out.println("| model | parameters | threads | updater | state bytes | bytes/param | peak RSS MiB | ms/step | each round, ms | ns/param | octet speed-up | whole fit step, ms | its speed-up |");
+        System.out.println("|---|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|");
         for (String model : models) {
             for (int threads : new int[] {1, 2}) {
-                double dl4j = median(runs(results, model, Updater.DL4J, threads));
+                double dl4j = median(runs(results, model, Updater.DL4J, threads), Result::nsPerStep);
+                double dl4jFit = median(runs(results, model, Updater.DL4J, threads), Result::nsPerFit);
                 for (Updater updater : Updater.values()) {
                     List<Result> runs = runs(results, model, updater, threads);
                     Result first = runs.get(0);
-                    double ns = median(runs);
+                    double ns = median(runs, Result::nsPerStep);
+                    double fit = median(runs, Result::nsPerFit);
                     String label = updater.label;
                     if (updater == Updater.OCTET_SIMD && !first.codec().startsWith("vector")) {
                         label += " (did not run: " + first.codec() + ")";
@@ -205,10 +245,12 @@ public final class UpdaterStepBenchmark {
                     for (Result r : runs) {
                         each.append(each.length() == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%.2f", r.nsPerStep() / 1e6));
                     }
-                    System.out.printf(Locale.ROOT, "| %s | %,d | %d | %s | %,d | %.2f | %,d | %.2f | %s | %.2f | %s |%n", model,
+                    System.out.printf(Locale.ROOT, "| %s | %,d | %d | %s | %,d | %.2f | %,d | %.2f | %s | %.2f | %s | %s | %s |%n", model,
                             first.params(), threads, label, first.stateBytes(), (double) first.stateBytes() / first.params(),
                             runs.stream().mapToLong(Result::peakRssKiB).max().orElse(0) / 1024, ns / 1e6, each, ns / first.params(),
-                            updater == Updater.DL4J ? "" : String.format(Locale.ROOT, "%.2fx", dl4j / ns));
+                            updater == Updater.DL4J ? "" : String.format(Locale.ROOT, "%.2fx", dl4j / ns),
+                            fit == 0 ? "" : String.format(Locale.ROOT, "%.2f", fit / 1e6),
+                            fit == 0 || updater == Updater.DL4J ? "" : String.format(Locale.ROOT, "%.2fx", dl4jFit / fit));
                 }
             }
         }
@@ -219,9 +261,9 @@ public final class UpdaterStepBenchmark {
         return results.stream().filter(r -> r.model().equals(model) && r.updater() == updater && r.threads() == threads).toList();
     }
 
-    /** The median over the rounds of the per-JVM median step times. */
-    private static double median(List<Result> runs) {
-        double[] times = runs.stream().mapToDouble(Result::nsPerStep).sorted().toArray();
+    /** The median over the rounds of the per-JVM medians of a time (an updater step, a whole fit step). */
+    private static double median(List<Result> runs, java.util.function.ToDoubleFunction<Result> time) {
+        double[] times = runs.stream().mapToDouble(time).sorted().toArray();
         int n = times.length;
         return n % 2 == 1 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
     }
@@ -261,6 +303,6 @@ public final class UpdaterStepBenchmark {
                 .orElseThrow(() -> new IllegalStateException("no CPU codec line in octet's start-up report:\n" + out));
         String[] f = line.split("[ =]");
         return new Result(model, updater, threads, Long.parseLong(f[2]), Long.parseLong(f[4]), Double.parseDouble(f[6]),
-                Long.parseLong(f[10]), codec);
+                Long.parseLong(f[10]), Double.parseDouble(f[12]), codec);
     }
 }

@@ -44,6 +44,7 @@ class Dl4jAgentIT {
     /** What the agent says once per JVM when DL4J's step runs in octet's pass. */
     private static final String FUSED_STEP = "octet: DL4J's step (params -= update) runs in octet's update pass";
     private static final String FUSED_DIVISION = "octet: DL4J's division of the gradient by the minibatch runs in octet's update pass";
+    private static final String EMPTY_REGULARIZATION = "octet: DL4J's regularization passes are left out for octet's update groups";
 
     @BeforeAll
     static void workDir() throws IOException {
@@ -569,6 +570,9 @@ class Dl4jAgentIT {
         }
         assertEquals(0, a.count(FUSED_STEP), a.output());
         assertEquals(1, c.count(FUSED_STEP), c.output());
+        // (The pass before the updater is left out: weight decay acts after it.)
+        assertEquals(1, a.count(EMPTY_REGULARIZATION), a.output());
+        assertEquals(0, b.count(EMPTY_REGULARIZATION), b.output());
         assertArrayEquals(entry(decayedDl4jStep, "coefficients.bin"), entry(decayed, "coefficients.bin"), "parameters");
         assertArrayEquals(entry(decayedDl4jStep, "updaterState.bin"), entry(decayed, "updaterState.bin"), "state");
     }
@@ -577,7 +581,8 @@ class Dl4jAgentIT {
      * DL4J's division of the gradient by the minibatch in octet's pass: with a batch of 24 (its division is
      * not a product with 1/24), the same parameters and state, byte for byte, as with DL4J's own division and
      * step ({@code fusedStep=false}). Where something reads the divided gradient before the updater (an L2
-     * term, gradient clipping), DL4J divides as before and the step alone is octet's, again to the byte.
+     * term, gradient clipping), DL4J divides as before and the step alone is octet's, again to the byte. DL4J's
+     * regularization passes without a term are left out (with L2, the one after the updater), changing no byte either.
      */
     @Test
     void theMinibatchDivisionInOctetsPassLeavesDl4jsBytes() throws Exception {
@@ -595,6 +600,9 @@ class Dl4jAgentIT {
             assertEquals(1, a.count(FUSED_STEP), a.output());
             assertEquals(extra.isEmpty() ? 1 : 0, a.count(FUSED_DIVISION), name + ": " + a.output());
             assertEquals(0, b.count(FUSED_DIVISION), b.output());
+            // (With L2 the pass before the updater stays DL4J's, the one after it is left out.)
+            assertEquals(1, a.count(EMPTY_REGULARIZATION), name + ": " + a.output());
+            assertEquals(0, b.count(EMPTY_REGULARIZATION), b.output());
             assertArrayEquals(entry(dl4jsOwn, "coefficients.bin"), entry(fused, "coefficients.bin"), name + ": parameters");
             assertArrayEquals(entry(dl4jsOwn, "updaterState.bin"), entry(fused, "updaterState.bin"), name + ": state");
             List<String> steps = a.output().lines().filter(l -> l.startsWith("step ")).toList();
