@@ -66,22 +66,23 @@ final class BlockCodec {
      */
     static void tableSearch(float[] values, int from, int to, float reciprocal, byte[] codes, QuantizationMap map,
             byte[] buckets, float[] floors) {
-        if (floors == DynamicTables.SIGNED_FLOORS) {
+        if (floors == DynamicTables.SIGNED_FLOORS && buckets == DynamicTables.SIGNED_BUCKETS) {
             searchLoop(values, from, to, reciprocal, codes, DynamicTables.SIGNED_BUCKETS, DynamicTables.SIGNED_FLOORS,
                     DynamicTables.SIGNED_SHIFT);
-        } else if (floors == DynamicTables.SIGNED_FLOORS_KEEPING_SIGN) {
+        } else if (floors == DynamicTables.SIGNED_FLOORS_KEEPING_SIGN && buckets == DynamicTables.SIGNED_BUCKETS_KEEPING_SIGN) {
             searchLoop(values, from, to, reciprocal, codes, DynamicTables.SIGNED_BUCKETS_KEEPING_SIGN,
                     DynamicTables.SIGNED_FLOORS_KEEPING_SIGN, DynamicTables.SIGNED_SHIFT);
-        } else if (floors == DynamicTables.SIGNED_FLOORS_KEEPING_POSITIVE) {
+        } else if (floors == DynamicTables.SIGNED_FLOORS_KEEPING_POSITIVE && buckets == DynamicTables.SIGNED_BUCKETS) {
             searchLoop(values, from, to, reciprocal, codes, DynamicTables.SIGNED_BUCKETS,
                     DynamicTables.SIGNED_FLOORS_KEEPING_POSITIVE, DynamicTables.SIGNED_SHIFT);
-        } else if (floors == DynamicTables.SIGNED_FLOORS_KEEPING_SIGN_AND_POSITIVE) {
+        } else if (floors == DynamicTables.SIGNED_FLOORS_KEEPING_SIGN_AND_POSITIVE
+                && buckets == DynamicTables.SIGNED_BUCKETS_KEEPING_SIGN) {
             searchLoop(values, from, to, reciprocal, codes, DynamicTables.SIGNED_BUCKETS_KEEPING_SIGN,
                     DynamicTables.SIGNED_FLOORS_KEEPING_SIGN_AND_POSITIVE, DynamicTables.SIGNED_SHIFT);
-        } else if (floors == DynamicTables.UNSIGNED_FLOORS) {
+        } else if (floors == DynamicTables.UNSIGNED_FLOORS && buckets == DynamicTables.UNSIGNED_BUCKETS) {
             searchLoop(values, from, to, reciprocal, codes, DynamicTables.UNSIGNED_BUCKETS,
                     DynamicTables.UNSIGNED_FLOORS, DynamicTables.UNSIGNED_SHIFT);
-        } else if (floors == DynamicTables.UNSIGNED_FLOORS_KEEPING_POSITIVE) {
+        } else if (floors == DynamicTables.UNSIGNED_FLOORS_KEEPING_POSITIVE && buckets == DynamicTables.UNSIGNED_BUCKETS) {
             searchLoop(values, from, to, reciprocal, codes, DynamicTables.UNSIGNED_BUCKETS,
                     DynamicTables.UNSIGNED_FLOORS_KEEPING_POSITIVE, DynamicTables.UNSIGNED_SHIFT);
         } else {
