@@ -1,6 +1,5 @@
 package dev.octet.adapters.dl4j;
 
-import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -187,15 +186,10 @@ final class Dl4jFusedStep {
      */
     static boolean regularizationPassEmpty(Object group, Object step) {
         UpdaterBlock block = (UpdaterBlock) group;
-        if (!ENABLED || !(block.getGradientUpdater() instanceof OctetUpdater)) {
-            return false;
-        }
         // Asked at every pass, as DL4J's pass asks: a few list look-ups, no views.
-        for (UpdaterBlock.ParamState ps : block.getLayersAndVariablesInBlock()) {
-            List<Regularization> terms = ps.getLayer().getConfig().getRegularizationByParam(ps.getParamName());
-            if (terms != null && terms.stream().anyMatch(r -> r.applyStep() == step)) {
-                return false;
-            }
+        if (!ENABLED || !(block.getGradientUpdater() instanceof OctetUpdater)
+                || Dl4jHooks.regularizes(block, (Regularization.ApplyStep) step)) {
+            return false;
         }
         if (TOLD_REGULARIZATION.compareAndSet(false, true)) {
             Dl4jHooks.tell("octet: DL4J's regularization passes are left out for octet's update groups without a"

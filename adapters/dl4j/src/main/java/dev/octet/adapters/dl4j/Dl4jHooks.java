@@ -369,17 +369,24 @@ public final class Dl4jHooks {
                 ? new OctetCudaGroupUpdater(first.updater, configs, first.math, packed, paramViews, group.getUpdaterView(),
                         group.isUpdaterViewRequiresInitialization(), layout.gpu)
                 : new OctetGroupUpdater(first.updater, configs, first.math, packed, paramViews, group.getUpdaterView(),
-                        group.isUpdaterViewRequiresInitialization(), regularizedAfterTheUpdater(group),
+                        group.isUpdaterViewRequiresInitialization(), regularizes(group, Regularization.ApplyStep.POST_UPDATER),
                         divisibleInTheUpdatersPass(group)));
         return true;
     }
 
-    /** Whether DL4J adds a regularization term (weight decay) to any of the group's updates after its updater. */
-    private static boolean regularizedAfterTheUpdater(UpdaterBlock group) {
+    /**
+     * Whether DL4J applies a regularization term of this step to any of the group's parameters: before the updater
+     * (L1, L2) or after it (weight decay), as its {@code applyRegularization} picks them.
+     */
+    static boolean regularizes(UpdaterBlock group, Regularization.ApplyStep step) {
         for (UpdaterBlock.ParamState ps : group.getLayersAndVariablesInBlock()) {
             List<Regularization> terms = ps.getLayer().getConfig().getRegularizationByParam(ps.getParamName());
-            if (terms != null && terms.stream().anyMatch(r -> r.applyStep() != Regularization.ApplyStep.BEFORE_UPDATER)) {
-                return true;
+            if (terms != null) {
+                for (Regularization term : terms) {
+                    if (term.applyStep() == step) {
+                        return true;
+                    }
+                }
             }
         }
         return false;
