@@ -176,12 +176,17 @@ public final class FusedUpdate {
 
     /** One step's inputs, and what the state's format asks of it (resolved once per tensor). */
     private record Step(FloatBuffer params, FloatBuffer grad, OptimizerState state, UpdateRule rule,
-            StepOptions options, boolean quantized, StatisticFloor floor, boolean[] keepPositive) {
+            StepOptions options, boolean quantized, StatisticFloor floor, boolean[] keepPositive,
+            boolean checksGradient) {
 
         Step(FloatBuffer params, FloatBuffer grad, OptimizerState state, UpdateRule rule, StepOptions options) {
             this(params, grad, state, rule, options, state instanceof QuantizedState,
                     state instanceof QuantizedState ? rule.decodedFloor() : StatisticFloor.NONE,
-                    keepPositive(rule, state));
+                    keepPositive(rule, state),
+                    // 8-bit state takes its statistics' absmax anyway; that finds a non-finite gradient element
+                    // where the rule carries it into a statistic (and no clipping makes it finite first).
+                    !(state instanceof QuantizedState && state.statistics() > 0 && rule.statisticsCarryNonFiniteGradients()
+                            && options.gradClip() == 0f));
         }
 
         private static boolean[] keepPositive(UpdateRule rule, OptimizerState state) {
@@ -203,7 +208,7 @@ public final class FusedUpdate {
         int statistics = state.statistics();
         step.params().get(start, s.params, 0, n);
         step.grad().get(start, s.grad, 0, n);
-        boolean anySkipped = prepareGradient(s.grad, s.nonFinite, n, step.options());
+        boolean anySkipped = prepareGradient(s.grad, s.nonFinite, n, step.options(), step.checksGradient());
         for (int k = 0; k < statistics; k++) {
             state.load(k, start, n, s.stats[k], s.codes);
         }
@@ -330,10 +335,10 @@ public final class FusedUpdate {
     }
 
     /**
-     * Divides, scales and clips the gradient in place and zeroes its non-finite elements (marking them);
-     * returns whether there were any.
+     * Divides, scales and clips the gradient in place and, where {@code check}, zeroes its non-finite elements
+     * (marking them); returns whether there were any.
      */
-    private static boolean prepareGradient(float[] g, boolean[] nonFinite, int n, StepOptions options) {
+    private static boolean prepareGradient(float[] g, boolean[] nonFinite, int n, StepOptions options, boolean check) {
         float divisor = options.gradDivisor();
         if (divisor != 1f) {
             for (int i = 0; i < n; i++) {
@@ -347,7 +352,7 @@ public final class FusedUpdate {
             }
         }
         // One vectorized max reduction finds out whether this block needs per-element marking at all.
-        boolean any = !(BlockCodec.largestMagnitude(g, n) <= Float.MAX_VALUE);
+        boolean any = check && !(BlockCodec.largestMagnitude(g, n) <= Float.MAX_VALUE);
         if (any) {
             for (int i = 0; i < n; i++) {
                 nonFinite[i] = !Float.isFinite(g[i]);

@@ -18,9 +18,21 @@ public interface UpdateRule {
      * Updates {@code stats[k][0..n)} in place and writes the update direction to {@code direction[0..n)}.
      *
      * @param params the block's parameters (read only)
-     * @param grad the block's gradient after scaling and clipping (non-finite elements already zeroed)
+     * @param grad the block's gradient after scaling and clipping (non-finite elements already zeroed, but
+     *     where {@link #statisticsCarryNonFiniteGradients} lets an 8-bit step leave them in)
      */
     void update(float[] params, float[] grad, float[][] stats, float[] direction, int n);
+
+    /**
+     * Whether a non-finite gradient element always makes one of the element's new statistics non-finite,
+     * whatever its (finite) old statistics. An 8-bit step then need not look at the gradient before the rule:
+     * the absmax of the new statistics, which it takes anyway, finds such an element, which is then skipped
+     * as a non-finite gradient's element is (its statistics zeroed, its parameter left). One pass over the
+     * block fewer. Not where the gradient is clipped: clipping would make an infinite element finite.
+     */
+    default boolean statisticsCarryNonFiniteGradients() {
+        return false;
+    }
 
     /**
      * Whether the rule divides by (a root of) this statistic. Stored 8-bit, a positive value of such a

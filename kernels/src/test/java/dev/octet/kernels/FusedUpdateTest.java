@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.octet.kernels.conformance.Conformance;
+import dev.octet.kernels.rules.AdamRule;
 import dev.octet.kernels.rules.ReferenceOptimizers;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -160,6 +161,85 @@ class FusedUpdateTest {
         for (float x : p) {
             assertTrue(Float.isFinite(x));
         }
+    }
+
+    /**
+     * Adam's statistics carry a non-finite gradient element, so its 8-bit step finds such elements through the
+     * statistics' absmax instead of a pass over the gradient first: the same bytes as a step that checks first.
+     */
+    @ParameterizedTest
+    @ValueSource(floats = {0.9f, 0f, 1f})
+    void nonFiniteGradientsFoundThroughTheStatisticsGiveTheCheckedStepsBytes(float beta1) {
+        int n = 1000; // a partial last block
+        for (StepOptions options : List.of(StepOptions.DEFAULT, StepOptions.DEFAULT.withGradDivisor(24f)
+                .withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT_AND_APPLY), StepOptions.DEFAULT.withGradScale(1e30f))) {
+            Random random = new Random(11);
+            float[] p = gaussian(random, n, 1);
+            float[] pChecked = p.clone();
+            QuantizedState carried = QuantizedState.allocate(n, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
+            QuantizedState checked = QuantizedState.allocate(n, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
+            for (int t = 1; t <= 4; t++) {
+                float[] g = gaussian(random, n, 0.1);
+                g[3] = Float.NaN;
+                g[300 + t] = Float.POSITIVE_INFINITY;
+                g[999] = Float.NEGATIVE_INFINITY;
+                g[512] = 1e20f; // (g g)(1 - b2) overflows v
+                for (int i = 768; i < 1000; i++) {
+                    g[i] = t == 3 ? Float.NaN : g[i]; // a whole block, at one step
+                }
+                AdamRule rule = new AdamRule(beta1, 0.999f, 1e-8f, 1e-3f, 1f - 1e-4f, 0f, StatisticFloor.adam(beta1, 0.999, t), true);
+                assertTrue(rule.statisticsCarryNonFiniteGradients());
+                float[] gChecked = g.clone();
+                FusedUpdate.apply(FloatBuffer.wrap(p), FloatBuffer.wrap(g), carried, rule, options, KernelPool.ofThreads(2));
+                FusedUpdate.apply(FloatBuffer.wrap(pChecked), FloatBuffer.wrap(gChecked), checked, checkingFirst(rule), options,
+                        KernelPool.ofThreads(2));
+                String where = "beta1 " + beta1 + ", " + options + ", step " + t;
+                assertArrayEquals(pChecked, p, 0f, where);
+                assertArrayEquals(gChecked, g, 0f, where);
+                assertArrayEquals(codes(checked, 0), codes(carried, 0), where);
+                assertArrayEquals(codes(checked, 1), codes(carried, 1), where);
+                assertArrayEquals(absmax(checked, 0), absmax(carried, 0), 0f, where);
+                assertArrayEquals(absmax(checked, 1), absmax(carried, 1), 0f, where);
+            }
+            for (float x : p) {
+                assertTrue(Float.isFinite(x));
+            }
+        }
+    }
+
+    /** {@code rule} with the gradient checked before it (its statistics said not to carry non-finite elements). */
+    private static UpdateRule checkingFirst(UpdateRule rule) {
+        return new UpdateRule() {
+            @Override
+            public StatisticKind[] statistics() {
+                return rule.statistics();
+            }
+
+            @Override
+            public void update(float[] params, float[] grad, float[][] stats, float[] direction, int n) {
+                rule.update(params, grad, stats, direction, n);
+            }
+
+            @Override
+            public boolean divides(int statistic) {
+                return rule.divides(statistic);
+            }
+
+            @Override
+            public StatisticFloor decodedFloor() {
+                return rule.decodedFloor();
+            }
+
+            @Override
+            public float stepScale() {
+                return rule.stepScale();
+            }
+
+            @Override
+            public float decayAfter() {
+                return rule.decayAfter();
+            }
+        };
     }
 
     @Test
