@@ -6,15 +6,24 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.octet.kernels.conformance.Conformance;
+import dev.octet.kernels.rules.AdaBeliefRule;
+import dev.octet.kernels.rules.AdaDeltaRule;
+import dev.octet.kernels.rules.AdaMaxRule;
 import dev.octet.kernels.rules.AdamRule;
+import dev.octet.kernels.rules.AmsGradRule;
+import dev.octet.kernels.rules.NadamRule;
 import dev.octet.kernels.rules.ReferenceOptimizers;
+import dev.octet.kernels.rules.VelocityNesterovRule;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.Random;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class FusedUpdateTest {
@@ -164,45 +173,75 @@ class FusedUpdateTest {
     }
 
     /**
-     * Adam's statistics carry a non-finite gradient element, so its 8-bit step finds such elements through the
-     * statistics' absmax instead of a pass over the gradient first: the same bytes as a step that checks first.
+     * Rules whose statistics carry a non-finite gradient element have their 8-bit step find such elements through
+     * the statistics' absmax instead of a pass over the gradient first: the same bytes as a step that checks first,
+     * for every such rule (each as a function of the step, counted from 1).
      */
-    @ParameterizedTest
-    @ValueSource(floats = {0.9f, 0f, 1f})
-    void nonFiniteGradientsFoundThroughTheStatisticsGiveTheCheckedStepsBytes(float beta1) {
+    static List<Arguments> rulesCarryingNonFiniteGradients() {
+        return List.of(
+                Arguments.of("Adam", (IntFunction<UpdateRule>) t -> new AdamRule(0.9f, 0.999f, 1e-8f, 1e-3f, 1f, 0f,
+                        StatisticFloor.adam(0.9, 0.999, t), true)),
+                Arguments.of("Adam, beta1 0", (IntFunction<UpdateRule>) t -> new AdamRule(0f, 0.999f, 1e-8f, 1e-3f, 1f, 0f,
+                        StatisticFloor.adam(0, 0.999, t), true)),
+                Arguments.of("Adam, beta1 1", (IntFunction<UpdateRule>) t -> new AdamRule(1f, 0.999f, 1e-8f, 1e-3f, 1f, 0f,
+                        StatisticFloor.adam(1, 0.999, t), true)),
+                Arguments.of("AdamW", (IntFunction<UpdateRule>) t -> ReferenceOptimizers.adamW(1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, t)),
+                Arguments.of("LAMB", (IntFunction<UpdateRule>) t -> ReferenceOptimizers.lamb(1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, t)),
+                Arguments.of("momentum", (IntFunction<UpdateRule>) t -> ReferenceOptimizers.momentum(0.01f, 0.9f, 1e-4f, t, false)),
+                Arguments.of("Nesterov", (IntFunction<UpdateRule>) t -> ReferenceOptimizers.momentum(0.01f, 0.9f, 0f, t, true)),
+                Arguments.of("LARS", (IntFunction<UpdateRule>) t -> ReferenceOptimizers.lars(0.01f, 0.9f, 1e-4f, t)),
+                Arguments.of("RMSProp", (IntFunction<UpdateRule>) t -> ReferenceOptimizers.rmsProp(1e-3f, 0.99f, 1e-8f, 1e-4f)),
+                Arguments.of("Adagrad", (IntFunction<UpdateRule>) t -> ReferenceOptimizers.adagrad(1e-2f, 1e-10f, 0f)),
+                Arguments.of("Lion", (IntFunction<UpdateRule>) t -> ReferenceOptimizers.lion(1e-4f, 0.9f, 0.99f, 0.01f)),
+                Arguments.of("AdaBelief", (IntFunction<UpdateRule>) t -> new AdaBeliefRule(0.9f, 0.999f, 1e-8f, 1e-3f,
+                        StatisticFloor.adaBelief(0.999, 1e-8, t))),
+                Arguments.of("AdaDelta", (IntFunction<UpdateRule>) t -> new AdaDeltaRule(0.95f, 1e-6f)),
+                Arguments.of("AdaMax", (IntFunction<UpdateRule>) t -> new AdaMaxRule(0.9f, 0.999f, 1e-3f,
+                        StatisticFloor.adaMax(0.9, 0.999, t))),
+                Arguments.of("AMSGrad", (IntFunction<UpdateRule>) t -> new AmsGradRule(0.9f, 0.999f, 1e-8f, 1e-3f,
+                        StatisticFloor.adam(0.9, 0.999, t))),
+                Arguments.of("Nadam", (IntFunction<UpdateRule>) t -> new NadamRule(0.9f, 0.999f, 1e-8f, 1e-3f,
+                        (float) (1 - Math.pow(0.9, t)), StatisticFloor.adam(0.9, 0.999, t))),
+                Arguments.of("DL4J's Nesterovs", (IntFunction<UpdateRule>) t -> new VelocityNesterovRule(0.9f, 0.01f)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rulesCarryingNonFiniteGradients")
+    void nonFiniteGradientsFoundThroughTheStatisticsGiveTheCheckedStepsBytes(String name, IntFunction<UpdateRule> rules) {
         int n = 1000; // a partial last block
         for (StepOptions options : List.of(StepOptions.DEFAULT, StepOptions.DEFAULT.withGradDivisor(24f)
                 .withOutput(StepOptions.Output.WRITE_UPDATE_TO_GRADIENT_AND_APPLY), StepOptions.DEFAULT.withGradScale(1e30f))) {
             Random random = new Random(11);
             float[] p = gaussian(random, n, 1);
             float[] pChecked = p.clone();
-            QuantizedState carried = QuantizedState.allocate(n, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
-            QuantizedState checked = QuantizedState.allocate(n, 256, StatisticKind.SIGNED, StatisticKind.UNSIGNED);
+            StatisticKind[] kinds = rules.apply(1).statistics();
+            QuantizedState carried = QuantizedState.allocate(n, 256, kinds);
+            QuantizedState checked = QuantizedState.allocate(n, 256, kinds);
             for (int t = 1; t <= 4; t++) {
                 float[] g = gaussian(random, n, 0.1);
                 g[3] = Float.NaN;
                 g[300 + t] = Float.POSITIVE_INFINITY;
                 g[999] = Float.NEGATIVE_INFINITY;
-                g[512] = 1e20f; // (g g)(1 - b2) overflows v
+                g[512] = 1e20f; // a square overflows
                 for (int i = 768; i < 1000; i++) {
                     g[i] = t == 3 ? Float.NaN : g[i]; // a whole block, at one step
                 }
-                AdamRule rule = new AdamRule(beta1, 0.999f, 1e-8f, 1e-3f, 1f - 1e-4f, 0f, StatisticFloor.adam(beta1, 0.999, t), true);
-                assertTrue(rule.statisticsCarryNonFiniteGradients());
+                UpdateRule rule = rules.apply(t);
+                assertTrue(rule.statisticsCarryNonFiniteGradients(), name);
                 float[] gChecked = g.clone();
                 FusedUpdate.apply(FloatBuffer.wrap(p), FloatBuffer.wrap(g), carried, rule, options, KernelPool.ofThreads(2));
                 FusedUpdate.apply(FloatBuffer.wrap(pChecked), FloatBuffer.wrap(gChecked), checked, checkingFirst(rule), options,
                         KernelPool.ofThreads(2));
-                String where = "beta1 " + beta1 + ", " + options + ", step " + t;
+                String where = name + ", " + options + ", step " + t;
                 assertArrayEquals(pChecked, p, 0f, where);
                 assertArrayEquals(gChecked, g, 0f, where);
-                assertArrayEquals(codes(checked, 0), codes(carried, 0), where);
-                assertArrayEquals(codes(checked, 1), codes(carried, 1), where);
-                assertArrayEquals(absmax(checked, 0), absmax(carried, 0), 0f, where);
-                assertArrayEquals(absmax(checked, 1), absmax(carried, 1), 0f, where);
+                for (int k = 0; k < kinds.length; k++) {
+                    assertArrayEquals(codes(checked, k), codes(carried, k), where);
+                    assertArrayEquals(absmax(checked, k), absmax(carried, k), 0f, where);
+                }
             }
             for (float x : p) {
-                assertTrue(Float.isFinite(x));
+                assertTrue(Float.isFinite(x), name);
             }
         }
     }
@@ -236,8 +275,18 @@ class FusedUpdateTest {
             }
 
             @Override
+            public float decayBefore() {
+                return rule.decayBefore();
+            }
+
+            @Override
             public float decayAfter() {
                 return rule.decayAfter();
+            }
+
+            @Override
+            public float maxUpdateNormRatio() {
+                return rule.maxUpdateNormRatio();
             }
         };
     }

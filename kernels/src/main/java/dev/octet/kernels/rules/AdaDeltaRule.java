@@ -23,6 +23,15 @@ public record AdaDeltaRule(float rho, float epsilon) implements UpdateRule {
         return statistic == 0;
     }
 
+    /**
+     * {@code msg = rho msg + (g g)(1 - rho)} is infinite or NaN for every non-finite g, a zero factor included
+     * ({@code 0 * inf} is NaN).
+     */
+    @Override
+    public boolean statisticsCarryNonFiniteGradients() {
+        return true;
+    }
+
     @Override
     public void update(float[] params, float[] grad, float[][] stats, float[] direction, int n) {
         float[] msg = stats[0];

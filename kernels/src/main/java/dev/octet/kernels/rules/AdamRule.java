@@ -26,7 +26,10 @@ import dev.octet.kernels.StatisticFloor;
 public record AdamRule(float beta1, float beta2, float epsilon, float stepScale, float decayAfter,
         float maxUpdateNormRatio, StatisticFloor decodedFloor, boolean squareFirst) implements MomentsRule {
 
-    /** {@code m = b1 m + (1 - b1) g} is infinite or NaN for every non-finite g, even for b1 = 1 ({@code 0 * inf}). */
+    /**
+     * {@code m = b1 m + (1 - b1) g} is infinite or NaN for every non-finite g, a zero factor included
+     * ({@code 0 * inf} is NaN).
+     */
     @Override
     public boolean statisticsCarryNonFiniteGradients() {
         return true;

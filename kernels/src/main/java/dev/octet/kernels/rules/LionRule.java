@@ -11,6 +11,15 @@ public record LionRule(float learningRate, float beta1, float beta2, float weigh
         return 1f - learningRate * weightDecay;
     }
 
+    /**
+     * {@code m = b2 m + (1 - b2) g} is infinite or NaN for every non-finite g, a zero factor included
+     * ({@code 0 * inf} is NaN).
+     */
+    @Override
+    public boolean statisticsCarryNonFiniteGradients() {
+        return true;
+    }
+
     @Override
     public void update(float[] params, float[] grad, float[][] stats, float[] direction, int n) {
         float[] m = stats[0];

@@ -10,6 +10,15 @@ package dev.octet.kernels.rules;
 public record MomentumRule(float learningRate, float momentum, float dampening, float l2, boolean nesterov,
         boolean firstStep, float maxUpdateNormRatio) implements SignedStatisticRule {
 
+    /**
+     * {@code m} (g on the first step, else {@code momentum m + (1 - dampening) g}; g with its L2 term) is
+     * infinite or NaN for every non-finite g, a zero factor included ({@code 0 * inf} is NaN).
+     */
+    @Override
+    public boolean statisticsCarryNonFiniteGradients() {
+        return true;
+    }
+
     @Override
     public void update(float[] params, float[] grad, float[][] stats, float[] direction, int n) {
         float[] m = stats[0];

@@ -46,6 +46,15 @@ public record SquaredAverageRule(float learningRate, float decay, float weight, 
         return learningRate;
     }
 
+    /**
+     * {@code s = decay s + weight (g g)} (g with its L2 term) is infinite or NaN for every non-finite g, a zero
+     * factor included ({@code 0 * inf} is NaN).
+     */
+    @Override
+    public boolean statisticsCarryNonFiniteGradients() {
+        return true;
+    }
+
     @Override
     public void update(float[] params, float[] grad, float[][] stats, float[] direction, int n) {
         float[] s = stats[0];

@@ -15,6 +15,15 @@ public record VelocityNesterovRule(float momentum, float learningRate) implement
         return new StatisticKind[] {StatisticKind.SIGNED};
     }
 
+    /**
+     * {@code v = momentum v - lr g} is infinite or NaN for every non-finite g, a zero factor included
+     * ({@code 0 * inf} is NaN).
+     */
+    @Override
+    public boolean statisticsCarryNonFiniteGradients() {
+        return true;
+    }
+
     @Override
     public void update(float[] params, float[] grad, float[][] stats, float[] direction, int n) {
         float[] v = stats[0];
