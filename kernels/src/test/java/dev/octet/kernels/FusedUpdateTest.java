@@ -11,6 +11,7 @@ import dev.octet.kernels.rules.AdaDeltaRule;
 import dev.octet.kernels.rules.AdaMaxRule;
 import dev.octet.kernels.rules.AdamRule;
 import dev.octet.kernels.rules.AmsGradRule;
+import dev.octet.kernels.rules.MxRules;
 import dev.octet.kernels.rules.NadamRule;
 import dev.octet.kernels.rules.ReferenceOptimizers;
 import dev.octet.kernels.rules.VelocityNesterovRule;
@@ -202,7 +203,43 @@ class FusedUpdateTest {
                         StatisticFloor.adam(0.9, 0.999, t))),
                 Arguments.of("Nadam", (IntFunction<UpdateRule>) t -> new NadamRule(0.9f, 0.999f, 1e-8f, 1e-3f,
                         (float) (1 - Math.pow(0.9, t)), StatisticFloor.adam(0.9, 0.999, t))),
-                Arguments.of("DL4J's Nesterovs", (IntFunction<UpdateRule>) t -> new VelocityNesterovRule(0.9f, 0.01f)));
+                Arguments.of("DL4J's Nesterovs", (IntFunction<UpdateRule>) t -> new VelocityNesterovRule(0.9f, 0.01f)),
+                Arguments.of("DJL's Adam", (IntFunction<UpdateRule>) t -> new MxRules.Adam(DJL_PREP, 0.9f, 0.999f, 1e-8f, 1e-3f,
+                        1e-4f, 0f, 0f, StatisticFloor.adam(0.9, 0.999, t))),
+                Arguments.of("DJL's AdamW", (IntFunction<UpdateRule>) t -> new MxRules.Adam(DJL_PREP, 0.9f, 0.999f, 1e-8f, 1e-3f,
+                        0f, 1e-3f, 0.01f, StatisticFloor.adam(0.9, 0.999, t))),
+                Arguments.of("DJL's Sgd", (IntFunction<UpdateRule>) t -> new MxRules.Sgd(DJL_PREP, 0.01f, 1e-4f, 0.9f)),
+                Arguments.of("DJL's Nag", (IntFunction<UpdateRule>) t -> new MxRules.Nag(DJL_PREP, 0.01f, 1e-4f, 0.9f)),
+                Arguments.of("DJL's RmsProp", (IntFunction<UpdateRule>) t -> new MxRules.RmsProp(DJL_PREP, 1e-3f, 0f, 0.9f, 1e-8f)),
+                Arguments.of("DJL's centered RmsProp", (IntFunction<UpdateRule>) t -> new MxRules.CenteredRmsProp(DJL_PREP, 1e-3f,
+                        0f, 0.9f, 0.9f, 1e-8f)),
+                Arguments.of("DJL's Adagrad", (IntFunction<UpdateRule>) t -> new MxRules.Adagrad(DJL_PREP, 1e-2f, 0f, 1e-8f)),
+                Arguments.of("DJL's Adadelta", (IntFunction<UpdateRule>) t -> new MxRules.Adadelta(DJL_PREP, 0f, 0.95f, 1e-6f)));
+    }
+
+    /** DJL's gradient preparation without clipping (its default): rescaled only. */
+    private static final MxRules.Prep DJL_PREP = new MxRules.Prep(1f / 32, -1f, false);
+
+    /** An infinite gradient element is skipped, not clipped to a finite step, where a rule clips inside (DJL's). */
+    @Test
+    void aRuleThatClipsInsideStillSkipsAnInfiniteGradient() {
+        int n = 512;
+        float[] p = gaussian(new Random(4), n, 1);
+        float[] before = p.clone();
+        float[] g = gaussian(new Random(5), n, 0.1);
+        g[10] = Float.POSITIVE_INFINITY;
+        g[11] = Float.NaN;
+        MxRules.Sgd rule = new MxRules.Sgd(new MxRules.Prep(1f, 5f, false), 0.01f, 0f, 0.9f);
+        assertTrue(!rule.statisticsCarryNonFiniteGradients());
+        QuantizedState state = QuantizedState.allocate(n, 256, rule.statistics());
+        FusedUpdate.apply(FloatBuffer.wrap(p), FloatBuffer.wrap(g), state, rule);
+        float[] s = new float[n];
+        state.decodeInto(0, s);
+        for (int i : new int[] {10, 11}) {
+            assertEquals(before[i], p[i], 0f, "parameter " + i);
+            assertEquals(0f, s[i], 0f, "statistic " + i);
+        }
+        assertTrue(p[12] != before[12]);
     }
 
     @ParameterizedTest(name = "{0}")

@@ -15,7 +15,8 @@ import dev.octet.kernels.UpdateRule;
  * <p>DJL defines its optimizers by these formulas: Adam, AdamW and Sgd as its PyTorch engine's native
  * code computes them, Nag, RmsProp, Adagrad and Adadelta as its MXNet kernels and its own Java do. The
  * CUDA kernels have each of them ({@code octet_mx_*} in {@code octet_kernels.cu}), with the same
- * rounding.
+ * rounding. Each rule's first statistic carries the prepared gradient, so where nothing is clipped an 8-bit
+ * step finds a non-finite gradient through its statistics ({@link UpdateRule#statisticsCarryNonFiniteGradients}).
  */
 public final class MxRules {
 
@@ -35,6 +36,11 @@ public final class MxRules {
      * {@code > 0} for Adadelta, whose rule passes {@code clip <= 0 ? -1 : clip}).
      */
     public record Prep(float rescale, float clip, boolean oneSided) {
+
+        /** Whether the gradient is clipped (which would make an infinite element finite). */
+        public boolean clips() {
+            return clip >= 0f;
+        }
 
         public float apply(float raw) {
             float g = rescale != 1f ? raw * rescale : raw;
@@ -72,6 +78,11 @@ public final class MxRules {
         @Override
         public StatisticKind[] statistics() {
             return SIGNED_UNSIGNED.clone();
+        }
+
+        @Override
+        public boolean statisticsCarryNonFiniteGradients() {
+            return !prep.clips();
         }
 
         @Override
@@ -116,6 +127,11 @@ public final class MxRules {
         }
 
         @Override
+        public boolean statisticsCarryNonFiniteGradients() {
+            return !prep.clips();
+        }
+
+        @Override
         public void update(float[] params, float[] grad, float[][] stats, float[] direction, int n) {
             float[] s = stats[0];
             for (int i = 0; i < n; i++) {
@@ -134,6 +150,11 @@ public final class MxRules {
         @Override
         public StatisticKind[] statistics() {
             return SIGNED.clone();
+        }
+
+        @Override
+        public boolean statisticsCarryNonFiniteGradients() {
+            return !prep.clips();
         }
 
         @Override
@@ -156,6 +177,11 @@ public final class MxRules {
         @Override
         public StatisticKind[] statistics() {
             return UNSIGNED.clone();
+        }
+
+        @Override
+        public boolean statisticsCarryNonFiniteGradients() {
+            return !prep.clips();
         }
 
         @Override
@@ -188,6 +214,11 @@ public final class MxRules {
         @Override
         public StatisticKind[] statistics() {
             return CENTERED.clone();
+        }
+
+        @Override
+        public boolean statisticsCarryNonFiniteGradients() {
+            return !prep.clips();
         }
 
         @Override
@@ -225,6 +256,11 @@ public final class MxRules {
         }
 
         @Override
+        public boolean statisticsCarryNonFiniteGradients() {
+            return !prep.clips();
+        }
+
+        @Override
         public boolean divides(int statistic) {
             return statistic == 0;
         }
@@ -249,6 +285,11 @@ public final class MxRules {
         @Override
         public StatisticKind[] statistics() {
             return UNSIGNED_UNSIGNED.clone();
+        }
+
+        @Override
+        public boolean statisticsCarryNonFiniteGradients() {
+            return !prep.clips();
         }
 
         @Override
