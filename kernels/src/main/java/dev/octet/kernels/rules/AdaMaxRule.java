@@ -12,15 +12,6 @@ import dev.octet.kernels.StatisticFloor;
 public record AdaMaxRule(float beta1, float beta2, float stepScale, StatisticFloor decodedFloor)
         implements MomentsRule {
 
-    /**
-     * {@code m = b1 m + (1 - b1) g} is infinite or NaN for every non-finite g, a zero factor included
-     * ({@code 0 * inf} is NaN).
-     */
-    @Override
-    public boolean statisticsCarryNonFiniteGradients() {
-        return true;
-    }
-
     @Override
     public void update(float[] params, float[] grad, float[][] stats, float[] direction, int n) {
         float[] m = stats[0];

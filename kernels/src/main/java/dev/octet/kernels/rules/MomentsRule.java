@@ -18,4 +18,13 @@ interface MomentsRule extends UpdateRule {
     default boolean divides(int statistic) {
         return statistic == 1;
     }
+
+    /**
+     * The first moment, {@code m = b1 m + (1 - b1) g}, is infinite or NaN for every non-finite g, a zero factor
+     * included ({@code 0 * inf} is NaN).
+     */
+    @Override
+    default boolean statisticsCarryNonFiniteGradients() {
+        return true;
+    }
 }

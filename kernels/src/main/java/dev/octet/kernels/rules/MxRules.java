@@ -15,8 +15,7 @@ import dev.octet.kernels.UpdateRule;
  * <p>DJL defines its optimizers by these formulas: Adam, AdamW and Sgd as its PyTorch engine's native
  * code computes them, Nag, RmsProp, Adagrad and Adadelta as its MXNet kernels and its own Java do. The
  * CUDA kernels have each of them ({@code octet_mx_*} in {@code octet_kernels.cu}), with the same
- * rounding. Each rule's first statistic carries the prepared gradient, so where nothing is clipped an 8-bit
- * step finds a non-finite gradient through its statistics ({@link UpdateRule#statisticsCarryNonFiniteGradients}).
+ * rounding.
  */
 public final class MxRules {
 
@@ -27,6 +26,20 @@ public final class MxRules {
     private static final StatisticKind[] CENTERED = {StatisticKind.UNSIGNED, StatisticKind.SIGNED, StatisticKind.SIGNED};
 
     private MxRules() {
+    }
+
+    /**
+     * A rule that prepares the raw gradient itself ({@link Prep}). Its first statistic carries the prepared
+     * gradient, so where nothing is clipped a non-finite element reaches it.
+     */
+    interface PreparingRule extends UpdateRule {
+
+        Prep prep();
+
+        @Override
+        default boolean statisticsCarryNonFiniteGradients() {
+            return !prep().clips();
+        }
     }
 
     /**
@@ -63,7 +76,8 @@ public final class MxRules {
      * large as the weight itself).
      */
     public record Adam(Prep prep, float beta1, float beta2, float epsilon, float lambda, float weightDecay,
-            float decoupledLearningRate, float decoupledWeightDecay, StatisticFloor decodedFloor) implements UpdateRule {
+            float decoupledLearningRate, float decoupledWeightDecay, StatisticFloor decodedFloor)
+            implements PreparingRule {
 
         public static Adam adam(Prep prep, float beta1, float beta2, float epsilon, float lambda, float weightDecay, int t) {
             return new Adam(prep, beta1, beta2, epsilon, lambda, weightDecay, 0f, 0f, StatisticFloor.adam(beta1, beta2, t));
@@ -78,11 +92,6 @@ public final class MxRules {
         @Override
         public StatisticKind[] statistics() {
             return SIGNED_UNSIGNED.clone();
-        }
-
-        @Override
-        public boolean statisticsCarryNonFiniteGradients() {
-            return !prep.clips();
         }
 
         @Override
@@ -120,15 +129,10 @@ public final class MxRules {
      * Sgd with momentum as the PyTorch engine's {@code sgdUpdate}: {@code g = (g + wd w) lr} (the
      * learning rate inside the momentum, MXNet's convention), {@code s = s mu + g}, {@code w -= s}.
      */
-    public record Sgd(Prep prep, float learningRate, float weightDecay, float momentum) implements UpdateRule {
+    public record Sgd(Prep prep, float learningRate, float weightDecay, float momentum) implements PreparingRule {
         @Override
         public StatisticKind[] statistics() {
             return SIGNED.clone();
-        }
-
-        @Override
-        public boolean statisticsCarryNonFiniteGradients() {
-            return !prep.clips();
         }
 
         @Override
@@ -146,15 +150,10 @@ public final class MxRules {
      * Nag as DJL defines it ({@code nag_mom_update}): {@code g = clip(rescale g) + wd w},
      * {@code mom = mu mom - lr g}, {@code w += mu mom - lr g} (the direction is its negative).
      */
-    public record Nag(Prep prep, float learningRate, float weightDecay, float momentum) implements UpdateRule {
+    public record Nag(Prep prep, float learningRate, float weightDecay, float momentum) implements PreparingRule {
         @Override
         public StatisticKind[] statistics() {
             return SIGNED.clone();
-        }
-
-        @Override
-        public boolean statisticsCarryNonFiniteGradients() {
-            return !prep.clips();
         }
 
         @Override
@@ -173,15 +172,11 @@ public final class MxRules {
      * clip: {@code g = clip(rescale g + wd w)}, {@code n = (1 - rho) g^2 + rho n},
      * {@code w -= lr g / sqrt(n + eps)} (epsilon inside the root).
      */
-    public record RmsProp(Prep prep, float learningRate, float weightDecay, float rho, float epsilon) implements UpdateRule {
+    public record RmsProp(Prep prep, float learningRate, float weightDecay, float rho, float epsilon)
+            implements PreparingRule {
         @Override
         public StatisticKind[] statistics() {
             return UNSIGNED.clone();
-        }
-
-        @Override
-        public boolean statisticsCarryNonFiniteGradients() {
-            return !prep.clips();
         }
 
         @Override
@@ -210,15 +205,10 @@ public final class MxRules {
      * of the two statistics cannot take the root of a negative number.
      */
     public record CenteredRmsProp(Prep prep, float learningRate, float weightDecay, float rho, float momentum, float epsilon)
-            implements UpdateRule {
+            implements PreparingRule {
         @Override
         public StatisticKind[] statistics() {
             return CENTERED.clone();
-        }
-
-        @Override
-        public boolean statisticsCarryNonFiniteGradients() {
-            return !prep.clips();
         }
 
         @Override
@@ -249,15 +239,10 @@ public final class MxRules {
      * kernel refuses a weight decay; octet applies it as coupled decay), {@code h += g^2},
      * {@code w -= (g / sqrt(h + eps)) lr}.
      */
-    public record Adagrad(Prep prep, float learningRate, float weightDecay, float epsilon) implements UpdateRule {
+    public record Adagrad(Prep prep, float learningRate, float weightDecay, float epsilon) implements PreparingRule {
         @Override
         public StatisticKind[] statistics() {
             return UNSIGNED.clone();
-        }
-
-        @Override
-        public boolean statisticsCarryNonFiniteGradients() {
-            return !prep.clips();
         }
 
         @Override
@@ -281,15 +266,10 @@ public final class MxRules {
      * {@code > 0}), {@code s = rho s + (1 - rho) g^2}, {@code dw = sqrt(d + eps) / sqrt(s + eps) g},
      * {@code d = rho d + (1 - rho) dw^2}, {@code w -= dw}.
      */
-    public record Adadelta(Prep prep, float weightDecay, float rho, float epsilon) implements UpdateRule {
+    public record Adadelta(Prep prep, float weightDecay, float rho, float epsilon) implements PreparingRule {
         @Override
         public StatisticKind[] statistics() {
             return UNSIGNED_UNSIGNED.clone();
-        }
-
-        @Override
-        public boolean statisticsCarryNonFiniteGradients() {
-            return !prep.clips();
         }
 
         @Override

@@ -13,15 +13,6 @@ import dev.octet.kernels.StatisticFloor;
 public record NadamRule(float beta1, float beta2, float epsilon, float learningRate, float correction1,
         StatisticFloor decodedFloor) implements MomentsRule {
 
-    /**
-     * {@code m = b1 m + (1 - b1) g} is infinite or NaN for every non-finite g, a zero factor included
-     * ({@code 0 * inf} is NaN).
-     */
-    @Override
-    public boolean statisticsCarryNonFiniteGradients() {
-        return true;
-    }
-
     @Override
     public void update(float[] params, float[] grad, float[][] stats, float[] direction, int n) {
         float[] m = stats[0];
