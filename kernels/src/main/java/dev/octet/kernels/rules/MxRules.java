@@ -57,7 +57,7 @@ public final class MxRules {
 
         public float apply(float raw) {
             float g = rescale != 1f ? raw * rescale : raw;
-            if (clip >= 0f) {
+            if (clips()) {
                 g = oneSided ? Math.min(g, clip) : Math.max(-clip, Math.min(clip, g));
             }
             return g;
