@@ -147,7 +147,9 @@ final class BlockCodec {
 
     /** Decodes {@code codes[0..n)} of a block with this absmax into {@code values[0..n)}. */
     static void decode(byte[] codes, int n, float absmax, QuantizationMap map, float[] values) {
-        if (map == DynamicTables.SIGNED) {
+        if (CpuCodec.VECTOR && VectorCodec.DECODES && (map == DynamicTables.SIGNED || map == DynamicTables.UNSIGNED)) {
+            VectorCodec.decode(codes, n, absmax, map == DynamicTables.SIGNED, values);
+        } else if (map == DynamicTables.SIGNED) {
             decodeLoop(codes, n, absmax, DynamicTables.SIGNED_VALUES, values);
         } else if (map == DynamicTables.UNSIGNED) {
             decodeLoop(codes, n, absmax, DynamicTables.UNSIGNED_VALUES, values);

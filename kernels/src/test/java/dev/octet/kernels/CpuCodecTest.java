@@ -57,6 +57,14 @@ class CpuCodecTest {
         if (expected.equals("vector") && bits != null) {
             assertTrue(CpuCodec.description().contains(bits + "-bit vectors"), CpuCodec.description());
         }
+        // The byte-permute decode runs exactly where it can: 512-bit vectors, byte permutes in hardware, JDK 24 or
+        // later (JDK 17's API has no two-register permute).
+        if (expected.equals("vector")) {
+            boolean decodes = CpuCodec.description().endsWith(", byte-permute decode)");
+            assertEquals(decodes, VectorCodec.DECODES, CpuCodec.description());
+            assertEquals(Runtime.version().feature() >= 24 && CpuCodec.description().contains("512-bit vectors")
+                    && VectorCodec.processorHas("avx512vbmi"), decodes, CpuCodec.description());
+        }
     }
 
     @ParameterizedTest
@@ -247,6 +255,39 @@ class CpuCodecTest {
                     assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(second[i]),
                             floor.form() + ", element " + i + ": " + first[i] + ", " + before[i]);
                 }
+            }
+        }
+    }
+
+    /**
+     * BlockCodec.decode (the byte-permute decode where this JVM has it, see {@link VectorCodec#DECODES}) against
+     * the table's value times the scale, bit for bit: every code in every lane, lengths around the 64-code
+     * step, and awkward scales (zeros, denormal, huge, infinite, negative, NaN).
+     */
+    @Test
+    void decodeEqualsTheTableValueTimesTheScale() {
+        SplittableRandom random = new SplittableRandom(11);
+        float[] scales = {1f, 3f, 0.37f, 0f, -0f, -2.5f, Float.MIN_VALUE, 1e-30f, Float.MAX_VALUE, Float.POSITIVE_INFINITY,
+                Float.NaN, Float.intBitsToFloat(0x7FA00001)};
+        float[] values = new float[4096 + 64];
+        for (QuantizationMap map : new QuantizationMap[] {QuantizationMap.dynamicSigned(), QuantizationMap.dynamicUnsigned(),
+                QuantizationMap.linearSigned(), QuantizationMap.linearUnsigned()}) {
+            for (int b = 0; b < 400; b++) {
+                int n = b < 200 ? b : b < 300 ? 64 * (b % 64) : random.nextInt(4097);
+                byte[] codes = new byte[n];
+                for (int i = 0; i < n; i++) {
+                    // Every code in every lane position of the first blocks, random codes after.
+                    codes[i] = (byte) (b < 256 ? i + b : random.nextInt(256));
+                }
+                float scale = b < scales.length ? scales[b] : (float) Math.exp(random.nextDouble() * 160 - 80);
+                values[n] = 42f;
+                BlockCodec.decode(codes, n, scale, map, values);
+                for (int i = 0; i < n; i++) {
+                    float expected = map.value(codes[i] & 0xFF) * scale;
+                    assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(values[i]),
+                            map + ", element " + i + " of " + n + ", code " + (codes[i] & 0xFF) + ", scale " + scale);
+                }
+                assertEquals(42f, values[n], "wrote past n = " + n);
             }
         }
     }
