@@ -9,17 +9,17 @@ import java.nio.file.Path;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.Vector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
-import jdk.incubator.vector.Vector;
 
 /**
  * The SIMD codec: the JDK Vector API ({@code jdk.incubator.vector}) for the loops of an 8-bit step that
- * the JIT cannot vectorize by itself: the nearest-code search, the block's absmax and Adam's floor on
- * decoded second moments. Only
+ * the JIT cannot vectorize by itself: the nearest-code search, the block's absmax, Adam's floor on
+ * decoded second moments and, where the processor and JDK allow, the decode. Only
  * {@link CpuCodec} refers to this class, and only when the JVM was started with
  * {@code --add-modules jdk.incubator.vector}: without the module it is never loaded.
  *
