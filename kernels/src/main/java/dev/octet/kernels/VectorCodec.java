@@ -40,6 +40,8 @@ final class VectorCodec {
             ? FloatVector.SPECIES_256 : FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = F.length() == 8 ? IntVector.SPECIES_256 : IntVector.SPECIES_PREFERRED;
     private static final int LANES = F.length();
+    /** The vectors one search call covers: a bit each in the {@code long} it returns. */
+    private static final int VECTORS_PER_FLAG_WORD = Long.SIZE;
     /** Codes of one float vector, as bytes (8 or 16 lanes: 64 or 128 bits). */
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, LANES * 8)));
     /** Region tables hold 8 regions, so a vector must have 8 lanes at least (AVX2 or AVX-512). */
@@ -83,24 +85,38 @@ final class VectorCodec {
     /**
      * {@link BlockCodec}'s loop for a finite, normal absmax: {@code codes[i]} = nearest code of
      * {@code values[i] * reciprocal}, exactly as {@link QuantizationMap#codeOfNormalized}.
+     *
+     * <p>The vector loops only note which vectors they flagged, a bit each in a {@code long}; the scalar
+     * search of those vectors runs after the loop. A call inside the loop, even one taken once in
+     * thousands of vectors, made C2 keep the loop's table registers on the stack and reload them for
+     * every vector (JDK 17 always, JDK 25 in some jobs: DJL's 16M Adam step took 1.7x as long).
      */
     static void encodeNormalized(float[] values, int n, float reciprocal, byte[] codes, QuantizationMap map,
             NearestCodeLattice lattice, byte[] buckets, float[] floors) {
-        if (LANES >= NearestCodeLattice.BUCKETS) {
-            encodeByExponent(values, n, reciprocal, codes, map, lattice, buckets, floors);
-        } else {
-            encodeByThresholds(values, n, reciprocal, codes, map, lattice, buckets, floors);
+        int bound = F.loopBound(n);
+        for (int from = 0; from < bound; from += VECTORS_PER_FLAG_WORD * LANES) {
+            int to = Math.min(bound, from + VECTORS_PER_FLAG_WORD * LANES);
+            long flagged = LANES >= NearestCodeLattice.BUCKETS
+                    ? encodeByExponent(values, from, to, reciprocal, codes, lattice)
+                    : encodeByThresholds(values, from, to, reciprocal, codes, lattice);
+            for (; flagged != 0; flagged &= flagged - 1) {
+                int i = from + Long.numberOfTrailingZeros(flagged) * LANES;
+                BlockCodec.tableSearch(values, i, i + LANES, reciprocal, codes, map, buckets, floors);
+            }
         }
+        BlockCodec.tableSearch(values, bound, n, reciprocal, codes, map, buckets, floors);
     }
 
     /**
-     * The search with 16 lanes or more: the region from the exponent ({@link NearestCodeLattice}'s
-     * buckets), every table one register. About 30% faster than {@link #encodeByThresholds} there
-     * (docs/kernels.md); with 8 lanes a 16-entry table takes two permutes and a blend per look-up, which
-     * made it slower than the thresholds' compares, so 8 lanes keep those.
+     * The search with 16 lanes or more, for the vectors of {@code values[from..to)} ({@code to - from} a
+     * multiple of the lanes, at most 64 vectors); returns the flagged vectors, bit k for the k-th. The
+     * region comes from the exponent ({@link NearestCodeLattice}'s buckets), every table one register.
+     * About 30% faster than {@link #encodeByThresholds} there (docs/kernels.md); with 8 lanes a 16-entry
+     * table takes two permutes and a blend per look-up, which made it slower than the thresholds'
+     * compares, so 8 lanes keep those.
      */
-    private static void encodeByExponent(float[] values, int n, float reciprocal, byte[] codes, QuantizationMap map,
-            NearestCodeLattice lattice, byte[] buckets, float[] floors) {
+    private static long encodeByExponent(float[] values, int from, int to, float reciprocal, byte[] codes,
+            NearestCodeLattice lattice) {
         FloatVector recip = FloatVector.broadcast(F, reciprocal);
         IntVector bucketBelow = IntVector.fromArray(I, lattice.bucketBelow, 0);
         IntVector bucketThreshold = IntVector.fromArray(I, lattice.bucketThreshold, 0);
@@ -114,9 +130,9 @@ final class VectorCodec {
         int twoZero = 2 * lattice.zeroCode;
         int negativeMax = lattice.negativeMax;
         boolean signed = lattice.zeroCode > 0;
-        int bound = F.loopBound(n);
-        int i = 0;
-        for (; i < bound; i += LANES) {
+        long flagged = 0;
+        long bit = 1;
+        for (int i = from; i < to; i += LANES, bit <<= 1) {
             IntVector xBits = FloatVector.fromArray(F, values, i).mul(recip).reinterpretAsInts();
             VectorMask<Integer> negativeLanes = xBits.lt(0);
             IntVector yBits = xBits.and(0x7FFFFFFF);
@@ -146,15 +162,18 @@ final class VectorCodec {
                     : code.blend(0, negativeLanes);
             ((ByteVector) code.convertShape(VectorOperators.I2B, B, 0)).intoArray(codes, i);
             if (flag.anyTrue()) {
-                BlockCodec.tableSearch(values, i, i + LANES, reciprocal, codes, map, buckets, floors);
+                flagged |= bit;
             }
         }
-        BlockCodec.tableSearch(values, i, n, reciprocal, codes, map, buckets, floors);
+        return flagged;
     }
 
-    /** The search with 8 lanes: the region as the count of thresholds below y, one compare each. */
-    private static void encodeByThresholds(float[] values, int n, float reciprocal, byte[] codes, QuantizationMap map,
-            NearestCodeLattice lattice, byte[] buckets, float[] floors) {
+    /**
+     * The search with 8 lanes, as {@link #encodeByExponent}: the region as the count of thresholds below
+     * y, one compare each.
+     */
+    private static long encodeByThresholds(float[] values, int from, int to, float reciprocal, byte[] codes,
+            NearestCodeLattice lattice) {
         FloatVector recip = FloatVector.broadcast(F, reciprocal);
         IntVector base = IntVector.fromArray(I, lattice.base, 0);
         IntVector slopeBits = FloatVector.fromArray(F, lattice.slope, 0).reinterpretAsInts();
@@ -169,9 +188,9 @@ final class VectorCodec {
         int negativeMax = lattice.negativeMax;
         boolean signed = lattice.zeroCode > 0;
         IntVector zero = IntVector.zero(I);
-        int bound = F.loopBound(n);
-        int i = 0;
-        for (; i < bound; i += LANES) {
+        long flagged = 0;
+        long bit = 1;
+        for (int i = from; i < to; i += LANES, bit <<= 1) {
             FloatVector x = FloatVector.fromArray(F, values, i).mul(recip);
             // Magnitudes are compared as their bits as ints (the same order for floats >= +0): JDK 17
             // compiles the cast of a float mask to int lanes, and a masked add, to slow Java code, so the
@@ -220,12 +239,12 @@ final class VectorCodec {
             code = code.blend(IntVector.broadcast(I, twoZero).sub(code).max(0).min(negativeMax), negativeLanes);
             ((ByteVector) code.convertShape(VectorOperators.I2B, B, 0)).intoArray(codes, i);
             if (flag.anyTrue()) {
-                // Rare (one vector in thousands): the whole vector again with the table search. (Asking which
-                // lanes are flagged, laneIsSet with a variable lane, is not compiled to SIMD code by JDK 17.)
-                BlockCodec.tableSearch(values, i, i + LANES, reciprocal, codes, map, buckets, floors);
+                // Rare (one vector in thousands): the whole vector is searched again. (Asking which lanes
+                // are flagged, laneIsSet with a variable lane, is not compiled to SIMD code by JDK 17.)
+                flagged |= bit;
             }
         }
-        BlockCodec.tableSearch(values, i, n, reciprocal, codes, map, buckets, floors);
+        return flagged;
     }
 
     /**

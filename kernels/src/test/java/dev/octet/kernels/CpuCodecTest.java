@@ -159,6 +159,13 @@ class CpuCodecTest {
             entries[4 * c + 3] = c < 255 ? 1.5f * (QuantizationMap.dynamicUnsigned().value(c) + QuantizationMap.dynamicUnsigned().value(c + 1)) : -3f;
         }
         out.add(entries);
+        // The entries and midpoints again, spread over the longest block (7 is prime to 1,024), so that
+        // vectors near a midpoint lie in every 64-vector word of the SIMD search's flags, and in its tail.
+        float[] longest = new float[4096 - 3];
+        for (int i = 0; i < longest.length; i++) {
+            longest[i] = entries[(7 * i) % entries.length];
+        }
+        out.add(longest);
         return out.toArray(new float[0][]);
     }
 
