@@ -87,9 +87,9 @@ final class VectorCodec {
      * {@code values[i] * reciprocal}, exactly as {@link QuantizationMap#codeOfNormalized}.
      *
      * <p>The vector loops only note which vectors they flagged, a bit each in a {@code long}; the scalar
-     * search of those vectors runs after the loop. A call inside the loop, even one taken once in
-     * thousands of vectors, made C2 keep the loop's table registers on the stack and reload them for
-     * every vector (JDK 17 always, JDK 25 in some jobs: DJL's 16M Adam step took 1.7x as long).
+     * search of those vectors runs after the loop. With the call inside the loop (taken for one vector in
+     * thousands, too big to inline), JDK 17's C2 reloaded the loop's tables from the stack for every
+     * vector, and DJL's 16M Adam step on JDK 25 took 1.5-2.4x as long (docs/kernels.md).
      */
     static void encodeNormalized(float[] values, int n, float reciprocal, byte[] codes, QuantizationMap map,
             NearestCodeLattice lattice, byte[] buckets, float[] floors) {
