@@ -50,7 +50,7 @@ final class BlockCodec {
             byte[] buckets = map.buckets(keepSign);
             float[] floors = map.midpointFloors(keepSign, keepPositive);
             NearestCodeLattice lattice;
-            if (CpuCodec.VECTOR && (lattice = map.lattice(keepSign, keepPositive)) != null) {
+            if (CpuCodec.simd() && (lattice = map.lattice(keepSign, keepPositive)) != null) {
                 VectorCodec.encodeNormalized(values, n, reciprocal, codes, map, lattice, buckets, floors);
                 return absmax;
             }
@@ -112,7 +112,7 @@ final class BlockCodec {
      * here and in the gradient check, an 8-bit Adam step took 6.0 ns per parameter instead of 4.7).
      */
     static float largestMagnitude(float[] values, int n) {
-        if (CpuCodec.VECTOR) {
+        if (CpuCodec.simd()) {
             return VectorCodec.largestMagnitude(values, n);
         }
         float largest = 0f;
@@ -147,7 +147,7 @@ final class BlockCodec {
 
     /** Decodes {@code codes[0..n)} of a block with this absmax into {@code values[0..n)}. */
     static void decode(byte[] codes, int n, float absmax, QuantizationMap map, float[] values) {
-        if (CpuCodec.VECTOR && VectorCodec.DECODES && (map == DynamicTables.SIGNED || map == DynamicTables.UNSIGNED)) {
+        if (CpuCodec.simd() && VectorCodec.DECODES && (map == DynamicTables.SIGNED || map == DynamicTables.UNSIGNED)) {
             VectorCodec.decode(codes, n, absmax, map == DynamicTables.SIGNED, values);
         } else if (map == DynamicTables.SIGNED) {
             decodeLoop(codes, n, absmax, DynamicTables.SIGNED_VALUES, values);

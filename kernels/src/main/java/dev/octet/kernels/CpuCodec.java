@@ -12,13 +12,21 @@ package dev.octet.kernels;
  * asks for the SIMD one (the scalar one, with the reason, where it cannot run). {@link #description()}
  * says which runs and why; the agent's start-up report prints it.
  *
+ * <p>By default ({@code auto}) the steps start on the scalar codec and switch to the SIMD one once a
+ * background warm-up has had its loops compiled ({@link VectorWarmUp} says why: until then the Vector API
+ * allocates every vector, and jobs that ran those loops from their first block grew their heap for it);
+ * {@code -Doctet.cpu.codec=vector} runs the SIMD codec from the first block.
+ *
  * <p>{@link VectorCodec} is only referred to behind {@link #VECTOR}, a constant: without the module
  * the JIT drops those branches and the class is never loaded.
  */
 public final class CpuCodec {
 
+    /** Whether this JVM's steps run the SIMD codec (from the first block, or once it is warmed up). */
     static final boolean VECTOR;
     private static final String DESCRIPTION;
+    /** Whether the steps run the SIMD codec now: false until its warm-up ends (see {@link #simd}). */
+    private static volatile boolean switchedToSimd;
 
     static {
         String asked = System.getProperty("octet.cpu.codec", "auto").trim().toLowerCase(java.util.Locale.ROOT);
@@ -40,7 +48,10 @@ public final class CpuCodec {
             }
             if (reason == null) {
                 vector = true;
-                description = "vector (jdk.incubator.vector, " + VectorCodec.describe() + ")";
+                switchedToSimd = asked.equals("vector");
+                description = "vector (jdk.incubator.vector, " + VectorCodec.describe() + ")"
+                        + (switchedToSimd ? ", from the first step (-Doctet.cpu.codec=vector)"
+                                : ", after a background warm-up (the scalar codec until then)");
             } else {
                 description = "scalar (" + reason + ")";
             }
@@ -52,9 +63,44 @@ public final class CpuCodec {
     private CpuCodec() {
     }
 
-    /** Whether the SIMD codec runs. */
+    /** Whether the SIMD codec runs (now, or once it is warmed up). */
     public static boolean vector() {
         return VECTOR;
+    }
+
+    /**
+     * Whether a block is coded by the SIMD codec now. Until the warm-up has the SIMD loops compiled, the first
+     * call starting it, the scalar codec does it: the same codes and absmax, so a step may use both.
+     */
+    static boolean simd() {
+        return VECTOR && (switchedToSimd || startWarmUp());
+    }
+
+    private static boolean startWarmUp() {
+        VectorWarmUp.start(() -> switchedToSimd = true);
+        return false;
+    }
+
+    /** Whether blocks are coded by the SIMD codec now: false on the scalar codec, and until its warm-up ends. */
+    public static boolean simdNow() {
+        return VECTOR && switchedToSimd;
+    }
+
+    /**
+     * Starts the SIMD codec's warm-up if no block has, and waits for it to end, {@code timeoutMillis} at most;
+     * returns {@link #simdNow()} (at once: false on the scalar codec). For tools that must run the SIMD codec
+     * itself, such as the conformance runner.
+     */
+    public static boolean awaitSimd(long timeoutMillis) throws InterruptedException {
+        if (!VECTOR || switchedToSimd) {
+            return simdNow();
+        }
+        startWarmUp();
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+        while (!switchedToSimd && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        return switchedToSimd;
     }
 
     /** Which codec runs and why, e.g. "vector (jdk.incubator.vector, 512-bit vectors)". */

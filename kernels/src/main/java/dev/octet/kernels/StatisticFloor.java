@@ -127,7 +127,7 @@ public record StatisticFloor(Form form, float coefficient) {
         float k = coefficient;
         switch (form) {
             case SQUARE -> {
-                if (CpuCodec.VECTOR) {
+                if (CpuCodec.simd()) {
                     VectorCodec.raiseToSquareFloor(first, second, k, n);
                 } else if (ordinaryNumbers) {
                     for (int i = 0; i < n; i++) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -60,11 +61,62 @@ class CpuCodecTest {
         // The byte-permute decode runs exactly where it can: 512-bit vectors, byte permutes in hardware, JDK 24 or
         // later (JDK 17's API has no two-register permute).
         if (expected.equals("vector")) {
-            boolean decodes = CpuCodec.description().endsWith(", byte-permute decode)");
+            boolean decodes = CpuCodec.description().contains(", byte-permute decode)");
             assertEquals(decodes, VectorCodec.DECODES, CpuCodec.description());
             assertEquals(Runtime.version().feature() >= 24 && CpuCodec.description().contains("512-bit vectors")
                     && VectorCodec.processorHas("avx512vbmi"), decodes, CpuCodec.description());
         }
+    }
+
+    /**
+     * The default codec in a JVM of its own, as a job runs it: its first blocks on the scalar codec, then, once
+     * the warm-up has the SIMD loops compiled, on the SIMD codec without allocating; the same codes throughout.
+     */
+    @Test
+    void aJobSwitchesToTheSimdCodecOnceItsWarmUpEnds() throws Exception {
+        assumeTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() && VectorCodec.USABLE,
+                "the SIMD codec needs the Vector API module");
+        Process probe = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+                WarmUpProbe.class.getName()).redirectErrorStream(true).start();
+        String out = new String(probe.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, probe.waitFor(), out);
+        assertTrue(out.contains("description=vector (jdk.incubator.vector, ") && out.contains(
+                "), after a background warm-up (the scalar codec until then)"), out);
+        assertTrue(out.contains("simdBeforeTheFirstBlock=false"), out);
+        assertTrue(out.contains("allocationFreeAfterTheSwitch=true"), out);
+        // Without the warm-up, the SIMD codec's first blocks allocate their vectors: hundreds of blocks.
+        java.util.regex.Matcher allocating = java.util.regex.Pattern.compile("blocksThatAllocatedAfterTheSwitch=(\\d+)").matcher(out);
+        assertTrue(allocating.find() && Integer.parseInt(allocating.group(1)) <= 10, out);
+        assertTrue(out.contains("blocksUnlikeTheScalarSearch=0"), out);
+        assertTrue(!out.contains("blocksBeforeTheSwitch=0" + System.lineSeparator()), out);
+    }
+
+    /** After the warm-up's rounds, a round of every SIMD loop allocates nothing: they are compiled. */
+    @Test
+    void theWarmUpEndsWithTheLoopsCompiled() {
+        assumeTrue(CpuCodec.vector(), "the SIMD codec runs in the build's second test run");
+        VectorWarmUp.run(0);
+        com.sun.management.ThreadMXBean allocation = (com.sun.management.ThreadMXBean)
+                java.lang.management.ManagementFactory.getThreadMXBean();
+        QuantizationMap map = QuantizationMap.dynamicSigned();
+        SplittableRandom random = new SplittableRandom(3);
+        int n = 256;
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        byte[] codes = new byte[n];
+        float[] decoded = new float[n];
+        long before = allocation.getCurrentThreadAllocatedBytes();
+        float absmax = VectorCodec.largestMagnitude(values, n);
+        VectorCodec.encodeNormalized(values, n, 1f / absmax, codes, map, map.lattice(false, false), map.buckets(false),
+                map.midpointFloors(false, false));
+        if (VectorCodec.DECODES) {
+            VectorCodec.decode(codes, n, absmax, true, decoded);
+        }
+        VectorCodec.raiseToSquareFloor(decoded, values, 0.5f, n);
+        assertEquals(0, allocation.getCurrentThreadAllocatedBytes() - before);
     }
 
     @ParameterizedTest

@@ -55,8 +55,13 @@ public final class ConformanceRunner {
                 System.out.println("backend: cuda (" + cuda.description() + ")");
                 engine = new CudaConformanceEngine(cuda);
             } else {
-                // Both CPU codecs must pass: `java --add-modules jdk.incubator.vector -jar ...` runs the SIMD one.
+                // Both CPU codecs must pass: `java --add-modules jdk.incubator.vector -jar ...` runs the SIMD one
+                // (from its first block: the runner waits for the codec's warm-up).
                 System.out.println("backend: cpu, codec " + CpuCodec.description());
+                if (CpuCodec.vector() && !CpuCodec.awaitSimd(120_000)) {
+                    System.err.println("octet conformance: the SIMD codec's warm-up did not end in two minutes");
+                    System.exit(2);
+                }
                 engine = Conformance.cpu(KernelPool.shared());
             }
             System.out.println("octet conformance against " + reference.base());

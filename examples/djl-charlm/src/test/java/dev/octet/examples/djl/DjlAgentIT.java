@@ -382,12 +382,15 @@ class DjlAgentIT {
         Path jdk = ChildJvm.newerJdk().orElse(null);
         org.junit.jupiter.api.Assumptions.assumeTrue(jdk != null,
                 "no newer JDK at -Doctet.it.newerJdk=" + System.getProperty("octet.it.newerJdk"));
-        Run run = start(jdk, List.of(agent(), "--add-modules", "jdk.incubator.vector"), List.of(jobClassPath()), MAIN,
+        // (-Doctet.cpu.codec=vector: the SIMD codec from the first step; by default a job's first seconds run the scalar one.)
+        Run run = start(jdk, List.of(agent(), "--add-modules", "jdk.incubator.vector", "-Doctet.cpu.codec=vector"),
+                List.of(jobClassPath()), MAIN,
                 "--steps", "10", "--every", "5");
         Run scalar = shared("adam-8-10-steps", List.of(agent()), "--steps", "10", "--every", "5");
         assertEquals(0, run.exitCode(), run.output());
         assertTrue(run.output().contains("octet: optimizer state of DJL Adam for model charlm"), run.output());
         assertTrue(run.output().contains("CPU codec: vector (jdk.incubator.vector"), run.output());
+        assertTrue(run.output().contains("from the first step"), run.output());
         assertFalse(run.output().contains("[octet] WARNING"), run.output());
         assertTrue(scalar.output().contains("CPU codec: scalar"), scalar.output());
         assertEquals(2, scalar.exactLosses().size(), scalar.output());
